@@ -1,0 +1,53 @@
+"""The `cbm` command line.
+
+Each subcommand lives in the module that does its job and owns its own argument parser
+(`main(argv) -> exit code`); this file only lists them, so `cbm --help` stays one table and
+heavy modules load only when their command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from cbm import __version__
+
+# name -> (module:function, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("cbm.validate:main", "check files in any format; count records, actions, labels; report errors"),
+    "convert": ("cbm.validate:convert_main", "convert a file to native, openai or anthropic JSONL"),
+    "generate": ("training.generate:main", "generate the labelled synthetic training corpus"),
+    "import": ("training.importers:main", "import public data sets (agentdojo, toolemu, safe-os) as native JSONL"),
+    "datasheet": ("training.datasheet:main", "write the corpus datasheet and shortcut audit"),
+}
+
+EPILOG = """exit codes: 0 success, 2 usage error, 3 some records failed.
+Run `cbm COMMAND --help` for a command's options."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cbm", description="Interpretable oversight of AI agent actions.",
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or argv[0] not in COMMANDS:
+        parser.parse_args(argv)  # prints help/version, or a usage error (exit 2)
+        parser.print_help()
+        return 2
+    target, _ = COMMANDS[argv[0]]
+    module_name, function_name = target.split(":")
+    function = getattr(importlib.import_module(module_name), function_name)
+    return function(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

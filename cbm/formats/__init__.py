@@ -1,0 +1,180 @@
+"""Reading and writing trajectories in the native, OpenAI and Anthropic formats.
+
+`read_records` streams a JSONL file (or stdin) one record at a time and yields each record's
+trajectory or its error, so one bad line never stops a batch and nothing is dropped silently.
+`to_record` writes a trajectory in any format, keeping its labels on the right actions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from cbm.formats import anthropic, native, openai
+from cbm.formats.base import FormatError, ReadOptions, Record, RecordError
+from cbm.trajectory import Trajectory
+
+FORMATS = ("native", "openai", "anthropic")
+READERS = {"native": native.read, "openai": openai.read, "anthropic": anthropic.read}
+
+__all__ = ["FORMATS", "FormatError", "ReadOptions", "Record", "RecordError", "detect_format", "loads",
+           "parse_record", "read_records", "read_trajectories", "to_record", "write_records"]
+
+_OPENAI_ROLES = {"system", "developer", "tool", "function"}
+_ANTHROPIC_BLOCKS = {"tool_use", "tool_result", "thinking", "redacted_thinking", "image", "document"}
+
+
+def detect_format(obj: Any) -> str:
+    """Guess a record's format from its shape. Messages with plain string content read the
+    same either way; such records are read as OpenAI."""
+    if isinstance(obj, dict):
+        if "steps" in obj:
+            return "native"
+        if "system" in obj:
+            return "anthropic"
+        messages = obj.get("messages")
+    else:
+        messages = obj
+    for message in messages if isinstance(messages, list) else []:
+        if not isinstance(message, dict):
+            continue
+        if message.get("role") in _OPENAI_ROLES or "tool_calls" in message or "function_call" in message:
+            return "openai"
+        content = message.get("content")
+        if isinstance(content, list) and any(isinstance(b, dict) and b.get("type") in _ANTHROPIC_BLOCKS
+                                             for b in content):
+            return "anthropic"
+    return "openai"
+
+
+def parse_record(obj: Any, fmt: str = "auto", options: ReadOptions = ReadOptions(),
+                 line_text: str | None = None) -> Trajectory:
+    """One decoded JSON record as a trajectory; raises FormatError naming the field."""
+    if fmt == "auto":
+        fmt = detect_format(obj)
+    if fmt not in READERS:
+        raise ValueError(f"unknown format {fmt!r} (one of auto, {', '.join(FORMATS)})")
+    return READERS[fmt](obj, options, line_text)
+
+
+def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, bytes or None when over `limit`, size), reading at most `limit` + 1 bytes
+    of a line into memory."""
+    number = 0
+    while True:
+        chunk = stream.readline(limit + 1)
+        if not chunk:
+            return
+        number += 1
+        if len(chunk) <= limit or chunk.endswith(b"\n"):
+            yield number, chunk, len(chunk)
+            continue
+        size = len(chunk)
+        while chunk and not chunk.endswith(b"\n"):
+            chunk = stream.readline(1 << 20)
+            size += len(chunk)
+        yield number, None, size
+
+
+def _read_stream(stream: IO[bytes], fmt: str, options: ReadOptions) -> Iterator[Record]:
+    for number, raw, size in _lines(stream, options.max_record_bytes):
+        if raw is None:
+            yield Record(number, error=RecordError(number, None, None, f"record is {size / 2**20:.1f} MiB, over "
+                                                   f"the {options.max_record_bytes / 2**20:.0f} MiB limit "
+                                                   f"(max_record_bytes)"))
+            continue
+        if not raw.strip():
+            continue
+        yield _parse_line(number, raw, fmt, options)
+
+
+def _parse_line(number: int, raw: bytes, fmt: str, options: ReadOptions) -> Record:
+    record_id = None
+    try:
+        text = raw.decode("utf-8")
+        obj = json.loads(text)
+        if isinstance(obj, dict) and isinstance(obj.get("id"), (str, int)):
+            record_id = str(obj["id"])
+        used = detect_format(obj) if fmt == "auto" else fmt
+        trajectory = READERS[used](obj, options, text.rstrip("\r\n"))
+    except UnicodeDecodeError as exc:
+        return Record(number, error=RecordError(number, None, None, f"not UTF-8 text ({exc.reason} at byte "
+                                                f"{exc.start})"))
+    except json.JSONDecodeError as exc:
+        return Record(number, error=RecordError(number, None, None, f"not JSON ({exc.msg} at column {exc.colno})"))
+    except FormatError as exc:
+        return Record(number, error=RecordError(number, record_id, exc.field, exc.reason))
+    except RecursionError:
+        return Record(number, error=RecordError(number, record_id, None, "nested too deeply"))
+    return Record(number, trajectory=trajectory, format=used)
+
+
+def read_records(source: str | Path | IO[bytes], fmt: str = "auto",
+                 options: ReadOptions = ReadOptions()) -> Iterator[Record]:
+    """Stream the records of a JSONL file, `-` for stdin, or a binary stream, in order."""
+    if fmt != "auto" and fmt not in READERS:
+        raise ValueError(f"unknown format {fmt!r} (one of auto, {', '.join(FORMATS)})")
+    if isinstance(source, (str, Path)):
+        if str(source) == "-":
+            yield from _read_stream(sys.stdin.buffer, fmt, options)
+            return
+        with open(source, "rb") as stream:
+            yield from _read_stream(stream, fmt, options)
+        return
+    yield from _read_stream(source, fmt, options)
+
+
+def read_trajectories(source: str | Path | IO[bytes], fmt: str = "auto",
+                      options: ReadOptions = ReadOptions()) -> list[Trajectory]:
+    """Every trajectory of a file; raises on the first bad record (for trusted files only)."""
+    out = []
+    for record in read_records(source, fmt, options):
+        if record.error:
+            raise FormatError(str(record.error))
+        out.append(record.trajectory)
+    return out
+
+
+def to_record(trajectory: Trajectory, fmt: str) -> dict[str, Any]:
+    """The trajectory as one record of `fmt`, with metadata and labels.
+
+    Formats number messages differently, so a `msg:<i>` action id can change; labels follow
+    their action, matched by order (the action sequence is the same in every format).
+    """
+    if fmt == "native":
+        return native.write(trajectory)
+    if fmt == "openai":
+        record: dict[str, Any] = {"id": trajectory.id, "messages": openai.write(trajectory)}
+    elif fmt == "anthropic":
+        system, messages = anthropic.write(trajectory)
+        record = {"id": trajectory.id}
+        if system is not None:
+            record["system"] = system
+        record["messages"] = messages
+    else:
+        raise ValueError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    if trajectory.metadata:
+        record["metadata"] = trajectory.metadata
+    if trajectory.labels:
+        new_ids = READERS[fmt](record, ReadOptions(max_text_chars=sys.maxsize)).action_ids
+        renamed = dict(zip(trajectory.action_ids, new_ids))
+        record["labels"] = {renamed[aid]: label.to_json() for aid, label in trajectory.labels.items()}
+    return record
+
+
+def write_records(trajectories: Iterable[Trajectory], stream: IO[str], fmt: str = "native") -> int:
+    """Write JSONL, one record per trajectory; returns how many were written."""
+    count = 0
+    for trajectory in trajectories:
+        stream.write(json.dumps(to_record(trajectory, fmt), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def loads(text: str, fmt: str = "auto", options: ReadOptions = ReadOptions()) -> list[Record]:
+    """Records of a JSONL string (handy in tests and notebooks)."""
+    return list(read_records(io.BytesIO(text.encode("utf-8")), fmt, options))
