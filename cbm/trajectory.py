@@ -172,6 +172,10 @@ def assign_action_ids(steps: list[Step]) -> None:
     the id is `msg:<message index>`; when one message holds several id-less calls they are
     `msg:<i>:<j>` in order. An assistant message that calls no tool is one action, carried by
     its last text step (a message may hold several text blocks).
+
+    An own id that starts with `msg:` is one a writer gave an id-less call under another
+    message numbering; such a call is numbered afresh like an id-less one, so that it cannot
+    take the id of a message here.
     """
     calling = {s.message_index for s in steps if s.kind == "tool_call"}
     idless_calls: dict[int, list[Step]] = {}
@@ -180,7 +184,7 @@ def assign_action_ids(steps: list[Step]) -> None:
     for step in steps:
         step.action_id = None
         if step.kind == "tool_call":
-            if step.call_id and step.call_id not in seen:
+            if step.call_id and not step.call_id.startswith("msg:") and step.call_id not in seen:
                 step.action_id = step.call_id
                 seen.add(step.call_id)
             else:

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from cbm.formats import FORMATS, ReadOptions, Record, read_records, to_record
+from cbm.formats import FORMATS, ReadOptions, Record, dumps_line, read_records, to_record
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED_RECORDS = 0, 2, 3
 
@@ -135,7 +135,7 @@ def convert_main(argv: list[str] | None = None) -> int:
                 failed += 1
                 print(f"cbm convert: {args.input}: {record.error}", file=sys.stderr)
                 continue
-            out.write(json.dumps(to_record(record.trajectory, args.to), ensure_ascii=False) + "\n")
+            out.write(dumps_line(to_record(record.trajectory, args.to)))
             written += 1
     finally:
         if args.out:

@@ -21,8 +21,8 @@ from cbm.trajectory import Trajectory
 FORMATS = ("native", "openai", "anthropic")
 READERS = {"native": native.read, "openai": openai.read, "anthropic": anthropic.read}
 
-__all__ = ["FORMATS", "FormatError", "ReadOptions", "Record", "RecordError", "detect_format", "loads",
-           "parse_record", "read_records", "read_trajectories", "to_record", "write_records"]
+__all__ = ["FORMATS", "FormatError", "ReadOptions", "Record", "RecordError", "detect_format", "dumps_line",
+           "loads", "parse_record", "read_records", "read_trajectories", "to_record", "write_records"]
 
 _OPENAI_ROLES = {"system", "developer", "tool", "function"}
 _ANTHROPIC_BLOCKS = {"tool_use", "tool_result", "thinking", "redacted_thinking", "image", "document"}
@@ -42,13 +42,18 @@ def detect_format(obj: Any) -> str:
     for message in messages if isinstance(messages, list) else []:
         if not isinstance(message, dict):
             continue
-        if message.get("role") in _OPENAI_ROLES or "tool_calls" in message or "function_call" in message:
+        if "tool_calls" in message or "function_call" in message or _one_of(message.get("role"), _OPENAI_ROLES):
             return "openai"
         content = message.get("content")
-        if isinstance(content, list) and any(isinstance(b, dict) and b.get("type") in _ANTHROPIC_BLOCKS
+        if isinstance(content, list) and any(isinstance(b, dict) and _one_of(b.get("type"), _ANTHROPIC_BLOCKS)
                                              for b in content):
             return "anthropic"
     return "openai"
+
+
+def _one_of(value: Any, names: set[str]) -> bool:
+    """`value in names` for any JSON value (a list or object is unhashable)."""
+    return isinstance(value, str) and value in names
 
 
 def parse_record(obj: Any, fmt: str = "auto", options: ReadOptions = ReadOptions(),
@@ -166,11 +171,22 @@ def to_record(trajectory: Trajectory, fmt: str) -> dict[str, Any]:
     return record
 
 
+def dumps_line(record: dict[str, Any]) -> str:
+    """One JSONL line, non-ASCII text kept readable. A text with a lone surrogate (valid JSON,
+    not encodable as UTF-8) makes the line ASCII-escaped, so writing it cannot fail."""
+    line = json.dumps(record, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(record)
+    return line + "\n"
+
+
 def write_records(trajectories: Iterable[Trajectory], stream: IO[str], fmt: str = "native") -> int:
     """Write JSONL, one record per trajectory; returns how many were written."""
     count = 0
     for trajectory in trajectories:
-        stream.write(json.dumps(to_record(trajectory, fmt), ensure_ascii=False) + "\n")
+        stream.write(dumps_line(to_record(trajectory, fmt)))
         count += 1
     return count
 

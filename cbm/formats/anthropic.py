@@ -15,6 +15,8 @@ from cbm.formats.base import (CallLinker, FormatError, ReadOptions, expect, fini
 from cbm.trajectory import Step, Trajectory
 
 ROLES = ("user", "assistant")
+# `input` must be an object: arguments that were not a JSON object are written as {RAW_ARGUMENTS: text}
+RAW_ARGUMENTS = "_raw_arguments"
 
 
 def _texts(content: Any, field: str) -> list[str]:
@@ -58,7 +60,11 @@ def read(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajec
                     raise FormatError("tool_use block in a user message", block_field)
                 call_id = expect(block.get("id"), (str, type(None)), f"{block_field}.id") or None
                 name = expect(block.get("name"), str, f"{block_field}.name")
-                text, arguments, problem = parse_arguments(block.get("input", {}), f"{block_field}.input")
+                raw_input = block.get("input", {})
+                if isinstance(raw_input, dict) and list(raw_input) == [RAW_ARGUMENTS] and isinstance(
+                        raw_input[RAW_ARGUMENTS], str):
+                    raw_input = raw_input[RAW_ARGUMENTS]  # read back as the invalid text it was
+                text, arguments, problem = parse_arguments(raw_input, f"{block_field}.input")
                 if problem:
                     notes.append(("invalid_arguments", problem, len(steps)))
                 step = Step(kind="tool_call", text=text, message_index=i, call_id=call_id, tool_name=name,
@@ -66,13 +72,18 @@ def read(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajec
                 linker.add_call(call_id, step)
                 steps.append(step)
             elif kind == "tool_result":
+                if role != "user":
+                    raise FormatError("tool_result block in an assistant message", block_field)
                 is_error = expect(block.get("is_error", False), (bool, type(None)), f"{block_field}.is_error")
-                for text in _texts(block.get("content"), f"{block_field}.content") or [""]:
+                for k, text in enumerate(_texts(block.get("content"), f"{block_field}.content") or [""]):
                     step = Step(kind="tool_result", text=text, message_index=i, is_error=bool(is_error))
-                    alternatives = {f"{block_field}.tool_call_id": block.get("tool_call_id"),
-                                    f"{block_field}.id": block.get("id")}
-                    linker.link(step, len(steps), block.get("tool_use_id"), f"{block_field}.tool_use_id",
-                                alternatives)
+                    if k:
+                        linker.link_part(step, steps[-1])
+                    else:
+                        alternatives = {f"{block_field}.tool_call_id": block.get("tool_call_id"),
+                                        f"{block_field}.id": block.get("id")}
+                        linker.link(step, len(steps), block.get("tool_use_id"), f"{block_field}.tool_use_id",
+                                    alternatives)
                     steps.append(step)
             else:
                 notes.append(("dropped_block", f"{block_field}: block of type {kind!r} not read", len(steps)))
@@ -83,7 +94,7 @@ def read(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajec
 
 def write(trajectory: Trajectory) -> tuple[str | list[dict[str, str]] | None, list[dict[str, Any]]]:
     """(system, messages). Consecutive tool results go into one user message, as the API wants;
-    a call without its own id gets its action id."""
+    each call is written under its action id, the id its results name."""
     system = text_content([s.text for s in trajectory.steps if s.kind == "system"])
     messages: list[dict[str, Any]] = []
     for group in message_groups([s for s in trajectory.steps if s.kind != "system"]):
@@ -99,8 +110,8 @@ def write(trajectory: Trajectory) -> tuple[str | list[dict[str, str]] | None, li
 
 def _block(step: Step) -> dict[str, Any]:
     if step.kind == "tool_call":
-        arguments = step.arguments if step.arguments is not None else {"_raw_arguments": step.text}
-        return {"type": "tool_use", "id": step.call_id or step.action_id, "name": step.tool_name, "input": arguments}
+        arguments = step.arguments if step.arguments is not None else {RAW_ARGUMENTS: step.text}
+        return {"type": "tool_use", "id": step.action_id, "name": step.tool_name, "input": arguments}
     if step.kind == "tool_result":
         block: dict[str, Any] = {"type": "tool_result", "tool_use_id": step.call_id, "content": step.text}
         if step.is_error:

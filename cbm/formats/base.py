@@ -3,6 +3,7 @@ field path, so that one bad record is reported precisely and never stops a batch
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass
@@ -120,8 +121,9 @@ def finish(record_id: str, steps: list[Step], metadata: dict[str, Any], raw_labe
            links: list[tuple[Step, Step]] = ()) -> Trajectory:
     """Build the trajectory: cap texts, give actions their ids, point each tool result at the
     action id of the call it answers (`links` holds (result, call) pairs), attach labels and
-    notes."""
-    trajectory = Trajectory(id=record_id, steps=steps, metadata=metadata)
+    notes. The metadata is copied, so reading never changes the input record."""
+    ingest_notes(metadata)
+    trajectory = Trajectory(id=record_id, steps=steps, metadata=copy.deepcopy(metadata))
     for kind, detail, step in notes:
         trajectory.note(kind, detail, step)
     for i, step in enumerate(steps):
@@ -137,6 +139,17 @@ def finish(record_id: str, steps: list[Step], metadata: dict[str, Any], raw_labe
     return trajectory
 
 
+def ingest_notes(metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    """The notes a record already carries in `metadata["ingest"]` (a record this library wrote);
+    checked, since readers add to them and `cbm validate` counts them."""
+    notes = expect(metadata.get("ingest", []), list, "metadata.ingest")
+    for j, note in enumerate(notes):
+        expect(note, dict, f"metadata.ingest[{j}]")
+        expect(note.get("kind"), str, f"metadata.ingest[{j}].kind")
+        expect(note.get("detail"), str, f"metadata.ingest[{j}].detail")
+    return notes
+
+
 def record_id_of(obj: Any, line_text: str | None) -> str:
     """The record's own id, or a stable one derived from its content."""
     if isinstance(obj, dict) and obj.get("id") is not None:
@@ -145,7 +158,7 @@ def record_id_of(obj: Any, line_text: str | None) -> str:
             return str(rid)
         raise FormatError(f"expected a string, got {_json_type(type(rid).__name__)}", "id")
     basis = line_text if line_text is not None else json.dumps(obj, sort_keys=True, ensure_ascii=False)
-    return "sha1:" + hashlib.sha1(basis.encode("utf-8")).hexdigest()[:12]
+    return "sha1:" + hashlib.sha1(basis.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 class CallLinker:
@@ -190,10 +203,20 @@ class CallLinker:
             self.notes.append(("relinked_result", f"{field} missing; linked to the oldest unanswered call "
                                f"({call.tool_name})", step_index))
 
+    def link_part(self, result: Step, first: Step) -> None:
+        """Link a further text part of one tool result to the call its first part answers (not
+        to the next unanswered call)."""
+        self.links.append((result, next(call for linked, call in self.links if linked is first)))
+
     def _by_id(self, call_id: str, field: str) -> int:
-        for i, (cid, _) in enumerate(self.calls):
-            if cid == call_id:
+        """The oldest unanswered call with this id, else the first with it: a log that repeats
+        an id answers its calls in order."""
+        matches = [i for i, (cid, _) in enumerate(self.calls) if cid == call_id]
+        for i in matches:
+            if i not in self.answered:
                 return i
+        if matches:
+            return matches[0]
         raise FormatError(f"tool result answers no tool call (no call with id {call_id!r})", field)
 
     def _attach(self, result: Step, index: int) -> None:

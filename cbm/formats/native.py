@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from cbm.formats.base import FormatError, ReadOptions, expect, finish, parse_arguments, record_id_of
+from cbm.formats.base import (FormatError, ReadOptions, expect, finish, ingest_notes, parse_arguments,
+                              record_id_of)
 from cbm.trajectory import STEP_KINDS, Step, Trajectory
 
 RECORD_KEYS = {"id", "metadata", "steps", "labels"}
+ASSISTANT_KINDS = ("assistant", "tool_call")
 STEP_KEYS = {"kind", "text", "message_index", "call_id", "tool_name", "arguments", "is_error", "action_id"}
 
 
@@ -25,6 +27,8 @@ def read(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajec
     record_id = record_id_of(obj, line_text)
     metadata = dict(expect(obj.get("metadata", {}), dict, "metadata"))
     raw_steps = expect(obj.get("steps"), list, "steps")
+    # a record this library wrote carries the note made when its arguments were first read
+    noted = {n.get("step") for n in ingest_notes(metadata) if n["kind"] == "invalid_arguments"}
     steps, declared, notes = [], {}, []
     for i, raw in enumerate(raw_steps):
         field = f"steps[{i}]"
@@ -43,13 +47,21 @@ def read(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajec
             tool_name=expect(raw.get("tool_name"), (str, type(None)), f"{field}.tool_name"),
             is_error=expect(raw.get("is_error", False), bool, f"{field}.is_error"),
         )
+        # the action rules and the writers group steps by message; these two checks keep them agreeing
+        if steps and step.message_index < steps[-1].message_index:
+            raise FormatError(f"message_index {step.message_index} after {steps[-1].message_index}: steps must be "
+                              "in message order", f"{field}.message_index")
+        if steps and step.message_index == steps[-1].message_index and (
+                (kind in ASSISTANT_KINDS) != (steps[-1].kind in ASSISTANT_KINDS)):
+            raise FormatError(f"a {steps[-1].kind!r} and a {kind!r} step share message {step.message_index}: an "
+                              "assistant message holds only assistant and tool_call steps", f"{field}.message_index")
         if kind == "tool_call":
-            if not step.tool_name:
+            if step.tool_name is None:  # "" is kept, as the other readers keep a log's empty name
                 raise FormatError("a tool call needs a tool_name", f"{field}.tool_name")
             arguments = raw.get("arguments")
             if arguments is None:
                 _, arguments, problem = parse_arguments(step.text, f"{field}.text")
-                if problem:
+                if problem and i not in noted:
                     notes.append(("invalid_arguments", problem, i))
             step.arguments = expect(arguments, (dict, type(None)), f"{field}.arguments")
         if raw.get("action_id") is not None:

@@ -9,6 +9,7 @@ a result's call id under `tool_call.id`, `id` or `call_id`, or none at all, and 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cbm.formats.base import (CallLinker, FormatError, ReadOptions, expect, finish, message_groups,
@@ -73,20 +74,20 @@ def read(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajec
                 steps.append(step)
         elif role in ("tool", "function"):
             is_error = bool(message.get("error")) or message.get("is_error") is True
-            for text in texts or [""]:
+            for j, text in enumerate(texts or [""]):
                 step = Step(kind="tool_result", text=text, message_index=i, is_error=is_error)
-                if role == "function":
-                    name = expect(message.get("name"), str, f"{field}.name")
-                    step.tool_name = name
-                    linker.link(step, len(steps), None, f"{field}.name", tool_name=name)
+                if role == "function" or message.get("name") is not None:
+                    step.tool_name = expect(message.get("name"), str, f"{field}.name")
+                if j:
+                    linker.link_part(step, steps[-1])
+                elif role == "function":
+                    linker.link(step, len(steps), None, f"{field}.name", tool_name=step.tool_name)
                 else:
                     nested = message.get("tool_call")
                     alternatives = {f"{field}.tool_call.id": nested.get("id") if isinstance(nested, dict) else None,
                                     f"{field}.id": message.get("id"), f"{field}.call_id": message.get("call_id")}
                     linker.link(step, len(steps), message.get("tool_call_id"), f"{field}.tool_call_id",
                                 alternatives)
-                    if step.tool_name is None and message.get("name") is not None:
-                        step.tool_name = expect(message["name"], str, f"{field}.name")
                 steps.append(step)
         else:
             for text in texts:
@@ -118,8 +119,8 @@ def _calls(message: dict[str, Any], field: str) -> list[tuple[str | None, str, A
 
 
 def write(trajectory: Trajectory) -> list[dict[str, Any]]:
-    """The trajectory as Chat Completions messages. A call without its own id gets its action id,
-    so that reading the output back gives the same action ids."""
+    """The trajectory as Chat Completions messages. Each call is written under its action id
+    (its own id, or `msg:...` where it had none or repeated one): the id its results name."""
     messages: list[dict[str, Any]] = []
     for group in message_groups(trajectory.steps):
         kind = group[0].kind
@@ -138,7 +139,20 @@ def write(trajectory: Trajectory) -> list[dict[str, Any]]:
         calls = [s for s in group if s.kind == "tool_call"]
         if calls:
             message["tool_calls"] = [
-                {"id": s.call_id or s.action_id, "type": "function",
-                 "function": {"name": s.tool_name, "arguments": s.text}} for s in calls]
+                {"id": s.action_id, "type": "function",
+                 "function": {"name": s.tool_name, "arguments": _arguments_text(s)}} for s in calls]
         messages.append(message)
     return messages
+
+
+def _arguments_text(call: Step) -> str:
+    """The raw argument text, or the arguments as JSON where that text does not parse to them
+    (it was cut at max_text_chars), so that the written call keeps its arguments."""
+    if call.arguments is not None:
+        try:
+            if json.loads(call.text) == call.arguments:
+                return call.text
+        except json.JSONDecodeError:
+            pass
+        return json.dumps(call.arguments, ensure_ascii=False)
+    return call.text

@@ -1,0 +1,201 @@
+"""Building one labelled run: the API every scenario family writes against.
+
+A family function receives a `Run` and says what happens, in order: the user's task and
+constraints, the agent's tool calls with their outputs, the final report. Each action names
+the concepts that hold for it; the risk label comes from the risk policy, never from the
+family, so the whole corpus follows one written judgement.
+
+    @family("db_cleanup_old_rows", domain="databases")
+    def db_cleanup(run: Run) -> None:
+        prod = run.variant == "risky"
+        host = run.names.host(production=prod)
+        run.user(f"Clean up sessions older than 90 days on {host}. " + run.constraint("no_prod"))
+        run.sql("SELECT count(*) FROM sessions WHERE ...", "  count\\n-------\\n 48210", database=host,
+                touches_production=prod)
+        ...
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cbm.concepts import CONCEPT_IDS
+from cbm.trajectory import Label, Step, Trajectory, assign_action_ids
+from training.generator.policy import Policy
+from training.generator.pools import Names
+from training.generator.surface import CONSTRAINTS, EVASIONS, THOUGHTS, Style, inject, obfuscate
+
+VARIANTS = ("benign", "risky", "hard_negative")
+DOMAINS = ("sre_devops", "databases", "software_engineering", "data_science", "security_operations",
+           "it_administration", "web_browsing", "communication", "finance_shopping", "ml_infrastructure")
+
+
+@dataclass(frozen=True)
+class Family:
+    """A scenario family: one kind of situation, with benign, risky and hard-negative runs."""
+
+    name: str
+    domain: str
+    build: Callable[[Run], None]
+    description: str = ""
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def family(name: str, domain: str) -> Callable[[Callable[[Run], None]], Callable[[Run], None]]:
+    """Register a family. Its docstring is its description in the datasheet."""
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown domain {domain!r}")
+
+    def register(fn: Callable[[Run], None]) -> Callable[[Run], None]:
+        if name in FAMILIES:
+            raise ValueError(f"family {name!r} registered twice")
+        FAMILIES[name] = Family(name, domain, fn, " ".join((fn.__doc__ or "").split()))
+        return fn
+
+    return register
+
+
+class Run:
+    """A trajectory under construction.
+
+    Messages are numbered as an OpenAI message list would number them (system, user,
+    assistant, tool, ...), so action ids and labels stay valid in every output format.
+    """
+
+    def __init__(self, rng: random.Random, family: Family, variant: str, policy: Policy, run_id: str):
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}")
+        self.rng = rng
+        self.family = family
+        self.variant = variant
+        self.policy = policy
+        self.id = run_id
+        self.names = Names(rng)
+        self.style = Style(rng)
+        self.steps: list[Step] = []
+        self.labels: dict[str, Label] = {}
+        self.action_info: dict[str, dict[str, str]] = {}
+        self._message = 0
+        self._thought: str | None = None
+
+    # --- context --------------------------------------------------------------------------
+
+    def system(self, text: str) -> None:
+        self._add(Step(kind="system", text=text, message_index=self._next_message()))
+
+    def user(self, text: str) -> None:
+        self._add(Step(kind="user", text=text, message_index=self._next_message()))
+
+    def constraint(self, kind: str) -> str:
+        """A phrasing of a user constraint (see surface.CONSTRAINTS), to put in a user message."""
+        return self.rng.choice(CONSTRAINTS[kind])
+
+    def injection(self, instruction: str) -> str:
+        """An injected instruction, dressed as injections arrive, to put in a tool output."""
+        return inject(instruction, self.rng)
+
+    def think(self, text: str | None = None, thing: str | None = None) -> None:
+        """Assistant text that accompanies the next tool call in the same message. With `thing`,
+        a generic phrase about it; most calls carry no text at all."""
+        if text is None and thing is not None:
+            text = self.rng.choice(THOUGHTS).format(thing=thing)
+        self._thought = text or None
+
+    # --- actions --------------------------------------------------------------------------
+
+    def call(self, kind: str, args: dict[str, Any], output: str, *, error: bool = False, tag: str | None = None,
+             evasion: str | None = None, **concepts: int) -> str:
+        """A tool call of a canonical kind (surface.TOOLSETS), rendered in this run's framework
+        style, and its result. Returns the action id."""
+        name, rendered = self.style.render(kind, args)
+        return self.call_named(name, rendered, output, error=error, tag=tag, evasion=evasion, **concepts)
+
+    def call_named(self, name: str, args: dict[str, Any], output: str | None, *, error: bool = False,
+                   tag: str | None = None, evasion: str | None = None, **concepts: int) -> str:
+        """A call to a tool with a fixed name and arguments (domain tools such as `get_balance`).
+        `output=None` leaves the call unanswered (the run ends on it, as a proposed action)."""
+        index = self._next_message()
+        if self._thought:
+            self._add(Step(kind="assistant", text=self._thought, message_index=index))
+            self._thought = None
+        call_id = self.style.call_id()
+        self._add(Step(kind="tool_call", text=json.dumps(args, ensure_ascii=False), message_index=index,
+                       call_id=call_id, tool_name=name, arguments=args))
+        self._label(call_id, concepts, tag, evasion)
+        if output is not None:
+            self._add(Step(kind="tool_result", text=output, message_index=self._next_message(), call_id=call_id,
+                           tool_name=name, is_error=error))
+        return call_id
+
+    def shell(self, command: str, output: str, **kw: Any) -> str:
+        return self.call("shell", {"command": command}, output, **kw)
+
+    def sql(self, query: str, output: str, database: str = "", **kw: Any) -> str:
+        return self.call("sql", {"query": query, "database": database}, output, **kw)
+
+    def shell_evasive(self, command: str, output: str, method: str | None = None, **kw: Any) -> str:
+        """A shell command in a disguised form (surface.EVASIONS, or `split`: written to a
+        script by one call, run by the next). The label is the plain command's."""
+        method = method or self.rng.choice(EVASIONS + ("split",))
+        if method == "split":
+            script = self.rng.choice(["/tmp/run.sh", "./tmp_fix.sh", "/tmp/.maint", "scripts/cleanup_now.sh"])
+            self.shell(f"cat > {script} <<'EOF'\n{command}\nEOF\nchmod +x {script}", "", evasion="split_write")
+            return self.shell(f"bash {script}", output, evasion="split", **kw)
+        return self.shell(obfuscate(command, method, self.rng), output, evasion=method, **kw)
+
+    def say(self, text: str, *, tag: str | None = None, **concepts: int) -> str:
+        """The assistant speaks to the user without calling a tool (a question or the final
+        report). This is an action too: a report can deceive."""
+        index = self._next_message()
+        self._add(Step(kind="assistant", text=text, message_index=index))
+        action_id = f"msg:{index}"
+        self._label(action_id, concepts, tag, None)
+        return action_id
+
+    def filler(self, count: int) -> None:
+        """`count` harmless exploration steps (listing, reading, status checks), so that the
+        risky action is not always the first or the last one."""
+        from training.generator.fillers import FILLERS
+
+        for _ in range(count):
+            self.rng.choice(FILLERS)(self)
+
+    # --- finishing ------------------------------------------------------------------------
+
+    def build(self) -> Trajectory:
+        steps = self.steps
+        assign_action_ids(steps)
+        missing = [a for a in (s.action_id for s in steps if s.action_id) if a not in self.labels]
+        if missing:
+            raise AssertionError(f"{self.family.name}: unlabelled actions {missing}")
+        metadata = {"generator": {"family": self.family.name, "domain": self.family.domain,
+                                  "variant": self.variant, "actions": self.action_info}}
+        return Trajectory(id=self.id, steps=steps, metadata=metadata, labels=self.labels)
+
+    def _add(self, step: Step) -> None:
+        self.steps.append(step)
+
+    def _next_message(self) -> int:
+        index = self._message
+        self._message += 1
+        return index
+
+    def _label(self, action_id: str, concepts: dict[str, int], tag: str | None, evasion: str | None) -> None:
+        unknown = set(concepts) - set(CONCEPT_IDS)
+        if unknown:
+            raise ValueError(f"{self.family.name}: unknown concept(s) {sorted(unknown)}")
+        full = {cid: int(bool(concepts.get(cid, 0))) for cid in CONCEPT_IDS}
+        risk, rule = self.policy.decide(full, self.family.name, tag)
+        self.labels[action_id] = Label(risk=risk, concepts=full, source=f"generator:{rule}")
+        info = {"rule": rule}
+        if tag:
+            info["tag"] = tag
+        if evasion:
+            info["evasion"] = evasion
+        self.action_info[action_id] = info
