@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cbm.formats import FORMATS, ReadOptions, Record, dumps_line, read_records, to_record
 
@@ -54,6 +55,11 @@ class FileSummary:
             step = f" step {note['step']}" if "step" in note else ""
             self.warnings.append(f"line {record.line} (id {trajectory.id!r}){step}: {note['kind']}: {note['detail']}")
 
+    def to_json(self) -> dict[str, Any]:
+        """The summary as a JSON object; `asdict` alone would rebuild each Counter from its
+        (key, count) pairs, counting the pairs."""
+        return {**asdict(self), "formats": dict(self.formats), "notes": dict(self.notes)}
+
 
 def _options(args: argparse.Namespace) -> ReadOptions:
     return ReadOptions(max_record_bytes=args.max_record_bytes, max_text_chars=args.max_text_chars)
@@ -91,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         summaries.append(summarise(path, args.format, _options(args)))
     if args.json:
-        print(json.dumps([asdict(s) for s in summaries], indent=2))
+        print(json.dumps([s.to_json() for s in summaries], indent=2))
     else:
         _print(summaries, limit=20 if args.quiet else None)
     return EXIT_FAILED_RECORDS if any(s.failed for s in summaries) else EXIT_OK

@@ -102,7 +102,7 @@ def _parse_line(number: int, raw: bytes, fmt: str, options: ReadOptions) -> Reco
     try:
         text = raw.decode("utf-8")
         obj = json.loads(text)
-        if isinstance(obj, dict) and isinstance(obj.get("id"), (str, int)):
+        if isinstance(obj, dict) and isinstance(obj.get("id"), (str, int)) and not isinstance(obj["id"], bool):
             record_id = str(obj["id"])
         used = detect_format(obj) if fmt == "auto" else fmt
         trajectory = READERS[used](obj, options, text.rstrip("\r\n"))
