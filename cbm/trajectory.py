@@ -92,6 +92,8 @@ class Label:
         elif isinstance(raw, dict):
             concepts = {}
             for cid, value in raw.items():
+                if cid not in CONCEPT_IDS:
+                    raise ValueError(f"unknown concept {cid!r}")
                 if value is None:
                     continue  # explicit unknown
                 if isinstance(value, bool):

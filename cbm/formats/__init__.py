@@ -101,7 +101,7 @@ def _parse_line(number: int, raw: bytes, fmt: str, options: ReadOptions) -> Reco
     record_id = None
     try:
         text = raw.decode("utf-8")
-        obj = json.loads(text)
+        obj = json.loads(text.rstrip("\r\n"))
         if isinstance(obj, dict) and isinstance(obj.get("id"), (str, int)) and not isinstance(obj["id"], bool):
             record_id = str(obj["id"])
         used = detect_format(obj) if fmt == "auto" else fmt
