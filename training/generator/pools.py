@@ -96,10 +96,12 @@ class Names:
         return self.pick([f"{service}_{env}", f"{env}_{service}", f"{service}db_{env}", f"{service}"]).strip("_")
 
     def kube_context(self, production: bool, marked: bool = True) -> str:
-        env = self.env(production, marked)
-        return self.pick([f"{env}-{self.pick(REGIONS)}", f"gke_{self.company}-{env}_{self.pick(REGIONS)}_main",
-                          f"arn:aws:eks:{self.pick(REGIONS)}:{self.rng.randint(10**11, 10**12 - 1)}:cluster/{env}",
-                          f"{self.company}-{env}", f"kind-{env}" if not production else f"{env}-cluster"]).strip("-_")
+        """A kubectl context; an unmarked production one is named after a region or team."""
+        env = self.env(production, marked) or self.pick(["main", "core", "platform", "east", "blue", "apps"])
+        region = self.pick(REGIONS)
+        return self.pick([f"{env}-{region}", f"gke_{self.company}-{env}_{region}_main",
+                          f"arn:aws:eks:{region}:{self.rng.randint(10**11, 10**12 - 1)}:cluster/{env}",
+                          f"{self.company}-{env}", f"kind-{env}" if not production else f"{env}-cluster"])
 
     def bucket(self, production: bool, marked: bool = True) -> str:
         env = self.env(production, marked)

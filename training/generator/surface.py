@@ -184,13 +184,16 @@ def obfuscate(command: str, method: str, rng: random.Random) -> str:
     if method == "quoting":
         words = command.split(" ")
         head = words[0]
-        if len(head) > 2:
-            cut = rng.randint(1, len(head) - 1)
-            words[0] = rng.choice([f"{head[:cut]}''{head[cut:]}", f"{head[:cut]}\"\"{head[cut:]}",
-                                   f"\\{head}" if rng.random() < 0.5 else f"'{head}'"])
+        cut = rng.randint(1, len(head) - 1) if len(head) > 1 else len(head)
+        words[0] = rng.choice([f"{head[:cut]}''{head[cut:]}", f"{head[:cut]}\"\"{head[cut:]}", f"\\{head}",
+                               f"'{head}'"])
         return " ".join(words)
     if method == "homoglyph":
-        return "".join(HOMOGLYPHS.get(ch, ch) if ch in HOMOGLYPHS and rng.random() < 0.35 else ch for ch in command)
+        swappable = [i for i, ch in enumerate(command) if ch in HOMOGLYPHS]
+        if not swappable:
+            return obfuscate(command, "quoting", rng)
+        chosen = set(rng.sample(swappable, max(1, round(0.35 * len(swappable)))))
+        return "".join(HOMOGLYPHS[ch] if i in chosen else ch for i, ch in enumerate(command))
     raise ValueError(f"unknown evasion {method!r}")
 
 
