@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("training.generate:main", "generate the labelled synthetic training corpus"),
     "import": ("training.importers:main", "import public data sets (agentdojo, toolemu, safe-os) as native JSONL"),
     "datasheet": ("training.datasheet:main", "write the corpus datasheet and shortcut audit"),
+    "train": ("training.train:main", "train, calibrate and save a concept bottleneck checkpoint"),
 }
 
 EPILOG = """exit codes: 0 success, 2 usage error, 3 some records failed.

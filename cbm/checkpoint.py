@@ -1,0 +1,127 @@
+"""The checkpoint format: `weights.pt` (a plain state dict of tensors) and `config.json`.
+
+`config.json` holds everything needed to use the weights and to trust them: the model and
+feature configuration, the vocabulary, the concept taxonomy the model was trained with,
+calibration, thresholds, the training data's hash, the evaluation summary, and the SHA-256 of
+`weights.pt`. Loading uses `torch.load(weights_only=True)`, which refuses pickled objects, and
+fails with a clear message on a missing file, a changed hash or a shape that does not fit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from cbm.concepts import CONCEPTS, Concept
+from cbm.features import FeatureConfig, Vocabulary
+from cbm.model import ConceptBottleneckModel, ModelConfig
+
+FORMAT_VERSION = 1
+WEIGHTS, CONFIG = "weights.pt", "config.json"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used, and why."""
+
+
+@dataclass
+class Calibration:
+    """Calibrated risk = sigmoid(scale * logit + shift) (Platt scaling, fitted on validation)."""
+
+    scale: float = 1.0
+    shift: float = 0.0
+
+    def apply(self, logit: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.scale * logit + self.shift)
+
+
+@dataclass
+class Checkpoint:
+    model: ConceptBottleneckModel
+    vocab: Vocabulary
+    features: FeatureConfig
+    concepts: tuple[Concept, ...]
+    calibration: Calibration = field(default_factory=Calibration)
+    threshold: float = 0.5  # on calibrated risk: flagged at or above
+    concept_thresholds: dict[str, float] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)  # version, data hash, evaluation summary, ...
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save(checkpoint: Checkpoint, directory: str | Path) -> Path:
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in checkpoint.model.state_dict().items()}
+    torch.save(state, out / WEIGHTS)
+    config = {
+        "format_version": FORMAT_VERSION,
+        "model": checkpoint.model.config.to_json(),
+        "features": checkpoint.features.__dict__,
+        "vocabulary": checkpoint.vocab.to_json(),
+        "concepts": [c.__dict__ | {"positive": list(c.positive), "negative": list(c.negative)}
+                     for c in checkpoint.concepts],
+        "calibration": checkpoint.calibration.__dict__,
+        "threshold": checkpoint.threshold,
+        "concept_thresholds": checkpoint.concept_thresholds,
+        "meta": checkpoint.meta,
+        "weights_sha256": _sha256(out / WEIGHTS),
+    }
+    (out / CONFIG).write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out
+
+
+def load(directory: str | Path) -> Checkpoint:
+    path = Path(directory)
+    for name in (CONFIG, WEIGHTS):
+        if not (path / name).is_file():
+            raise CheckpointError(f"{path}: missing {name} (a checkpoint directory holds {CONFIG} and {WEIGHTS})")
+    try:
+        config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path / CONFIG}: not valid JSON ({exc})") from None
+    if config.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint format {config.get('format_version')!r}, expected {FORMAT_VERSION}")
+    actual = _sha256(path / WEIGHTS)
+    if actual != config.get("weights_sha256"):
+        raise CheckpointError(f"{path / WEIGHTS}: SHA-256 {actual[:16]}... does not match config.json "
+                              f"({str(config.get('weights_sha256'))[:16]}...): the weights were changed or damaged")
+    try:
+        model_config = ModelConfig.from_json(config["model"])
+        concepts = tuple(Concept(**{**c, "positive": tuple(c["positive"]), "negative": tuple(c["negative"])})
+                         for c in config["concepts"])
+        vocab = Vocabulary.from_json(config["vocabulary"])
+        features = FeatureConfig(**config["features"])
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"{path / CONFIG}: incomplete or invalid ({exc})") from None
+    if len(concepts) != model_config.n_concepts:
+        raise CheckpointError(f"{path}: {len(concepts)} concepts in the taxonomy, {model_config.n_concepts} in the model")
+    try:
+        state = torch.load(path / WEIGHTS, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for refused or corrupt files
+        raise CheckpointError(f"{path / WEIGHTS}: cannot be loaded as plain tensors ({exc})") from None
+    model = ConceptBottleneckModel(model_config)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path / WEIGHTS}: does not fit the model in config.json: {exc}") from None
+    model.eval()
+    return Checkpoint(model=model, vocab=vocab, features=features, concepts=concepts,
+                      calibration=Calibration(**config["calibration"]), threshold=float(config["threshold"]),
+                      concept_thresholds=dict(config["concept_thresholds"]), meta=dict(config["meta"]))
+
+
+def new(model_config: ModelConfig, vocab: Vocabulary, features: FeatureConfig) -> Checkpoint:
+    """An untrained checkpoint with the shipped taxonomy."""
+    return Checkpoint(ConceptBottleneckModel(model_config), vocab, features, CONCEPTS)

@@ -1,0 +1,179 @@
+"""The concept bottleneck model, top to bottom.
+
+    tokens of a whole trajectory, in order
+      -> ConceptEncoder: embeddings + a small causal transformer (a token sees only what came
+         before it); each action is the mean of its own step's token states, so it is judged
+         with everything before it and nothing after (not even its own result)
+      -> 18 concept logits per action                       (x -> c)
+      -> RiskHead: sees only the concept probabilities       (c -> y)
+      -> risk logit per action; a trajectory's risk is the max over its actions
+
+x -> c and c -> y are separate modules, so the training modes are choices of what is frozen
+and what is fed: joint (both trained together), sequential (head trained on the encoder's
+frozen predictions), independent (head trained on true concepts). At inference any concept
+can be replaced by a reviewer's value (an intervention) and the head recomputes the risk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cbm.concepts import CONCEPT_IDS
+from cbm.features import N_ORIGINS, SEGMENTS
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int
+    n_concepts: int = len(CONCEPT_IDS)
+    dim: int = 128
+    layers: int = 2
+    heads: int = 4
+    ff_mult: int = 2
+    dropout: float = 0.1
+    max_tokens: int = 1024
+    head: str = "linear"  # "linear" (with `interactions`) or "mlp"
+    interactions: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # named concept pairs
+    mlp_hidden: int = 32
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: dict) -> ModelConfig:
+        obj = dict(obj)
+        obj["interactions"] = tuple(tuple(p) for p in obj.get("interactions", ()))
+        return cls(**obj)
+
+
+class Block(nn.Module):
+    """Pre-norm causal transformer block."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.heads = config.heads
+        self.ln1 = nn.LayerNorm(config.dim)
+        self.qkv = nn.Linear(config.dim, 3 * config.dim)
+        self.proj = nn.Linear(config.dim, config.dim)
+        self.ln2 = nn.LayerNorm(config.dim)
+        self.mlp = nn.Sequential(nn.Linear(config.dim, config.ff_mult * config.dim), nn.GELU(),
+                                 nn.Linear(config.ff_mult * config.dim, config.dim))
+        self.dropout = nn.Dropout(config.dropout)
+        self.attn_dropout = config.dropout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(d, dim=2)
+        q, k, v = (z.view(b, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
+                                           dropout_p=self.attn_dropout if self.training else 0.0)
+        x = x + self.dropout(self.proj(y.transpose(1, 2).reshape(b, t, d)))
+        return x + self.dropout(self.mlp(self.ln2(x)))
+
+
+class ConceptEncoder(nn.Module):
+    """x -> c: concept logits for every action of a batch of trajectories."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.token = nn.Embedding(config.vocab_size, config.dim, padding_idx=0)
+        self.segment = nn.Embedding(len(SEGMENTS), config.dim)
+        self.origin = nn.Embedding(N_ORIGINS, config.dim)
+        self.position = nn.Embedding(config.max_tokens, config.dim)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
+        self.ln = nn.LayerNorm(config.dim)
+        self.concepts = nn.Linear(config.dim, config.n_concepts)
+
+    def embed(self, ids: torch.Tensor, segment: torch.Tensor, origin: torch.Tensor) -> torch.Tensor:
+        """Token embeddings, the layer that explanations attribute to."""
+        positions = torch.arange(ids.shape[1], device=ids.device)
+        return self.token(ids) + self.segment(segment) + self.origin(origin) + self.position(positions)[None]
+
+    def action_states(self, x: torch.Tensor, action_batch: torch.Tensor, action_span: torch.Tensor) -> torch.Tensor:
+        """Run the blocks on embeddings `x` (B, T, D) and pool each action's tokens: (A, D).
+        Sequences are right-padded, so causal attention never reads padding."""
+        for block in self.blocks:
+            x = block(x)
+        x = self.ln(x)
+        cumulative = F.pad(x.cumsum(dim=1), (0, 0, 1, 0))  # (B, T+1, D)
+        begin, end = action_span[:, 0], action_span[:, 1]
+        total = cumulative[action_batch, end] - cumulative[action_batch, begin]
+        return total / (end - begin).clamp(min=1).unsqueeze(1).to(x.dtype)
+
+    def forward(self, ids: torch.Tensor, segment: torch.Tensor, origin: torch.Tensor, action_batch: torch.Tensor,
+                action_span: torch.Tensor) -> torch.Tensor:
+        return self.concepts(self.action_states(self.embed(ids, segment, origin), action_batch, action_span))
+
+
+class RiskHead(nn.Module):
+    """c -> y: the risk logit from concept probabilities only.
+
+    Linear: `bias + sum_k w_k c_k + sum_(a,b) w_ab c_a c_b` over named pairs, so every
+    contribution is exact and readable. MLP: a small network, for comparison."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.kind = config.head
+        index = {cid: i for i, cid in enumerate(CONCEPT_IDS)}
+        pairs = [(index[a], index[b]) for a, b in config.interactions]
+        self.register_buffer("pairs", torch.tensor(pairs, dtype=torch.long).reshape(-1, 2), persistent=False)
+        if self.kind == "linear":
+            self.linear = nn.Linear(config.n_concepts + len(pairs), 1)
+        elif self.kind == "mlp":
+            self.mlp = nn.Sequential(nn.Linear(config.n_concepts, config.mlp_hidden), nn.GELU(),
+                                     nn.Linear(config.mlp_hidden, 1))
+        else:
+            raise ValueError(f"unknown head {config.head!r} (linear or mlp)")
+
+    def features(self, probs: torch.Tensor) -> torch.Tensor:
+        """The linear head's inputs: the concepts, then the named products."""
+        if len(self.pairs) == 0:
+            return probs
+        return torch.cat([probs, probs[:, self.pairs[:, 0]] * probs[:, self.pairs[:, 1]]], dim=1)
+
+    def forward(self, probs: torch.Tensor) -> torch.Tensor:
+        if self.kind == "linear":
+            return self.linear(self.features(probs)).squeeze(1)
+        return self.mlp(probs).squeeze(1)
+
+
+class ConceptBottleneckModel(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = ConceptEncoder(config)
+        self.head = RiskHead(config)
+
+    def forward(self, batch: dict[str, torch.Tensor], intervene_mask: torch.Tensor | None = None,
+                intervene_values: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(concept logits (A, K), risk logits (A,)). Where `intervene_mask` is true the head
+        sees `intervene_values` instead of the predicted probability."""
+        logits = self.encoder(batch["ids"], batch["segment"], batch["origin"], batch["action_batch"],
+                              batch["action_span"])
+        probs = torch.sigmoid(logits.float())
+        if intervene_mask is not None:
+            probs = torch.where(intervene_mask, intervene_values.to(probs.dtype), probs)
+        return logits, self.head(probs)
+
+
+def collate(encoded: list, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
+    """Right-pad a list of `features.Encoded` into one batch; actions are flattened across runs."""
+    t = max(len(e) for e in encoded)
+    ids = torch.zeros(len(encoded), t, dtype=torch.long)
+    segment = torch.zeros(len(encoded), t, dtype=torch.long)
+    origin = torch.zeros(len(encoded), t, dtype=torch.long)
+    action_batch, action_span = [], []
+    for i, e in enumerate(encoded):
+        ids[i, :len(e)] = torch.from_numpy(e.ids)
+        segment[i, :len(e)] = torch.from_numpy(e.segment)
+        origin[i, :len(e)] = torch.from_numpy(e.origin)
+        action_batch.append(torch.full((len(e.action_ids),), i, dtype=torch.long))
+        action_span.append(torch.from_numpy(e.action_span).reshape(-1, 2))
+    batch = {"ids": ids, "segment": segment, "origin": origin, "action_batch": torch.cat(action_batch),
+             "action_span": torch.cat(action_span)}
+    return {k: v.to(device) for k, v in batch.items()}

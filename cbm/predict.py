@@ -1,0 +1,36 @@
+"""Batched inference over encoded trajectories: concept and risk logits for every action."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from cbm.features import Encoded
+from cbm.model import ConceptBottleneckModel, collate
+
+
+@torch.inference_mode()
+def predict_logits(model: ConceptBottleneckModel, encoded: Sequence[Encoded], batch_size: int = 32,
+                   device: str | torch.device = "cpu") -> list[tuple[np.ndarray, np.ndarray]]:
+    """(concept logits (A, K), risk logits (A,)) per trajectory, in input order. Trajectories are
+    batched by length, which is what makes CPU inference fast."""
+    model.eval()
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(encoded)
+    for b in range(0, len(order), batch_size):
+        chunk = [i for i in order[b:b + batch_size] if len(encoded[i].action_ids)]
+        for i in order[b:b + batch_size]:
+            if not len(encoded[i].action_ids):
+                out[i] = (np.zeros((0, model.config.n_concepts), np.float32), np.zeros(0, np.float32))
+        if not chunk:
+            continue
+        batch = collate([encoded[i] for i in chunk], device)
+        concept_logits, risk_logits = model(batch)
+        concept_logits, risk_logits = concept_logits.float().cpu().numpy(), risk_logits.float().cpu().numpy()
+        owner = batch["action_batch"].cpu().numpy()
+        for j, i in enumerate(chunk):
+            rows = owner == j
+            out[i] = (concept_logits[rows], risk_logits[rows])
+    return out

@@ -1,0 +1,177 @@
+"""Training data: labelled trajectories -> encoded examples -> length-bucketed batches.
+
+Labels may be partial. Every concept and risk target comes with a mask saying whether it is
+known, so importers' weak labels train what they know and nothing else; a run labelled only as
+a whole (ToolEmu) trains the max over its actions' risks.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from cbm.concepts import CONCEPT_IDS
+from cbm.features import Encoded, FeatureConfig, Vocabulary, encode
+from cbm.formats import read_records
+from cbm.model import collate
+from cbm.trajectory import Trajectory
+
+
+@dataclass
+class Example:
+    encoded: Encoded
+    concepts: np.ndarray  # (A, K) float32 targets
+    concept_known: np.ndarray  # (A, K) bool
+    risk: np.ndarray  # (A,) float32
+    risk_known: np.ndarray  # (A,) bool
+    run_risk: float  # trajectory-level label, for runs labelled only as a whole
+    run_risk_known: bool
+
+
+def make_example(trajectory: Trajectory, vocab: Vocabulary, features: FeatureConfig) -> Example:
+    encoded = encode(trajectory, vocab, features)
+    n, k = len(encoded.action_ids), len(CONCEPT_IDS)
+    concepts = np.zeros((n, k), dtype=np.float32)
+    known = np.zeros((n, k), dtype=bool)
+    risk = np.zeros(n, dtype=np.float32)
+    risk_known = np.zeros(n, dtype=bool)
+    for a, action_id in enumerate(encoded.action_ids):
+        label = trajectory.labels.get(action_id)
+        if label is None:
+            continue
+        for j, cid in enumerate(CONCEPT_IDS):
+            if cid in label.concepts:
+                concepts[a, j], known[a, j] = label.concepts[cid], True
+        if label.risk is not None:
+            risk[a], risk_known[a] = label.risk, True
+    run_label = trajectory.metadata.get("trajectory_label") or {}
+    run_risk = run_label.get("risk") if isinstance(run_label, dict) else None
+    return Example(encoded, concepts, known, risk, risk_known, float(run_risk or 0), run_risk in (0, 1))
+
+
+def read_labelled(paths: Sequence[str | Path], limit: int | None = None) -> list[Trajectory]:
+    """Trajectories with at least one known label; unreadable records are counted and skipped
+    (they were reported by `cbm validate`), never silently: the count is returned in the log."""
+    out: list[Trajectory] = []
+    for path in paths:
+        for record in read_records(path):
+            if record.error is None and (record.trajectory.labels or record.trajectory.metadata.get("trajectory_label")):
+                out.append(record.trajectory)
+                if limit is not None and len(out) >= limit:
+                    return out
+    return out
+
+
+class Examples(Dataset):
+    def __init__(self, examples: list[Example]):
+        self.examples = examples
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, i: int) -> Example:
+        return self.examples[i]
+
+
+def collate_examples(examples: list[Example]) -> dict[str, torch.Tensor]:
+    batch = collate([e.encoded for e in examples])
+    batch["concepts"] = torch.from_numpy(np.concatenate([e.concepts for e in examples]))
+    batch["concept_known"] = torch.from_numpy(np.concatenate([e.concept_known for e in examples]))
+    batch["risk"] = torch.from_numpy(np.concatenate([e.risk for e in examples]))
+    batch["risk_known"] = torch.from_numpy(np.concatenate([e.risk_known for e in examples]))
+    batch["run_risk"] = torch.tensor([e.run_risk for e in examples], dtype=torch.float32)
+    batch["run_risk_known"] = torch.tensor([e.run_risk_known for e in examples], dtype=torch.bool)
+    return batch
+
+
+class BucketSampler(Sampler[list[int]]):
+    """Batches of similar length (less padding, much less attention work), in shuffled order.
+    Deterministic for a seed and epoch; under DDP each rank takes every world_size-th batch."""
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, shuffle: bool, seed: int = 0,
+                 rank: int = 0, world_size: int = 1):
+        self.lengths, self.batch_size, self.shuffle, self.seed = list(lengths), batch_size, shuffle, seed
+        self.rank, self.world_size, self.epoch = rank, world_size, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _batches(self) -> list[list[int]]:
+        rng = random.Random(f"{self.seed}:{self.epoch}")
+        order = list(range(len(self.lengths)))
+        if self.shuffle:
+            rng.shuffle(order)
+        pool = self.batch_size * 50
+        batches = []
+        for i in range(0, len(order), pool):
+            chunk = sorted(order[i:i + pool], key=lambda j: self.lengths[j])
+            batches += [chunk[j:j + self.batch_size] for j in range(0, len(chunk), self.batch_size)]
+        if self.shuffle:
+            rng.shuffle(batches)
+        usable = len(batches) - len(batches) % self.world_size if self.world_size > 1 else len(batches)
+        return batches[self.rank:usable:self.world_size]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return iter(self._batches())
+
+    def __len__(self) -> int:
+        return len(self._batches())
+
+
+class TrajectoryDataModule(pl.LightningDataModule):
+    """Reads the labelled files once, builds the vocabulary on the training data, and serves
+    bucketed batches. Pinned memory and worker prefetch are used when training on CUDA."""
+
+    def __init__(self, train: Sequence[str], val: Sequence[str], features: FeatureConfig = FeatureConfig(),
+                 batch_size: int = 32, vocab_size: int = 20_000, vocab_min_count: int = 3, hash_buckets: int = 4096,
+                 num_workers: int = 0, pin_memory: bool = False, seed: int = 0, limit: int | None = None):
+        super().__init__()
+        self.train_paths, self.val_paths = list(train), list(val)
+        self.features, self.batch_size, self.seed = features, batch_size, seed
+        self.vocab_size, self.vocab_min_count, self.hash_buckets = vocab_size, vocab_min_count, hash_buckets
+        self.num_workers, self.pin_memory, self.limit = num_workers, pin_memory, limit
+        self.vocab: Vocabulary | None = None
+        self.train_set: Examples | None = None
+        self.val_set: Examples | None = None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        train = read_labelled(self.train_paths, self.limit)
+        val = read_labelled(self.val_paths, None if self.limit is None else max(self.limit // 8, 1))
+        if not train or not val:
+            raise ValueError(f"no labelled trajectories in {self.train_paths if not train else self.val_paths}")
+        self.vocab = Vocabulary.build(train, self.vocab_size, self.vocab_min_count, self.hash_buckets)
+        self.train_set = Examples([make_example(t, self.vocab, self.features) for t in train])
+        self.val_set = Examples([make_example(t, self.vocab, self.features) for t in val])
+
+    def concept_pos_weight(self) -> torch.Tensor:
+        """Negatives / positives per concept among known labels (capped), so rare concepts count."""
+        pos = np.zeros(len(CONCEPT_IDS))
+        neg = np.zeros(len(CONCEPT_IDS))
+        for e in self.train_set.examples:
+            pos += (e.concepts * e.concept_known).sum(0)
+            neg += ((1 - e.concepts) * e.concept_known).sum(0)
+        return torch.tensor(np.clip(neg / np.maximum(pos, 1), 1, 50), dtype=torch.float32)
+
+    def _loader(self, dataset: Examples, shuffle: bool) -> DataLoader:
+        rank = self.trainer.global_rank if self.trainer else 0
+        world = self.trainer.world_size if self.trainer else 1
+        sampler = BucketSampler([len(e.encoded) for e in dataset.examples], self.batch_size, shuffle, self.seed,
+                                rank if shuffle else 0, world if shuffle else 1)
+        return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_examples, num_workers=self.num_workers,
+                          pin_memory=self.pin_memory, persistent_workers=self.num_workers > 0,
+                          prefetch_factor=4 if self.num_workers > 0 else None)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.val_set, shuffle=False)
