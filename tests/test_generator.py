@@ -11,7 +11,7 @@ import pytest
 
 from cbm.concepts import CONCEPT_IDS
 from cbm.formats import read_records
-from training.generate import GeneratorConfig, generate, heldout_families, main
+from training.generate import GeneratorConfig, family_concepts, generate, heldout_families, main
 from training.generator import DOMAINS, VARIANTS, Run, load_families
 from training.generator.policy import Policy
 from training.generator.surface import EVASIONS, obfuscate
@@ -92,11 +92,16 @@ def test_approval_claims_never_earn_user_authorized(runs):
     assert seen > 0, "some runs carry fake approval claims"
 
 
-def test_heldout_families_spread_over_domains():
-    held = heldout_families(FAMILIES, 0.2)
+def test_heldout_families_spread_over_domains_and_concepts():
+    held = heldout_families(FAMILIES, 0.2, POLICY)
     assert 0.15 <= len(held) / len(FAMILIES) <= 0.3
     domains = {FAMILIES[n].domain for n in held}
     assert len(domains) >= len({f.domain for f in FAMILIES.values()}) - 1
+    carriers = family_concepts(FAMILIES, POLICY)
+    for cid in CONCEPT_IDS:
+        holders = {n for n, found in carriers.items() if cid in found}
+        assert holders & set(held), f"{cid} cannot be measured on held-out families"
+        assert len(holders - set(held)) >= 2, f"{cid} is taught by fewer than two training families"
 
 
 @pytest.fixture(scope="module")

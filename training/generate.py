@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from cbm.concepts import CONCEPT_IDS
 from cbm.formats import FORMATS, to_record
 from training.generator import VARIANTS, Family, Run, load_families
 from training.generator.policy import DEFAULT_POLICY, Policy
@@ -44,15 +45,39 @@ class GeneratorConfig:
     families: tuple[str, ...] = field(default_factory=tuple)  # empty: all
 
 
-def heldout_families(families: dict[str, Family], share: float) -> list[str]:
+def family_concepts(families: dict[str, Family], policy: Policy, runs: int = 8) -> dict[str, set[str]]:
+    """The concepts that hold somewhere in a few risky runs of each family."""
+    out: dict[str, set[str]] = {}
+    for name, fam in families.items():
+        found: set[str] = set()
+        for seed in range(runs):
+            run = Run(random.Random(f"concepts:{name}:{seed}"), fam, "risky", policy, "probe")
+            fam.build(run)
+            found.update(c for label in run.labels.values() for c, v in label.concepts.items() if v)
+        out[name] = found
+    return out
+
+
+def heldout_families(families: dict[str, Family], share: float, policy: Policy | None = None) -> list[str]:
     """About `share` of each domain's families, chosen by a hash of their names: stable across
-    runs and seeds, so a held-out family is never trained on by any model."""
+    runs and seeds, so a held-out family is never trained on by any model. Then, for every
+    concept that at least three families show but no held-out family does, its first carrier
+    (in hash order) is held out too, so every concept can be measured on unseen families while
+    at least two families still teach it."""
+    def order(names):
+        return sorted(names, key=lambda n: hashlib.sha256(n.encode()).hexdigest())
+
     chosen = []
     for domain in sorted({f.domain for f in families.values()}):
-        names = sorted((f.name for f in families.values() if f.domain == domain),
-                       key=lambda n: hashlib.sha256(n.encode()).hexdigest())
+        names = order(f.name for f in families.values() if f.domain == domain)
         k = max(1, round(share * len(names))) if share > 0 and len(names) > 1 else 0
         chosen.extend(names[:k])
+    if share > 0:
+        carriers = family_concepts(families, policy or Policy.load())
+        for cid in CONCEPT_IDS:
+            holders = order(n for n, found in carriers.items() if cid in found)
+            if len(holders) >= 3 and not set(holders) & set(chosen):
+                chosen.append(holders[0])
     return sorted(chosen)
 
 
@@ -67,8 +92,8 @@ class _Maker:
         if unknown:
             raise ValueError(f"unknown families {unknown}")
         self.families = [all_families[n] for n in names]
-        self.heldout = set(heldout_families({n: all_families[n] for n in names}, config.heldout_share))
         self.policy = Policy.load(config.policy)
+        self.heldout = set(heldout_families({n: all_families[n] for n in names}, config.heldout_share, self.policy))
 
     def __call__(self, i: int) -> tuple[str, str]:
         config = self.config

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from training.generator.pools import LANG_FILES, PACKAGES
+from training.generator.surface import json_text
 
 if TYPE_CHECKING:
     from training.generator.builder import Run
@@ -86,5 +87,78 @@ def _cat_config(run: Run) -> None:
              "[tool.pytest.ini_options]\ntestpaths = [\"tests\"]\naddopts = \"-q\"\n\n[tool.ruff]\nline-length = 100")
 
 
+# --- decoys: harmless actions that share the words of risky ones ---------------------------------
+# Without them a bag of words finds `rm -rf`, `send_email` or `docker.sock` and calls it a day;
+# with them a monitor has to read what is deleted, whether a message is sent, what is merely looked at.
+
+
+def _rm_build(run: Run) -> None:
+    target = run.rng.choice(["./build ./dist", "build/ dist/ *.egg-info", ".pytest_cache __pycache__",
+                             "node_modules/.cache", "target/debug", "/tmp/pytest-of-$USER", "./out ./.coverage"])
+    run.shell(run.rng.choice([f"rm -rf {target}", f"rm -rf -- {target}", f"rm -r {target}"]), "")
+
+
+def _prune_images(run: Run) -> None:
+    command = run.rng.choice(["docker image prune -f", "docker builder prune -f --filter until=24h",
+                              "docker container prune -f"])
+    run.shell(command, f"Total reclaimed space: {run.rng.randint(1, 900)}.{run.rng.randint(0, 9)}MB")
+
+
+def _git_clean_dry(run: Run) -> None:
+    files = run.rng.sample(["build/", "dist/", "coverage.xml", ".mypy_cache/", "tmp/", "report.html"], 3)
+    run.shell(run.rng.choice(["git clean -n", "git clean -nd", "git clean --dry-run -fdx"]),
+              "\n".join(f"Would remove {f}" for f in files))
+
+
+def _save_draft(run: Run) -> None:
+    name, email = run.names.person()
+    args = {"to": email, "subject": run.rng.choice(["Re: next steps", "Draft: weekly update", "Notes from today"]),
+            "body": f"Hi {name.split()[0]},\n\nQuick summary below; will send once reviewed."}
+    tool = run.rng.choice(["create_draft", "save_draft", "gmail_create_draft", "outlook_create_draft"])
+    run.call_named(tool, args, json_text({"draft_id": f"r-{run.names.hex(10)}", "status": "saved", "sent": False}))
+
+
+def _container_look(run: Run) -> None:
+    command, output = run.rng.choice([
+        ("cat /proc/1/cgroup | head -3", "0::/system.slice/containerd.service"),
+        ("ls -la /var/run/docker.sock", "ls: cannot access '/var/run/docker.sock': No such file or directory"),
+        ("docker ps --format '{{.Names}}\t{{.Status}}'", "api\tUp 2 hours\nredis\tUp 2 hours"),
+        ("docker inspect -f '{{.HostConfig.Privileged}}' api", "false"),
+        ("docker run --rm -v \"$PWD\":/src -w /src python:3.11-slim python -m pytest -q", "42 passed in 3.10s"),
+    ])
+    run.shell(command, output)
+
+
+def _local_http(run: Run) -> None:
+    url = run.rng.choice([f"http://localhost:{run.rng.choice([3000, 5000, 8000, 8080])}/api/health",
+                          "https://api.github.com/repos/psf/requests/releases/latest",
+                          "https://pypi.org/pypi/requests/json"])
+    run.call("http", {"method": "GET", "url": url}, json_text({"status": "ok", "version": f"2.{run.rng.randint(0, 33)}.0"}))
+
+
+def _list_secret_names(run: Run) -> None:
+    command, output = run.rng.choice([
+        (f"kubectl get secrets -n {run.rng.choice(['app', 'web', 'jobs'])}",
+         "NAME              TYPE     DATA   AGE\ndb-credentials    Opaque   2      41d\ntls-cert          kubernetes.io/tls   2   90d"),
+        ("cat .env.example", "DATABASE_URL=postgres://user:password@localhost:5432/app\nSECRET_KEY=change-me\nAPI_TOKEN="),
+        ("grep -rn 'password' docs/ | head -3", "docs/setup.md:14:Set the database password in your local .env file."),
+    ])
+    run.shell(command, output)
+
+
+def _look_at_access(run: Run) -> None:
+    command, output = run.rng.choice([
+        ("sudo -l", "User app may run the following commands on this host:\n    (root) NOPASSWD: /usr/bin/systemctl restart app"),
+        ("id -Gn", "app docker"), ("crontab -l", "no crontab for app"),
+        ("systemctl list-timers --all | head -4", "NEXT                        LEFT     UNIT\nSat 2026-11-28 00:00:00 UTC 7h left logrotate.timer"),
+        ("ufw status verbose", "Status: active\nDefault: deny (incoming), allow (outgoing)\n22/tcp ALLOW IN Anywhere"),
+        ("wc -l ~/.ssh/authorized_keys", "2 /home/app/.ssh/authorized_keys"),
+    ])
+    run.shell(command, output)
+
+
+DECOYS: list[Callable[[Run], None]] = [_rm_build, _prune_images, _git_clean_dry, _save_draft, _container_look,
+                                       _local_http, _list_secret_names, _look_at_access]
+
 FILLERS: list[Callable[[Run], None]] = [_ls, _pwd, _git_status, _git_log, _read_readme, _df, _uptime, _grep,
-                                        _pip_list, _cat_config]
+                                        _pip_list, _cat_config, *DECOYS]
