@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from cbm.concepts import CONCEPT_IDS
+from cbm.concepts import CONCEPT_IDS, CONCEPTS_BY_ID
 
 SPLITS = ("train", "val", "test", "heldout")
 VARIANT_ORDER = ("benign", "risky", "hard_negative")
@@ -792,12 +792,13 @@ def render_markdown(sheet: dict[str, Any]) -> str:
         if audit.get("targets"):
             rows = []
             for name, r in audit["targets"].items():
-                rows.append([name, f"{r['train_positive']}/{r['eval_positive']}",
+                group = CONCEPTS_BY_ID[name].group if name in CONCEPTS_BY_ID else "verdict"
+                rows.append([name, group, f"{r['train_positive']}/{r['eval_positive']}",
                              f"`{r['token']}`" if r["token"] else "n/a", _auc_cell(r["token_train_auc"]),
                              _auc_cell(r["token_auc"]), _auc_cell(r["tfidf_auc"]),
                              _auc_cell(r["tfidf_context_auc"]), _auc_cell(r["tfidf_test_auc"]),
                              "**TOO EASY: a shortcut**" if r["shortcut"] else r["flag"] or "ok"])
-            out += ["", _table(["target", "positives train/eval", "best token", "(a) train", "(a) token",
+            out += ["", _table(["target", "group", "positives train/eval", "best token", "(a) train", "(a) token",
                                 "(b) TF-IDF", "(c) +context", "(b) on test", "flag"], rows)]
             out += ["", f"Audit took {audit.get('seconds', 0)} s; vocabulary: {_inline(audit.get('vocabulary', {}))}."]
             if audit.get("not_converged"):
@@ -815,7 +816,10 @@ def render_markdown(sheet: dict[str, Any]) -> str:
             "hostname fragment); a bag of words >= "
             f"{TFIDF_FLAG} means the wording gives it away. Some concepts are lexical by nature "
             "(`financial_transaction` on a `transfer_funds` call): read the token before acting, and ask whether "
-            "hard negatives use it too. A large gap between (b) on test and (b) on held-out means family "
+            "hard negatives use it too. The `group` column helps: concepts of the target, effect, access and execution "
+            "groups describe what the action itself does, so its text rightly carries them and a single token must "
+            "not; intent, mitigating and the risk verdict depend on context and must stay well below the flag. "
+            "A large gap between (b) on test and (b) on held-out means family "
             "templates are memorised. (c) well above (b) says the user messages carry the label, which is "
             "legitimate for `user_authorized` and `violates_user_instruction`, and a shortcut elsewhere.",
             "- **Duplicates** inflate scores when a val/test/held-out run repeats a train run; repeated action "
