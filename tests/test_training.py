@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -18,20 +20,27 @@ from training.train import DEFAULT_CONFIG, load_config, train
 def tiny_config(tmp_path, **extra):
     overrides = [f"out={tmp_path / 'run'}", f"data.corpus={tmp_path / 'corpus'}", "data.generate.n=160",
                  "model.dim=32", "model.layers=1", "model.heads=2", "trainer.max_epochs=1", "trainer.batch_size=16",
-                 "optim.warmup_steps=2"]
+                 "optim.warmup_steps=2", "data.imports=[]"]
     overrides += [f"{k}={v}" for k, v in extra.items()]
     return load_config(DEFAULT_CONFIG, overrides)
 
 
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
 @pytest.mark.parametrize("mode", ["joint", "sequential"])
 def test_training_writes_a_loadable_calibrated_checkpoint(tmp_path, mode):
-    path = train(tiny_config(tmp_path, **{"optim.mode": mode}))
+    # The joint run also trains on ToolEmu's run-level weak labels where the data is present.
+    extra = {"data.imports": "[toolemu]", "data.shared_data": str(SHARED)} if mode == "joint" else {}
+    path = train(tiny_config(tmp_path, **{"optim.mode": mode}, **extra))
     loaded = ckpt.load(path)
     assert 0 < loaded.threshold <= 1
     assert set(loaded.concept_thresholds) == {c.id for c in loaded.concepts}
     assert len(loaded.meta["training_data_sha256"]) == 64
     assert loaded.meta["config"]["optim"]["mode"] == mode
     assert (tmp_path / "run" / "logs").is_dir()  # CSV logs for every run
+    imported = any("toolemu" in f for f in loaded.meta["training_files"])
+    assert imported == (mode == "joint" and SHARED.is_dir())
 
 
 def test_config_overrides_and_errors(tmp_path):

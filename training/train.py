@@ -75,6 +75,30 @@ def ensure_corpus(data: dict[str, Any]) -> Path:
     return corpus
 
 
+def ensure_imports(data: dict[str, Any], corpus: Path) -> list[Path]:
+    """Public data sets named in `data.imports`, imported once into `<corpus>/imports/`. A data
+    set whose folder is absent is skipped with a message: the model then trains without it."""
+    from training.importers import ImportFailed, run_import
+
+    paths = []
+    shared = Path(data.get("shared_data") or "../shared/data")
+    for source in data.get("imports") or []:
+        out = corpus / "imports" / f"{source}.jsonl"
+        if not out.is_file():
+            if not shared.is_dir():
+                print(f"cbm train: {shared} not found; training without {source}", file=sys.stderr)
+                continue
+            out.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                run_import(source, shared, out)
+            except ImportFailed as exc:
+                print(f"cbm train: skipping {source}: {exc}", file=sys.stderr)
+                out.unlink(missing_ok=True)
+                continue
+        paths.append(out)
+    return paths
+
+
 def calibrate(risk_logits: np.ndarray, risk: np.ndarray, target_fpr: float) -> tuple[ckpt.Calibration, float]:
     """Platt scaling of the risk logit on validation, and the calibrated threshold whose
     false-positive rate on validation is at most `target_fpr`."""
@@ -110,7 +134,7 @@ def train(config: dict[str, Any]) -> Path:
     out = Path(config["out"])
     data = config["data"]
     corpus = ensure_corpus(data)
-    train_files = [corpus / "train.jsonl", *map(Path, data.get("extra_train") or [])]
+    train_files = [corpus / "train.jsonl", *ensure_imports(data, corpus), *map(Path, data.get("extra_train") or [])]
     cuda = torch.cuda.is_available()
     tr = config["trainer"]
     workers = tr.get("num_workers", "auto")
@@ -133,7 +157,7 @@ def train(config: dict[str, Any]) -> Path:
         previous = task
         task = CBMTask(model_config, optim, dm.concept_pos_weight(), phase=phase)
         if previous is not None:
-            task.model.load_state_dict(previous.model.state_dict())
+            task.model.load_state_dict(getattr(previous.model, "_orig_mod", previous.model).state_dict())
         if tr.get("compile") and cuda:
             task.model = torch.compile(task.model)
         monitor = "val_concept_auroc" if phase == "concepts" else "val_risk_auroc"
@@ -158,7 +182,7 @@ def train(config: dict[str, Any]) -> Path:
             task.load_state_dict(state)
         if trainer.global_rank != 0:
             return out / "checkpoint"
-    model = task.model.cpu().eval()
+    model = getattr(task.model, "_orig_mod", task.model).cpu().eval()  # unwrap torch.compile
     val = dm.val_set.examples
     logits = predict_logits(model, [e.encoded for e in val])
     risk_logits = np.concatenate([r for _, r in logits])
@@ -175,6 +199,7 @@ def train(config: dict[str, Any]) -> Path:
         threshold=threshold, concept_thresholds=thresholds,
         meta={"cbm_version": __version__, "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "training_data_sha256": _file_digest(train_files), "train_trajectories": len(dm.train_set),
+              "training_files": [str(p) for p in train_files],
               "config": config, "device": "cuda" if cuda else "cpu", "precision": precision,
               "training_seconds": round(seconds, 1), "target_fpr": float(config["calibration"]["target_fpr"])})
     path = ckpt.save(checkpoint, out / "checkpoint")
