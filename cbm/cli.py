@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("training.importers:main", "import public data sets (agentdojo, toolemu, safe-os) as native JSONL"),
     "datasheet": ("training.datasheet:main", "write the corpus datasheet and shortcut audit"),
     "train": ("training.train:main", "train, calibrate and save a concept bottleneck checkpoint"),
+    "evaluate": ("training.evaluate:main", "evaluate a checkpoint (test, held-out, imported data) against baselines"),
 }
 
 EPILOG = """exit codes: 0 success, 2 usage error, 3 some records failed.
