@@ -28,7 +28,7 @@ class OptimConfig:
     concept_weight: float = 1.0  # lambda, joint mode
     intervention_p: float = 0.25
     lr: float = 2e-3
-    head_lr: float = 1e-2
+    head_lr: float = 5e-2
     weight_decay: float = 0.01
     warmup_steps: int = 100
 
@@ -130,13 +130,12 @@ class CBMTask(pl.LightningModule):
                  sync_dist=True)
 
     def configure_optimizers(self):
-        if self.phase == "head":
-            params, lr = self.model.head.parameters(), self.optim.head_lr
-        elif self.phase == "concepts":
-            params, lr = self.model.encoder.parameters(), self.optim.lr
-        else:
-            params, lr = self.parameters(), self.optim.lr
-        optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=self.optim.weight_decay)
+        # The head is a handful of weights that must travel far (a concept that alone makes an
+        # action risky needs a weight of several units), so it gets its own, larger step size.
+        head = {"params": list(self.model.head.parameters()), "lr": self.optim.head_lr, "weight_decay": 0.0}
+        encoder = {"params": list(self.model.encoder.parameters()), "lr": self.optim.lr}
+        groups = {"head": [head], "concepts": [encoder]}.get(self.phase, [encoder, head])
+        optimizer = torch.optim.AdamW(groups, weight_decay=self.optim.weight_decay)
         warmup = max(self.optim.warmup_steps, 1)
         total = max(int(self.trainer.estimated_stepping_batches), warmup + 1)
         schedule = torch.optim.lr_scheduler.LambdaLR(
