@@ -129,6 +129,15 @@ class RiskHead(nn.Module):
         else:
             raise ValueError(f"unknown head {config.head!r} (linear or mlp)")
 
+    @torch.no_grad()
+    def start_at_prior(self, risk_prior: float) -> None:
+        """No concept weighs anything yet; every action starts at the base rate. A random start
+        lets early, uncalibrated concept probabilities pull weights the wrong way."""
+        last = self.linear if self.kind == "linear" else self.mlp[-1]
+        last.weight.zero_()
+        p = min(max(risk_prior, 1e-4), 1 - 1e-4)
+        last.bias.fill_(float(torch.logit(torch.tensor(p))))
+
     def features(self, probs: torch.Tensor) -> torch.Tensor:
         """The linear head's inputs: the concepts, then the named products."""
         if len(self.pairs) == 0:

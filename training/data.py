@@ -152,14 +152,21 @@ class TrajectoryDataModule(pl.LightningDataModule):
         self.train_set = Examples([make_example(t, self.vocab, self.features) for t in train])
         self.val_set = Examples([make_example(t, self.vocab, self.features) for t in val])
 
+    def risk_prior(self) -> float:
+        """The share of risky actions among those with a known risk."""
+        risky = sum(float((e.risk * e.risk_known).sum()) for e in self.train_set.examples)
+        known = sum(int(e.risk_known.sum()) for e in self.train_set.examples)
+        return risky / max(known, 1)
+
     def concept_pos_weight(self) -> torch.Tensor:
-        """Negatives / positives per concept among known labels (capped), so rare concepts count."""
+        """sqrt(negatives / positives) per concept among known labels, capped at 10: rare concepts
+        count more, without inflating every probability (the head reads them as evidence)."""
         pos = np.zeros(len(CONCEPT_IDS))
         neg = np.zeros(len(CONCEPT_IDS))
         for e in self.train_set.examples:
             pos += (e.concepts * e.concept_known).sum(0)
             neg += ((1 - e.concepts) * e.concept_known).sum(0)
-        return torch.tensor(np.clip(neg / np.maximum(pos, 1), 1, 50), dtype=torch.float32)
+        return torch.tensor(np.clip(np.sqrt(neg / np.maximum(pos, 1)), 1, 10), dtype=torch.float32)
 
     def _loader(self, dataset: Examples, shuffle: bool) -> DataLoader:
         rank = self.trainer.global_rank if self.trainer else 0

@@ -35,11 +35,13 @@ class OptimConfig:
 
 class CBMTask(pl.LightningModule):
     def __init__(self, model_config: ModelConfig, optim: OptimConfig, concept_pos_weight: torch.Tensor | None = None,
-                 phase: str = "all"):
+                 phase: str = "all", risk_prior: float | None = None):
         super().__init__()
         if optim.mode not in ("joint", "sequential", "independent"):
             raise ValueError(f"unknown mode {optim.mode!r}")
         self.model = ConceptBottleneckModel(model_config)
+        if risk_prior is not None:
+            self.model.head.start_at_prior(risk_prior)
         self.optim = optim
         self.phase = phase  # "all" (joint), "concepts" or "head"
         weight = concept_pos_weight if concept_pos_weight is not None else torch.ones(model_config.n_concepts)

@@ -111,7 +111,13 @@ def calibrate(risk_logits: np.ndarray, risk: np.ndarray, target_fpr: float) -> t
     """Platt scaling of the risk logit on validation, and the calibrated threshold whose
     false-positive rate on validation is at most `target_fpr`."""
     platt = LogisticRegression(C=1e4).fit(risk_logits.reshape(-1, 1), risk)
-    calibration = ckpt.Calibration(scale=float(platt.coef_[0, 0]), shift=float(platt.intercept_[0]))
+    scale = float(platt.coef_[0, 0])
+    if scale <= 0:  # the model ranks risk backwards on validation: a flipped calibration would hide it
+        print(f"cbm train: WARNING: the risk logit ranks validation risk backwards (Platt scale {scale:.3f}); "
+              f"calibration left at identity; train longer or check the data", file=sys.stderr)
+        calibration = ckpt.Calibration()
+    else:
+        calibration = ckpt.Calibration(scale=scale, shift=float(platt.intercept_[0]))
     calibrated = calibration.apply(torch.from_numpy(risk_logits)).numpy()
     fpr, _, thresholds = roc_curve(risk, calibrated)
     ok = thresholds[fpr <= target_fpr]
@@ -165,7 +171,7 @@ def train(config: dict[str, Any]) -> Path:
     task = None
     for phase in phases:
         previous = task
-        task = CBMTask(model_config, optim, dm.concept_pos_weight(), phase=phase)
+        task = CBMTask(model_config, optim, dm.concept_pos_weight(), phase=phase, risk_prior=dm.risk_prior())
         if previous is not None:
             task.model.load_state_dict(getattr(previous.model, "_orig_mod", previous.model).state_dict())
         if tr.get("compile") and cuda:
