@@ -487,8 +487,7 @@ def _audit_models(c: _Corpus, seed: int, max_train: int, max_features: int) -> d
     def with_context(x_action, rows):
         return sparse.hstack([x_action, ctx_matrix[[where[int(k)] for k in a_ctx[rows]]]], format="csr")
 
-    tc_tr, tc_ev, tc_te = with_context(ta_tr, train_rows), with_context(ta_ev, eval_rows), \
-        with_context(ta_te, test_rows)
+    tc_tr, tc_ev = with_context(ta_tr, train_rows), with_context(ta_ev, eval_rows)
 
     unconverged: list[str] = []
 
