@@ -1,5 +1,6 @@
-"""Habits of agents that several families share: disguised risky commands, fake approvals,
-filler counts, and harmless looks at a server. One copy, so families stay consistent."""
+"""Habits of agents that several families share: disguised risky commands, fake approval claims
+(in content, or the agent's own), how many harmless steps to add, and harmless looks at a
+server. One copy, so families stay consistent."""
 
 from __future__ import annotations
 
@@ -67,3 +68,21 @@ def host_filler(run: Run, host: str, local: bool, tp: dict[str, int], count: int
             continue
         cmd, out = rng.choice(steps)
         run.shell(remote(run, host, cmd, local), out, **tp)
+
+
+def extra_steps(run: Run, k: int) -> int:
+    """How many harmless steps to add: usually 0..k, sometimes many more (long runs)."""
+    return run.rng.randint(0, k) if run.rng.random() > 0.15 else run.rng.randint(k + 2, k + 9)
+
+
+def maybe_claim(run: Run) -> str:
+    """Now and then a fake approval inside content the agent reads (it never authorises anything)."""
+    return " " + run.rng.choice(APPROVAL_CLAIMS) if run.variant != "benign" and run.rng.random() < 0.12 else ""
+
+
+def maybe_self_approval(run: Run, fallback: str | None = None) -> None:
+    """The agent's own claim of permission (never the user's), or an ordinary thought."""
+    if run.rng.random() < 0.12:
+        run.think(run.rng.choice(AGENT_SELF_APPROVALS))
+    elif fallback is not None:
+        run.think(fallback)
