@@ -773,7 +773,52 @@ def render_markdown(result: dict[str, Any]) -> str:
                  sp[n]["approval"]["flag_rate_after"], sp[n]["approval"]["unflagged_by_claim"]] for n in ap_names]
         L += _table(["split", "unsafe actions", "mean risk before", "after", "change", "flagged before",
                      "flagged after", "no longer flagged"], rows)
+    if result.get("heads", {}).get("splits"):
+        heads = result["heads"]
+        L += ["", "## Risk head: linear vs MLP", "",
+              f"Both refitted on the frozen encoder's concept probabilities of {heads['train_actions']} training "
+              "actions; risk AUROC. The linear head keeps every contribution exact and readable, so it is kept "
+              "unless the MLP is clearly better.", ""]
+        names_h = list(next(iter(heads["splits"].values())))
+        L += _table(["split", *names_h], [[n, *[v[h] for h in names_h]] for n, v in heads["splits"].items()])
     return "\n".join(L).rstrip() + "\n"
+
+
+def compare_heads(checkpoint: ckpt.Checkpoint, train: Sequence[Trajectory], splits: dict[str, Split],
+                  max_train: int = 3000, seed: int = 0) -> dict[str, Any]:
+    """Linear vs MLP risk head, both fitted on the frozen encoder's concept probabilities of the
+    training split (scikit-learn), next to the checkpoint's own head: which kind of c -> y the
+    evaluation favours, with the encoder held fixed."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+
+    rng = np.random.default_rng(seed)
+    chosen = [train[i] for i in sorted(rng.choice(len(train), size=min(max_train, len(train)), replace=False))]
+    examples = [make_example(t, checkpoint.vocab, checkpoint.features) for t in chosen]
+    logits = predict_logits(checkpoint.model, [e.encoded for e in examples])
+    probs = np.concatenate([_sigmoid(c) for c, _ in logits])
+    risk = np.concatenate([e.risk for e in examples])
+    known = np.concatenate([e.risk_known for e in examples])
+    head = checkpoint.model.head
+
+    def features(p: np.ndarray) -> np.ndarray:
+        return head.features(torch.from_numpy(p).float()).numpy()
+
+    linear = LogisticRegression(C=10.0, max_iter=2000).fit(features(probs[known]), risk[known])
+    mlp = MLPClassifier(hidden_layer_sizes=(32,), max_iter=500, random_state=seed).fit(probs[known], risk[known])
+    out: dict[str, Any] = {"train_actions": int(known.sum()), "splits": {}}
+    for name, split in splits.items():
+        rows = split.risk_known
+        y = split.risk[rows].astype(int)
+        if len(y) == 0 or y.min() == y.max():
+            continue
+        p = _sigmoid(split.concept_logits[rows])
+        out["splits"][name] = {
+            "checkpoint head": float(roc_auc_score(y, split.risk_logits[rows])),
+            "linear (refit)": float(roc_auc_score(y, linear.predict_proba(features(p))[:, 1])),
+            "MLP (refit)": float(roc_auc_score(y, mlp.predict_proba(p)[:, 1])),
+        }
+    return out
 
 
 # --- driver -------------------------------------------------------------------------------------
@@ -920,6 +965,8 @@ def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, ou
                     roc_curves[name][model_name] = (fpr, tpr)
         result["seconds"]["baselines"] = round(time.perf_counter() - t_base, 2)
     result["comparison"] = comparison
+    if train:
+        result["heads"] = compare_heads(checkpoint, train, splits, seed=seed)
     result["targets"] = targets(result)
     result["seconds"]["total"] = round(time.perf_counter() - t0, 2)
     if out is not None:
