@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from cbm.concepts import CONCEPTS, Concept
@@ -36,7 +37,9 @@ class Calibration:
     scale: float = 1.0
     shift: float = 0.0
 
-    def apply(self, logit: torch.Tensor) -> torch.Tensor:
+    def apply(self, logit: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+        if isinstance(logit, np.ndarray):
+            return 1 / (1 + np.exp(-(self.scale * logit + self.shift)))
         return torch.sigmoid(self.scale * logit + self.shift)
 
 
