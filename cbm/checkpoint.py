@@ -55,11 +55,13 @@ class Checkpoint:
     meta: dict[str, Any] = field(default_factory=dict)  # version, data hash, evaluation summary, ...
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(*paths: str | Path) -> str:
+    """SHA-256 of the files' bytes, in order, read in chunks (training data can be large)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
+    for path in paths:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -79,7 +81,7 @@ def save(checkpoint: Checkpoint, directory: str | Path) -> Path:
         "threshold": checkpoint.threshold,
         "concept_thresholds": checkpoint.concept_thresholds,
         "meta": checkpoint.meta,
-        "weights_sha256": _sha256(out / WEIGHTS),
+        "weights_sha256": file_sha256(out / WEIGHTS),
     }
     (out / CONFIG).write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
@@ -96,7 +98,7 @@ def load(directory: str | Path) -> Checkpoint:
         raise CheckpointError(f"{path / CONFIG}: not valid JSON ({exc})") from None
     if config.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {config.get('format_version')!r}, expected {FORMAT_VERSION}")
-    actual = _sha256(path / WEIGHTS)
+    actual = file_sha256(path / WEIGHTS)
     if actual != config.get("weights_sha256"):
         raise CheckpointError(f"{path / WEIGHTS}: SHA-256 {actual[:16]}... does not match config.json "
                               f"({str(config.get('weights_sha256'))[:16]}...): the weights were changed or damaged")

@@ -130,14 +130,14 @@ def test_checkpoint_round_trip_and_refusals(tiny, tmp_path):
 
     torch.save({"x": datetime.timedelta(days=1)}, weights)  # any pickled object is refused, hash or not
     config = json.loads((path / ckpt.CONFIG).read_text())
-    config["weights_sha256"] = ckpt._sha256(weights)
+    config["weights_sha256"] = ckpt.file_sha256(weights)
     (path / ckpt.CONFIG).write_text(json.dumps(config))
     with pytest.raises(ckpt.CheckpointError, match="plain tensors"):
         ckpt.load(path)
 
     wrong = dict(config["model"], dim=48)
     torch.save(model.state_dict(), weights)
-    config["weights_sha256"] = ckpt._sha256(weights)
+    config["weights_sha256"] = ckpt.file_sha256(weights)
     (path / ckpt.CONFIG).write_text(json.dumps({**config, "model": wrong}))
     with pytest.raises(ckpt.CheckpointError, match="does not fit"):
         ckpt.load(path)

@@ -85,16 +85,13 @@ def fit_black_box(config: dict[str, Any], work_dir: str | Path | None = None) ->
     from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
 
-    from training import train as cbm_train
-    from training.train import calibrate, ensure_corpus, ensure_imports
+    from training.train import calibrate, cpu_threads, training_data
 
     pl.seed_everything(int(config.get("seed", 0)), workers=True)
     data, tr = config["data"], config["trainer"]
-    corpus = ensure_corpus(data)
-    train_files = [corpus / "train.jsonl", *ensure_imports(data, corpus), *map(Path, data.get("extra_train") or [])]
+    corpus, train_files = training_data(data)
     cuda = torch.cuda.is_available()
-    cpu_threads = getattr(cbm_train, "cpu_threads", None)  # the CPU thread setting `cbm train` uses, if it has one
-    if not cuda and cpu_threads is not None:
+    if not cuda:
         torch.set_num_threads(cpu_threads(tr.get("cpu_threads", "auto")))
     workers = tr.get("num_workers", "auto")
     dm = TrajectoryDataModule(

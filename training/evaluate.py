@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import json
 import math
 import sys
@@ -840,14 +839,6 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, out: str | Path | None = "reports",
              baselines: bool = False, extra: Sequence[str | Path] = (), seed: int = 0, limit: int | None = None,
              log: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -895,7 +886,7 @@ def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, ou
             trained_on = (data / "train.jsonl").resolve() in {Path(p).resolve() for p in training_files}
         elif checkpoint.meta.get("training_data_sha256"):
             extra_train = ((checkpoint.meta.get("config") or {}).get("data") or {}).get("extra_train") or []
-            trained_on = _digest(data / "train.jsonl") == checkpoint.meta["training_data_sha256"] \
+            trained_on = ckpt.file_sha256(data / "train.jsonl") == checkpoint.meta["training_data_sha256"] \
                 if not extra_train else None
     result: dict[str, Any] = {"info": {
         "checkpoint": str(checkpoint_path), "data_dir": str(data) if data else None,

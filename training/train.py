@@ -10,7 +10,6 @@ false-positive rate, per-concept thresholds are chosen for F1, and the checkpoin
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 import time
@@ -51,15 +50,6 @@ def load_config(path: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
             node = node.setdefault(part, {})
         node[leaf] = yaml.safe_load(value)
     return config
-
-
-def _file_digest(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in paths:
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
 
 
 def ensure_corpus(data: dict[str, Any]) -> Path:
@@ -106,6 +96,13 @@ def ensure_imports(data: dict[str, Any], corpus: Path) -> list[Path]:
     return paths
 
 
+def training_data(data: dict[str, Any]) -> tuple[Path, list[Path]]:
+    """(the corpus directory, every file the model trains on): the corpus's train split, the
+    public data sets it imports, and any extra labelled files."""
+    corpus = ensure_corpus(data)
+    return corpus, [corpus / "train.jsonl", *ensure_imports(data, corpus), *map(Path, data.get("extra_train") or [])]
+
+
 def calibrate(risk_logits: np.ndarray, risk: np.ndarray, target_fpr: float) -> tuple[ckpt.Calibration, float]:
     """Platt scaling of the risk logit on validation, and the calibrated threshold whose
     false-positive rate on validation is at most `target_fpr`."""
@@ -146,8 +143,7 @@ def train(config: dict[str, Any]) -> Path:
     pl.seed_everything(int(config.get("seed", 0)), workers=True)
     out = Path(config["out"])
     data = config["data"]
-    corpus = ensure_corpus(data)
-    train_files = [corpus / "train.jsonl", *ensure_imports(data, corpus), *map(Path, data.get("extra_train") or [])]
+    corpus, train_files = training_data(data)
     cuda = torch.cuda.is_available()
     tr = config["trainer"]
     if not cuda:
@@ -213,7 +209,7 @@ def train(config: dict[str, Any]) -> Path:
         model=model, vocab=dm.vocab, features=dm.features, concepts=CONCEPTS, calibration=calibration,
         threshold=threshold, concept_thresholds=thresholds,
         meta={"cbm_version": __version__, "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "training_data_sha256": _file_digest(train_files), "train_trajectories": len(dm.train_set),
+              "training_data_sha256": ckpt.file_sha256(*train_files), "train_trajectories": len(dm.train_set),
               "training_files": [str(p) for p in train_files],
               "config": config, "device": "cuda" if cuda else "cpu", "precision": precision,
               "training_seconds": round(seconds, 1), "target_fpr": float(config["calibration"]["target_fpr"])})
