@@ -29,11 +29,9 @@ import torch
 from torch import nn
 
 from cbm.concepts import CONCEPT_IDS
-from cbm.features import FeatureConfig
 from cbm.model import ConceptEncoder, ModelConfig
 from cbm.predict import predict_logits
 from cbm.trajectory import Step, Trajectory
-from training.data import TrajectoryDataModule
 from training.lightning import CBMTask, OptimConfig
 
 # --- black box ----------------------------------------------------------------------------------
@@ -85,29 +83,13 @@ def fit_black_box(config: dict[str, Any], work_dir: str | Path | None = None) ->
     from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
 
-    from training.train import calibrate, cpu_threads, training_data
+    from training.train import calibrate, prepare
 
     pl.seed_everything(int(config.get("seed", 0)), workers=True)
-    data, tr = config["data"], config["trainer"]
-    corpus, train_files = training_data(data)
-    cuda = torch.cuda.is_available()
-    if not cuda:
-        torch.set_num_threads(cpu_threads(tr.get("cpu_threads", "auto")))
-    workers = tr.get("num_workers", "auto")
-    dm = TrajectoryDataModule(
-        train=[str(p) for p in train_files], val=[str(corpus / "val.jsonl")],
-        features=FeatureConfig(**config["features"]), batch_size=int(tr["batch_size"]),
-        vocab_size=int(tr.get("vocab_size", 20000)),
-        num_workers=(4 if cuda else 0) if workers == "auto" else int(workers), pin_memory=cuda,
-        seed=int(config.get("seed", 0)), limit=data.get("limit"))
-    dm.setup()
-    model_config = ModelConfig(vocab_size=len(dm.vocab), max_tokens=dm.features.max_tokens,
-                               **{**config["model"], "interactions": tuple(map(tuple, config["model"].get(
-                                   "interactions", [])))})
+    tr = config["trainer"]
+    setup = prepare(config)
+    dm, model_config, train_files, precision = setup.dm, setup.model_config, setup.train_files, setup.precision
     optim = OptimConfig(**{**config["optim"], "mode": "joint", "intervention_p": 0.0})
-    precision = tr.get("precision", "auto")
-    if precision == "auto":
-        precision = "bf16-mixed" if cuda else "32-true"
     task = BlackBoxTask(model_config, optim)
     with tempfile.TemporaryDirectory(prefix="cbm-blackbox-") as tmp:
         out = Path(work_dir) if work_dir is not None else Path(tmp)

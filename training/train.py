@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -137,15 +138,23 @@ def concept_thresholds(logits: np.ndarray, concepts: np.ndarray, known: np.ndarr
     return out
 
 
-def train(config: dict[str, Any]) -> Path:
-    """Run a whole training job; returns the checkpoint directory."""
-    start = time.perf_counter()
-    pl.seed_everything(int(config.get("seed", 0)), workers=True)
-    out = Path(config["out"])
-    data = config["data"]
+@dataclass
+class Setup:
+    """What every training job on a config starts from."""
+
+    train_files: list[Path]
+    dm: TrajectoryDataModule
+    model_config: ModelConfig
+    precision: str
+    cuda: bool
+
+
+def prepare(config: dict[str, Any]) -> Setup:
+    """The training files, the set-up data module (vocabulary built), the model config, the
+    precision and device, and the CPU thread count: shared by `cbm train` and the baselines."""
+    data, tr = config["data"], config["trainer"]
     corpus, train_files = training_data(data)
     cuda = torch.cuda.is_available()
-    tr = config["trainer"]
     if not cuda:
         torch.set_num_threads(cpu_threads(tr.get("cpu_threads", "auto")))
     workers = tr.get("num_workers", "auto")
@@ -158,10 +167,21 @@ def train(config: dict[str, Any]) -> Path:
     model_config = ModelConfig(vocab_size=len(dm.vocab), max_tokens=dm.features.max_tokens,
                                **{**config["model"], "interactions": tuple(map(tuple, config["model"].get(
                                    "interactions", [])))})
-    optim = OptimConfig(**config["optim"])
     precision = tr.get("precision", "auto")
     if precision == "auto":
         precision = "bf16-mixed" if cuda else "32-true"
+    return Setup(train_files, dm, model_config, precision, cuda)
+
+
+def train(config: dict[str, Any]) -> Path:
+    """Run a whole training job; returns the checkpoint directory."""
+    start = time.perf_counter()
+    pl.seed_everything(int(config.get("seed", 0)), workers=True)
+    out = Path(config["out"])
+    setup = prepare(config)
+    dm, model_config, train_files, precision = setup.dm, setup.model_config, setup.train_files, setup.precision
+    cuda, tr = setup.cuda, config["trainer"]
+    optim = OptimConfig(**config["optim"])
     phases = ["all"] if optim.mode == "joint" else ["concepts", "head"]
     task = None
     for phase in phases:
