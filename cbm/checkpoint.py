@@ -2,7 +2,8 @@
 
 `config.json` holds everything needed to use the weights and to trust them: the model and
 feature configuration, the vocabulary, the concept taxonomy the model was trained with,
-calibration, thresholds, the training data's hash, the evaluation summary, and the SHA-256 of
+calibration, thresholds, each concept's training prior (the baseline that contributions to the
+risk are measured against), the training data's hash, the evaluation summary, and the SHA-256 of
 `weights.pt`. Loading uses `torch.load(weights_only=True)`, which refuses pickled objects, and
 fails with a clear message on a missing file, a changed hash or a shape that does not fit.
 """
@@ -50,9 +51,12 @@ class Checkpoint:
     features: FeatureConfig
     concepts: tuple[Concept, ...]
     calibration: Calibration = field(default_factory=Calibration)
-    threshold: float = 0.5  # on calibrated risk: flagged at or above
+    threshold: float = 0.5  # on calibrated risk: flagged (sent to review) at or above
     concept_thresholds: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)  # version, data hash, evaluation summary, ...
+    block_threshold: float = 1.0  # on calibrated risk: a live guard blocks at or above
+    concept_prior: dict[str, float] = field(default_factory=dict)  # mean training label per concept
+    weights_sha256: str | None = None  # set by `load`: identifies the exact weights
 
 
 def file_sha256(*paths: str | Path) -> str:
@@ -79,7 +83,9 @@ def save(checkpoint: Checkpoint, directory: str | Path) -> Path:
                      for c in checkpoint.concepts],
         "calibration": checkpoint.calibration.__dict__,
         "threshold": checkpoint.threshold,
+        "block_threshold": checkpoint.block_threshold,
         "concept_thresholds": checkpoint.concept_thresholds,
+        "concept_prior": checkpoint.concept_prior,
         "meta": checkpoint.meta,
         "weights_sha256": file_sha256(out / WEIGHTS),
     }
@@ -124,9 +130,13 @@ def load(directory: str | Path) -> Checkpoint:
     model.eval()
     return Checkpoint(model=model, vocab=vocab, features=features, concepts=concepts,
                       calibration=Calibration(**config["calibration"]), threshold=float(config["threshold"]),
-                      concept_thresholds=dict(config["concept_thresholds"]), meta=dict(config["meta"]))
+                      block_threshold=float(config.get("block_threshold", 1.0)),
+                      concept_thresholds=dict(config["concept_thresholds"]),
+                      concept_prior={c.id: float(config.get("concept_prior", {}).get(c.id, 0.5)) for c in concepts},
+                      meta=dict(config["meta"]), weights_sha256=actual)
 
 
 def new(model_config: ModelConfig, vocab: Vocabulary, features: FeatureConfig) -> Checkpoint:
     """An untrained checkpoint with the shipped taxonomy."""
-    return Checkpoint(ConceptBottleneckModel(model_config), vocab, features, CONCEPTS)
+    return Checkpoint(ConceptBottleneckModel(model_config), vocab, features, CONCEPTS,
+                      concept_prior={c.id: 0.5 for c in CONCEPTS})

@@ -83,7 +83,7 @@ def fit_black_box(config: dict[str, Any], work_dir: str | Path | None = None) ->
     from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
 
-    from training.train import calibrate, prepare
+    from training.train import calibrate, prepare, threshold_at_fpr
 
     pl.seed_everything(int(config.get("seed", 0)), workers=True)
     tr = config["trainer"]
@@ -113,8 +113,9 @@ def fit_black_box(config: dict[str, Any], work_dir: str | Path | None = None) ->
     val = dm.val_set.examples
     logits = np.concatenate([r for _, r in predict_logits(model, [e.encoded for e in val])])
     risk, known = np.concatenate([e.risk for e in val]), np.concatenate([e.risk_known for e in val])
-    model.calibration, model.threshold = calibrate(logits[known], risk[known],
-                                                   float(config.get("calibration", {}).get("target_fpr", 0.05)))
+    model.calibration = calibrate(logits[known], risk[known])
+    model.threshold = threshold_at_fpr(model.calibration.apply(logits[known]), risk[known],
+                                       float(config.get("calibration", {}).get("target_fpr", 0.05)))
     return model
 
 

@@ -56,6 +56,19 @@ def make_example(trajectory: Trajectory, vocab: Vocabulary, features: FeatureCon
     return Example(encoded, concepts, known, risk, risk_known, float(run_risk or 0), run_risk in (0, 1))
 
 
+def concept_prior(trajectories: Sequence[Trajectory]) -> np.ndarray:
+    """Mean value of each concept among the known labels (0.5 where none is known): the baseline
+    that explanations measure concept contributions against."""
+    pos, n = np.zeros(len(CONCEPT_IDS)), np.zeros(len(CONCEPT_IDS))
+    for t in trajectories:
+        for label in t.labels.values():
+            for j, cid in enumerate(CONCEPT_IDS):
+                if cid in label.concepts:
+                    pos[j] += label.concepts[cid]
+                    n[j] += 1
+    return np.where(n > 0, pos / np.maximum(n, 1), 0.5)
+
+
 def read_labelled(paths: Sequence[str | Path], limit: int | None = None) -> list[Trajectory]:
     """Trajectories with at least one known label; unreadable records are counted and skipped
     (they were reported by `cbm validate`), never silently: the count is returned in the log."""
@@ -140,6 +153,7 @@ class TrajectoryDataModule(pl.LightningDataModule):
         self.vocab: Vocabulary | None = None
         self.train_set: Examples | None = None
         self.val_set: Examples | None = None
+        self.concept_prior: np.ndarray | None = None
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_set is not None:
@@ -149,6 +163,7 @@ class TrajectoryDataModule(pl.LightningDataModule):
         if not train or not val:
             raise ValueError(f"no labelled trajectories in {self.train_paths if not train else self.val_paths}")
         self.vocab = Vocabulary.build(train, self.vocab_size, self.vocab_min_count, self.hash_buckets)
+        self.concept_prior = concept_prior(train)
         self.train_set = Examples([make_example(t, self.vocab, self.features) for t in train])
         self.val_set = Examples([make_example(t, self.vocab, self.features) for t in val])
 

@@ -39,7 +39,7 @@ from cbm.features import encode
 from cbm.model import collate
 from cbm.predict import predict_logits
 from cbm.trajectory import Trajectory
-from training.data import make_example, read_labelled
+from training.data import concept_prior, make_example, read_labelled
 
 K = len(CONCEPT_IDS)
 MODEL_NAMES = {"cbm": "CBM", "CBM": "CBM", "blackbox": "black box", "tfidf": "TF-IDF + LR", "rules": "rules"}
@@ -177,18 +177,6 @@ def score_split(model: torch.nn.Module, encoded: Sequence) -> tuple[np.ndarray, 
     if not out:
         return np.zeros((0, K), np.float32), np.zeros(0, np.float32)
     return np.concatenate([c for c, _ in out]), np.concatenate([r for _, r in out])
-
-
-def train_concept_prior(trajectories: Sequence[Trajectory]) -> np.ndarray:
-    """Mean value of each concept among the known labels of the training trajectories."""
-    pos, n = np.zeros(K), np.zeros(K)
-    for t in trajectories:
-        for label in t.labels.values():
-            for j, cid in enumerate(CONCEPT_IDS):
-                if cid in label.concepts:
-                    pos[j] += label.concepts[cid]
-                    n[j] += 1
-    return np.where(n > 0, pos / np.maximum(n, 1), 0.5)
 
 
 def trajectory_labels(split: Split) -> np.ndarray:
@@ -878,7 +866,7 @@ def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, ou
     train: list[Trajectory] = []
     if data is not None and (data / "train.jsonl").is_file():
         train = read_labelled([data / "train.jsonl"], None if limit is None else limit * 8)
-    prior = train_concept_prior(train) if train else None
+    prior = concept_prior(train) if train else None
 
     trained_on, training_files = None, checkpoint.meta.get("training_files")
     if data is not None and (data / "train.jsonl").is_file():
@@ -973,6 +961,28 @@ def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, ou
     return result
 
 
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures per split, small enough to travel in a checkpoint's config.json and
+    to be served by `GET /v1/model`."""
+    out = {}
+    for name, split in result["splits"].items():
+        risk = split["risk"]
+        out[name] = {"source": split["source"], "actions": split["n_actions"], "risky_actions": risk["positives"],
+                     "concept_macro_auroc": split["concepts"]["macro_auroc"], "risk_auroc": risk["auroc"],
+                     "risk_auprc": risk["auprc"], "recall_at_5fpr": risk["recall_at_5fpr"], "ece": risk["ece"]}
+    return out
+
+
+def record_summary(result: dict[str, Any], checkpoint_dir: str | Path) -> None:
+    """Write the summary into the checkpoint's config.json (`meta.evaluation`); the weights and
+    their hash are untouched."""
+    path = Path(checkpoint_dir) / ckpt.CONFIG
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["meta"]["evaluation"] = {"summary": summary(result), "data_dir": result["info"]["data_dir"],
+                                    "extra": result["info"]["extra"]}
+    path.write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cbm evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -987,6 +997,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also train and score the black box, TF-IDF + LR and keyword rules (needs --data)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="read at most this many trajectories per file")
+    parser.add_argument("--record", action="store_true",
+                        help="write the headline figures into the checkpoint's config.json (meta.evaluation)")
     args = parser.parse_args(argv)
     if not args.data and not args.extra:
         parser.error("give --data and/or --extra")
@@ -995,6 +1007,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ckpt.CheckpointError, ValueError, OSError) as exc:
         print(f"cbm evaluate: {exc}", file=sys.stderr)
         return 2
+    if args.record:
+        record_summary(result, args.checkpoint)
     for t in result["targets"]:
         values = ", ".join(f"{s} {_f(v)}" for s, v in t["values"].items())
         print(f"{t['verdict']:>12}  {t['goal']}  ({values})")

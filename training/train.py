@@ -31,7 +31,7 @@ from cbm import checkpoint as ckpt
 from cbm.concepts import CONCEPT_IDS, CONCEPTS
 from cbm.features import FeatureConfig
 from cbm.model import ModelConfig
-from cbm.predict import predict_logits
+from cbm.predict import cpu_threads, predict_logits
 from training.data import TrajectoryDataModule
 from training.lightning import CBMTask, OptimConfig
 
@@ -65,14 +65,6 @@ def ensure_corpus(data: dict[str, Any]) -> Path:
     return corpus
 
 
-def cpu_threads(setting: int | str) -> int:
-    """Threads for CPU training. `auto` is one per physical core (half the logical CPUs): on
-    small machines, oversubscribed threads were measured 3x slower than a single one."""
-    if setting == "auto":
-        return max(1, (os.cpu_count() or 2) // 2)
-    return int(setting)
-
-
 def ensure_imports(data: dict[str, Any], corpus: Path) -> list[Path]:
     """Public data sets named in `data.imports`, imported once into `<corpus>/imports/`. A data
     set whose folder is absent is skipped with a message: the model then trains without it."""
@@ -104,22 +96,22 @@ def training_data(data: dict[str, Any]) -> tuple[Path, list[Path]]:
     return corpus, [corpus / "train.jsonl", *ensure_imports(data, corpus), *map(Path, data.get("extra_train") or [])]
 
 
-def calibrate(risk_logits: np.ndarray, risk: np.ndarray, target_fpr: float) -> tuple[ckpt.Calibration, float]:
-    """Platt scaling of the risk logit on validation, and the calibrated threshold whose
-    false-positive rate on validation is at most `target_fpr`."""
+def calibrate(risk_logits: np.ndarray, risk: np.ndarray) -> ckpt.Calibration:
+    """Platt scaling of the risk logit on validation."""
     platt = LogisticRegression(C=1e4).fit(risk_logits.reshape(-1, 1), risk)
     scale = float(platt.coef_[0, 0])
     if scale <= 0:  # the model ranks risk backwards on validation: a flipped calibration would hide it
         print(f"cbm train: WARNING: the risk logit ranks validation risk backwards (Platt scale {scale:.3f}); "
               f"calibration left at identity; train longer or check the data", file=sys.stderr)
-        calibration = ckpt.Calibration()
-    else:
-        calibration = ckpt.Calibration(scale=scale, shift=float(platt.intercept_[0]))
-    calibrated = calibration.apply(torch.from_numpy(risk_logits)).numpy()
+        return ckpt.Calibration()
+    return ckpt.Calibration(scale=scale, shift=float(platt.intercept_[0]))
+
+
+def threshold_at_fpr(calibrated: np.ndarray, risk: np.ndarray, target_fpr: float) -> float:
+    """The lowest calibrated threshold whose false-positive rate on validation is at most `target_fpr`."""
     fpr, _, thresholds = roc_curve(risk, calibrated)
     ok = thresholds[fpr <= target_fpr]
-    threshold = float(min(ok[-1], 1.0)) if len(ok) else 1.0
-    return calibration, threshold
+    return float(min(ok[-1], 1.0)) if len(ok) else 1.0
 
 
 def concept_thresholds(logits: np.ndarray, concepts: np.ndarray, known: np.ndarray) -> dict[str, float]:
@@ -220,19 +212,24 @@ def train(config: dict[str, Any]) -> Path:
     concept_logits = np.concatenate([c for c, _ in logits])
     risk = np.concatenate([e.risk for e in val])
     risk_known = np.concatenate([e.risk_known for e in val])
-    calibration, threshold = calibrate(risk_logits[risk_known], risk[risk_known],
-                                       float(config["calibration"]["target_fpr"]))
+    calibration = calibrate(risk_logits[risk_known], risk[risk_known])
+    calibrated = calibration.apply(risk_logits[risk_known])
+    cal = config["calibration"]
+    threshold = threshold_at_fpr(calibrated, risk[risk_known], float(cal["target_fpr"]))
+    block_threshold = max(threshold_at_fpr(calibrated, risk[risk_known], float(cal.get("block_fpr", 0.01))), threshold)
     thresholds = concept_thresholds(concept_logits, np.concatenate([e.concepts for e in val]),
                                     np.concatenate([e.concept_known for e in val]))
     seconds = time.perf_counter() - start
     checkpoint = ckpt.Checkpoint(
         model=model, vocab=dm.vocab, features=dm.features, concepts=CONCEPTS, calibration=calibration,
-        threshold=threshold, concept_thresholds=thresholds,
+        threshold=threshold, block_threshold=block_threshold, concept_thresholds=thresholds,
+        concept_prior={cid: float(p) for cid, p in zip(CONCEPT_IDS, dm.concept_prior)},
         meta={"cbm_version": __version__, "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "training_data_sha256": ckpt.file_sha256(*train_files), "train_trajectories": len(dm.train_set),
               "training_files": [str(p) for p in train_files],
               "config": config, "device": "cuda" if cuda else "cpu", "precision": precision,
-              "training_seconds": round(seconds, 1), "target_fpr": float(config["calibration"]["target_fpr"])})
+              "training_seconds": round(seconds, 1), "target_fpr": float(cal["target_fpr"]),
+              "block_fpr": float(cal.get("block_fpr", 0.01))})
     path = ckpt.save(checkpoint, out / "checkpoint")
     print(f"cbm train: checkpoint -> {path} ({seconds / 60:.1f} min; threshold {threshold:.3f} on calibrated risk)",
           file=sys.stderr)

@@ -1,0 +1,357 @@
+"""The scoring core: one `Overseer` that every entry point (Python, `cbm score`, `cbm serve`,
+the live guard, the reviewer app) calls, so the same input gets the same scores everywhere.
+
+    overseer = Overseer.load()                  # the shipped default checkpoint
+    result = overseer.score(trajectory)         # every action: risk, flag, 18 concepts, top concepts
+    for r in overseer.score_many(records): ...  # a generator, in input order, constant memory
+    overseer.score_action(context, {"tool_name": "bash", "arguments": {"command": "rm -rf /"}})
+    edited = overseer.intervene(result, {"user_authorized": 1})   # a reviewer's correction
+
+Scores are rounded to 6 decimals when they are made, so a score read back from JSON equals the
+one computed in process.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from cbm import checkpoint as ckpt
+from cbm.contributions import concept_contributions
+from cbm.features import encode
+from cbm.formats import Record, loads, parse_record
+from cbm.formats.base import FormatError, RecordError
+from cbm.predict import cpu_threads, predict_logits
+from cbm.trajectory import Step, Trajectory, assign_action_ids
+
+DIGITS = 6
+DEFAULT_CHECKPOINT_ENV = "CBM_CHECKPOINT"
+PROPOSED_ID = "proposed"
+
+
+def default_checkpoint() -> Path:
+    """`$CBM_CHECKPOINT` if set, else the `checkpoints/default` shipped beside the package."""
+    if os.environ.get(DEFAULT_CHECKPOINT_ENV):
+        return Path(os.environ[DEFAULT_CHECKPOINT_ENV])
+    return Path(__file__).resolve().parent.parent / "checkpoints" / "default"
+
+
+def _r(x: float) -> float:
+    return round(float(x), DIGITS)
+
+
+@dataclass
+class ActionScore:
+    """One action's decision. `concepts` are the probabilities the risk was computed from (a
+    reviewer's edits included); `contributions` each concept's share of `risk_logit -
+    baseline_logit`, where the baseline has every concept at its training prior."""
+
+    id: str
+    step: int  # index into the trajectory's steps
+    tool: str | None
+    risk: float
+    flagged: bool
+    concepts: dict[str, float]
+    contributions: dict[str, float]
+    risk_logit: float
+    baseline_logit: float
+
+    def top_concepts(self, k: int = 3) -> list[dict[str, Any]]:
+        """The `k` concepts that moved the risk most (largest |contribution|), strongest first."""
+        ranked = sorted(self.contributions, key=lambda c: (-abs(self.contributions[c]), c))[:k]
+        return [{"concept": c, "probability": self.concepts[c], "contribution": self.contributions[c]}
+                for c in ranked]
+
+    def to_json(self, top_k: int = 3) -> dict[str, Any]:
+        return {"id": self.id, "tool": self.tool, "risk": self.risk, "flagged": self.flagged,
+                "concepts": self.concepts, "top_concepts": self.top_concepts(top_k)}
+
+
+@dataclass
+class Edit:
+    """A reviewer's correction: `concept` set to `value` on one action, or on all when `action` is None."""
+
+    concept: str
+    value: float
+    action: str | None = None
+
+
+@dataclass
+class TrajectoryScore:
+    """One input record's result: its actions' scores, or the error that replaced them."""
+
+    id: str | None
+    risk: float | None  # max over actions; None when there is no action or the record failed
+    flagged: bool | None
+    actions: list[ActionScore] = field(default_factory=list)
+    error: str | None = None
+    line: int | None = None
+    trajectory: Trajectory | None = field(default=None, repr=False)
+    predicted: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)  # action -> model's concepts
+    edits: list[list[Edit]] = field(default_factory=list)  # groups of edits, in order (undo pops a group)
+
+    def action(self, action_id: str) -> ActionScore:
+        for a in self.actions:
+            if a.id == action_id:
+                return a
+        raise KeyError(f"trajectory {self.id!r} has no action {action_id!r}")
+
+    def to_json(self, top_k: int = 3) -> dict[str, Any]:
+        """The record `cbm score` writes and `POST /v1/score` returns."""
+        out: dict[str, Any] = {"id": self.id, "risk": self.risk, "flagged": self.flagged,
+                               "actions": [a.to_json(top_k) for a in self.actions], "error": self.error}
+        if self.edits:
+            out["interventions"] = [[e.__dict__ for e in group] for group in self.edits]
+        return out
+
+    def to_pandas(self):
+        return to_pandas([self])
+
+
+def to_pandas(results: Iterable[TrajectoryScore]):
+    """One row per action (trajectory id, action id, tool, risk, flagged, a column per concept);
+    a failed record is one row with its error."""
+    import pandas as pd
+
+    rows = []
+    for r in results:
+        if r.error is not None:
+            rows.append({"trajectory": r.id, "line": r.line, "error": r.error})
+        for a in r.actions:
+            rows.append({"trajectory": r.id, "line": r.line, "action": a.id, "tool": a.tool, "risk": a.risk,
+                         "flagged": a.flagged, "trajectory_risk": r.risk, **a.concepts, "error": None})
+    return pd.DataFrame(rows)
+
+
+def as_trajectory(item: Trajectory | Mapping[str, Any] | str, fmt: str = "auto") -> Trajectory:
+    """A trajectory from a Trajectory, a decoded record in any supported format, or its JSON text."""
+    if isinstance(item, Trajectory):
+        return item
+    if isinstance(item, str):
+        records = loads(item, fmt)
+        if len(records) != 1:
+            raise FormatError(f"expected one JSON record, got {len(records)}")
+        if records[0].error:
+            raise FormatError(str(records[0].error))
+        return records[0].trajectory
+    return parse_record(item, fmt)
+
+
+def proposed_step(action: Step | Mapping[str, Any]) -> Step:
+    """The call an agent is about to make, as a step: a Step, or `{"tool_name"|"name", "arguments"|
+    "input", "id"}` (arguments as an object or JSON text); `{"text": ...}` without a tool is a
+    message to the user."""
+    if isinstance(action, Step):
+        return copy.copy(action)
+    if not isinstance(action, Mapping):
+        raise FormatError(f"a proposed action must be an object, got {type(action).__name__}", "action")
+    name = action.get("tool_name", action.get("name"))
+    call_id = action.get("id", action.get("tool_use_id"))
+    if call_id is not None and not isinstance(call_id, str):
+        raise FormatError("must be a string", "action.id")
+    if name is None:
+        text = action.get("text")
+        if not isinstance(text, str):
+            raise FormatError("a proposed action needs a tool name (tool_name) or a message (text)", "action")
+        return Step("assistant", text)
+    if not isinstance(name, str) or not name:
+        raise FormatError("must be a non-empty string", "action.tool_name")
+    raw = action.get("arguments", action.get("input", {}))
+    if isinstance(raw, str):
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError:
+            parsed = None
+        return Step("tool_call", raw, call_id=call_id, tool_name=name,
+                    arguments=parsed if isinstance(parsed, dict) else None)
+    if not isinstance(raw, Mapping):
+        raise FormatError("must be an object or a JSON string", "action.arguments")
+    return Step("tool_call", json.dumps(raw, ensure_ascii=False), call_id=call_id, tool_name=name, arguments=dict(raw))
+
+
+class Overseer:
+    """Scores agent actions with a concept bottleneck checkpoint. `threshold` (calibrated risk)
+    overrides the checkpoint's flag threshold; `top_k` is how many top concepts results list."""
+
+    def __init__(self, checkpoint: ckpt.Checkpoint, threshold: float | None = None, device: str = "cpu",
+                 batch_size: int = 64, top_k: int = 3, path: str | Path | None = None):
+        self.checkpoint = checkpoint
+        self.model = checkpoint.model.to(device).eval()
+        self.head = copy.deepcopy(self.model.head).cpu()  # results are small: risk is recomputed on the CPU
+        self.device = device
+        self.threshold = float(checkpoint.threshold if threshold is None else threshold)
+        self.block_threshold = max(float(checkpoint.block_threshold), self.threshold)
+        self.batch_size, self.top_k = batch_size, top_k
+        self.concept_ids = [c.id for c in checkpoint.concepts]
+        self.prior = torch.tensor([checkpoint.concept_prior.get(c, 0.5) for c in self.concept_ids])
+        self.path = str(path) if path is not None else None
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, *, threshold: float | None = None, device: str | None = None,
+             threads: int | str | None = "auto", **kwargs: Any) -> Overseer:
+        """Load a checkpoint directory (None: the shipped default). On the CPU, `threads` sets
+        torch's thread count (`auto`: one per physical core; None leaves it alone)."""
+        path = default_checkpoint() if path is None else Path(path)
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if device == "cpu" and threads is not None:
+            torch.set_num_threads(cpu_threads(threads))
+        return cls(ckpt.load(path), threshold=threshold, device=device, path=path, **kwargs)
+
+    @property
+    def version(self) -> str:
+        """Package version that trained the weights and the weights' hash: what a verdict was made against."""
+        sha = self.checkpoint.weights_sha256 or ""
+        return f"{self.checkpoint.meta.get('cbm_version', '?')}+{sha[:12]}" if sha else \
+            str(self.checkpoint.meta.get("cbm_version", "?"))
+
+    # --- scoring -----------------------------------------------------------------------------
+
+    def score(self, trajectory: Trajectory | Mapping[str, Any] | str) -> TrajectoryScore:
+        """Score every action of one trajectory (a Trajectory, or a record in any format)."""
+        return self._score_batch([as_trajectory(trajectory)])[0]
+
+    def score_many(self, items: Iterable[Trajectory | Record | Mapping[str, Any]],
+                   batch_size: int = 256) -> Iterator[TrajectoryScore]:
+        """Score a stream in input order, `batch_size` trajectories at a time (memory stays
+        constant). A `Record` that failed to read, or an item that is not a trajectory, gives a
+        result with its `error` and no scores: nothing is dropped."""
+        chunk: list[TrajectoryScore | tuple[Trajectory, int | None]] = []
+        for item in items:
+            chunk.append(self._prepare(item))
+            if len(chunk) >= batch_size:
+                yield from self._finish(chunk)
+                chunk = []
+        if chunk:
+            yield from self._finish(chunk)
+
+    def score_action(self, context: Trajectory | Mapping[str, Any] | str,
+                     proposed_action: Step | Mapping[str, Any]) -> ActionScore:
+        """Score a call that has not run yet, in the context of the run so far."""
+        base = as_trajectory(context)
+        step = proposed_step(proposed_action)
+        step.message_index = max((s.message_index for s in base.steps), default=-1) + 1
+        steps = [copy.copy(s) for s in base.steps] + [step]
+        assign_action_ids(steps)
+        trajectory = Trajectory(base.id, steps, base.metadata)
+        return self._score_batch([trajectory])[0].actions[-1]
+
+    def _prepare(self, item: Any) -> TrajectoryScore | tuple[Trajectory, int | None]:
+        if isinstance(item, Record):
+            if item.error is not None:
+                return TrajectoryScore(item.error.record_id, None, None, error=str(item.error), line=item.line)
+            return item.trajectory, item.line
+        try:
+            return as_trajectory(item), None
+        except (FormatError, ValueError) as exc:
+            return TrajectoryScore(None, None, None, error=str(exc))
+
+    def _finish(self, chunk: list) -> list[TrajectoryScore]:
+        todo = [(i, c) for i, c in enumerate(chunk) if not isinstance(c, TrajectoryScore)]
+        scored = self._score_batch([t for _, (t, _) in todo])
+        for (i, (_, line)), result in zip(todo, scored):
+            result.line = line
+            chunk[i] = result
+        return chunk
+
+    def _score_batch(self, trajectories: list[Trajectory]) -> list[TrajectoryScore]:
+        c = self.checkpoint
+        encoded = [encode(t, c.vocab, c.features) for t in trajectories]
+        logits = predict_logits(self.model, encoded, self.batch_size, self.device)
+        out = []
+        for trajectory, (concept_logits, _) in zip(trajectories, logits):
+            probs = 1 / (1 + np.exp(-concept_logits.astype(np.float64)))
+            predicted = {a: dict(zip(self.concept_ids, map(_r, row))) for a, row in zip(trajectory.action_ids, probs)}
+            out.append(self._result(trajectory, predicted, []))
+        return out
+
+    def _result(self, trajectory: Trajectory, predicted: dict[str, dict[str, float]],
+                edits: list[list[Edit]]) -> TrajectoryScore:
+        """Risk, flags and contributions from concept values: the model's, with `edits` applied.
+        The head reads the rounded probabilities, so a result rebuilt from its JSON is identical."""
+        values = {a: dict(v) for a, v in predicted.items()}
+        for group in edits:
+            for e in group:
+                for a in ([e.action] if e.action is not None else values):
+                    values[a][e.concept] = float(e.value)
+        ids = trajectory.action_ids
+        probs = torch.tensor([[values[a][k] for k in self.concept_ids] for a in ids],
+                             dtype=torch.float32).reshape(len(ids), len(self.concept_ids))
+        contrib = concept_contributions(self.head, probs, self.prior)
+        risk = self.checkpoint.calibration.apply(contrib.logit.double().numpy())
+        steps = {s.action_id: (i, s) for i, s in enumerate(trajectory.steps) if s.action_id is not None}
+        actions = []
+        for j, a in enumerate(ids):
+            i, step = steps[a]
+            actions.append(ActionScore(
+                id=a, step=i, tool=step.tool_name, risk=_r(risk[j]), flagged=bool(_r(risk[j]) >= self.threshold),
+                concepts=values[a], contributions=dict(zip(self.concept_ids, map(_r, contrib.values[j].tolist()))),
+                risk_logit=_r(contrib.logit[j]), baseline_logit=_r(contrib.baseline_logit[j])))
+        risk_max = max((a.risk for a in actions), default=None)
+        return TrajectoryScore(trajectory.id, risk_max, any(a.flagged for a in actions), actions,
+                               trajectory=trajectory, predicted=predicted, edits=edits)
+
+    # --- interventions -----------------------------------------------------------------------
+
+    def intervene(self, result: TrajectoryScore, edits: Mapping[str, float | int | bool],
+                  action: str | None = None) -> TrajectoryScore:
+        """Set concepts to a reviewer's values (0, 1 or a probability) on one action, or on every
+        action when `action` is None, and recompute risk, flags and contributions exactly as the
+        head does (no re-encoding). Returns a new result; `changed_flags` says what flipped."""
+        if result.error is not None or result.trajectory is None:
+            raise ValueError("cannot intervene on a record that was not scored")
+        if action is not None and action not in result.predicted:
+            raise KeyError(f"trajectory {result.id!r} has no action {action!r}")
+        group = []
+        for concept, value in edits.items():
+            if concept not in self.concept_ids:
+                raise KeyError(f"unknown concept {concept!r}")
+            if isinstance(value, bool):
+                value = int(value)
+            if not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"{concept}: a concept value is 0, 1 or a probability in between, got {value!r}")
+            group.append(Edit(concept, float(value), action))
+        return self._result(result.trajectory, result.predicted, [*result.edits, group])
+
+    def undo(self, result: TrajectoryScore, groups: int = 1) -> TrajectoryScore:
+        """The result without its last `groups` interventions (all of them with `groups=len(result.edits)`)."""
+        return self._result(result.trajectory, result.predicted, result.edits[:max(len(result.edits) - groups, 0)])
+
+    def changed_flags(self, result: TrajectoryScore) -> list[dict[str, Any]]:
+        """Actions whose flag differs from the model's own prediction, with both risks."""
+        original = self._result(result.trajectory, result.predicted, [])
+        return [{"action": b.id, "flagged_before": a.flagged, "flagged_after": b.flagged,
+                 "risk_before": a.risk, "risk_after": b.risk}
+                for a, b in zip(original.actions, result.actions) if a.flagged != b.flagged]
+
+    # --- about the model ---------------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """What `GET /v1/model` serves: version, concepts with definitions, thresholds, head
+        weights, evaluation summary."""
+        c = self.checkpoint
+        head = self.head
+        weights = None
+        if head.kind == "linear":
+            w = head.linear.weight[0].detach().cpu().tolist()
+            weights = {"bias": _r(head.linear.bias.item()),
+                       "concepts": dict(zip(self.concept_ids, map(_r, w[:len(self.concept_ids)]))),
+                       "interactions": [{"concepts": list(p), "weight": _r(x)}
+                                        for p, x in zip(self.model.config.interactions, w[len(self.concept_ids):])]}
+        return {
+            "version": self.version, "checkpoint": self.path, "trained_at": c.meta.get("trained_at"),
+            "weights_sha256": c.weights_sha256,
+            "thresholds": {"flag": self.threshold, "block": self.block_threshold, "target_fpr": c.meta.get("target_fpr"),
+                           "block_fpr": c.meta.get("block_fpr"), "concepts": c.concept_thresholds},
+            "calibration": c.calibration.__dict__, "head": {"kind": head.kind, "weights": weights},
+            "concept_prior": c.concept_prior,
+            "concepts": [{"id": k.id, "name": k.name, "group": k.group, "definition": k.definition} for k in c.concepts],
+            "evaluation": (c.meta.get("evaluation") or {}).get("summary"),
+        }
