@@ -22,6 +22,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "datasheet": ("training.datasheet:main", "write the corpus datasheet and shortcut audit"),
     "train": ("training.train:main", "train, calibrate and save a concept bottleneck checkpoint"),
     "evaluate": ("training.evaluate:main", "evaluate a checkpoint (test, held-out, imported data) against baselines"),
+    "score": ("cbm.batch:main", "score every action of files in any format: risk, flag, concepts (JSONL or Parquet)"),
+    "explain": ("cbm.explain:main", "explain one action: concept contributions to risk and the text evidence"),
+    "serve": ("cbm.service:main", "run the HTTP scoring service (FastAPI + uvicorn)"),
+    "guard": ("cbm.guard:main", "pre-execution guard hooks for live agents (claude-code)"),
+    "app": ("app.launch:main", "start the reviewer web app (Streamlit)"),
+    "export-reviews": ("app.store:export_main", "export reviewers' verdicts as labelled native JSONL for training"),
 }
 
 EPILOG = """exit codes: 0 success, 2 usage error, 3 some records failed.
