@@ -3,7 +3,8 @@ stated baseline, every concept at its training prior.
 
     risk logit = baseline logit + sum_k contribution_k
 
-For the linear head the split is exact: `w_k (c_k - b_k)` for each concept, and each named
+For the linear head the split is exact, computed in float64 element by element, and the logit
+is the baseline plus their sum: a row's result never depends on which rows share its batch. `w_k (c_k - b_k)` for each concept, and each named
 product `w_ab c_a c_b` is shared between its two concepts by its Shapley value,
 `w_ab (c_a - b_a)(c_b + b_b) / 2` to `a` (and symmetrically to `b`). For any other head the
 contributions are Captum's integrated gradients from the baseline, and the convergence delta
@@ -33,7 +34,7 @@ class Contributions:
 def linear_contributions(head: RiskHead, probs: torch.Tensor, baseline: torch.Tensor) -> torch.Tensor:
     """The exact split of a linear head's logit difference, (A, K)."""
     k = probs.shape[1]
-    weight = head.linear.weight[0].to(probs.dtype)
+    weight = head.linear.weight[0].detach().to(probs.dtype)
     diff = probs - baseline
     values = weight[:k] * diff
     for j, (a, b) in enumerate(head.pairs.tolist()):
@@ -47,13 +48,18 @@ def concept_contributions(head: RiskHead, probs: torch.Tensor, baseline: torch.T
                           n_steps: int = 32) -> Contributions:
     """Contributions of every concept to every action's risk logit. `probs` (A, K) are the
     concept probabilities the head reads (predicted or intervened); `baseline` (K,) the prior."""
+    if head.kind == "linear":
+        probs, baseline = probs.double(), baseline.double()
+        values = linear_contributions(head, probs, baseline)
+        with torch.no_grad():
+            base = head.linear.bias.double() + (head.features(baseline[None]) * head.linear.weight.double()).sum(1)
+        baseline_logit = base.expand(len(probs))
+        return Contributions(values, baseline_logit + values.sum(1), baseline_logit, "exact")
     probs = probs.float()
     baseline = baseline.to(probs)
     with torch.no_grad():
         logit = head(probs)
         baseline_logit = head(baseline.expand_as(probs)) if len(probs) else logit
-    if head.kind == "linear":
-        return Contributions(linear_contributions(head, probs, baseline), logit, baseline_logit, "exact")
     if not len(probs):
         return Contributions(torch.zeros_like(probs), logit, baseline_logit, "integrated_gradients",
                              torch.zeros_like(logit))

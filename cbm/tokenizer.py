@@ -18,7 +18,8 @@ import base64
 import binascii
 import re
 import unicodedata
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 # Cyrillic and Greek letters that render like Latin ones.
 CONFUSABLES = str.maketrans({
@@ -36,8 +37,7 @@ _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){8,}")
 MAX_PIECE = 24  # longer pieces (hashes, tokens) are cut: their tail carries no meaning
 
 
-@dataclass(frozen=True)
-class Piece:
+class Piece(NamedTuple):
     text: str  # normalised piece: lowercase, look-alikes folded
     start: int  # span in the original text
     end: int
@@ -47,21 +47,26 @@ def _normalise(word: str) -> str:
     return unicodedata.normalize("NFKC", word).translate(CONFUSABLES).lower()[:MAX_PIECE]
 
 
+@lru_cache(maxsize=1 << 16)
+def _word_pieces(word: str) -> tuple[tuple[str, int, int], ...]:
+    """(piece, start, end) within one word. Words repeat endlessly in agent logs, so this is
+    cached: it is most of the tokenizer's work."""
+    if len(word) >= 16 and not word.isalpha():  # a hash, key or id: its shape is all that matters
+        kind = "<hex>" if all(c in "0123456789abcdefABCDEF" for c in word) else "<token>"
+        return ((kind, 0, len(word)),)
+    if word[0].isdigit():
+        return ((word if len(word) <= 5 else "<num>", 0, len(word)),)
+    if word[0].isalpha() and len(word) > 1:
+        folded = word.translate(CONFUSABLES)  # one character for one: spans stay valid
+        return tuple((_normalise(sub.group()), sub.start(), sub.end()) for sub in _CAMEL.finditer(folded))
+    return ((_normalise(word), 0, len(word)),)
+
+
 def _split_words(text: str, offset: int = 0) -> list[Piece]:
     pieces = []
     for match in _WORD.finditer(text):
-        word, start = match.group(), match.start() + offset
-        if len(word) >= 16 and not word.isalpha():  # a hash, key or id: its shape is all that matters
-            kind = "<hex>" if all(c in "0123456789abcdefABCDEF" for c in word) else "<token>"
-            pieces.append(Piece(kind, start, start + len(word)))
-        elif word[0].isdigit():
-            pieces.append(Piece(word if len(word) <= 5 else "<num>", start, start + len(word)))
-        elif word[0].isalpha() and len(word) > 1:
-            folded = word.translate(CONFUSABLES)  # one character for one: spans stay valid
-            for sub in _CAMEL.finditer(folded):
-                pieces.append(Piece(_normalise(sub.group()), start + sub.start(), start + sub.end()))
-        else:
-            pieces.append(Piece(_normalise(word), start, start + len(word)))
+        start = match.start() + offset
+        pieces.extend(Piece(p, start + s, start + e) for p, s, e in _word_pieces(match.group()))
     return pieces
 
 

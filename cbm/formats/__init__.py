@@ -22,7 +22,7 @@ FORMATS = ("native", "openai", "anthropic")
 READERS = {"native": native.read, "openai": openai.read, "anthropic": anthropic.read}
 
 __all__ = ["FORMATS", "FormatError", "ReadOptions", "Record", "RecordError", "detect_format", "dumps_line",
-           "loads", "parse_record", "read_records", "read_trajectories", "to_record", "write_records"]
+           "loads", "parse_line", "parse_record", "read_lines", "read_records", "read_trajectories", "to_record", "write_records"]
 
 _OPENAI_ROLES = {"system", "developer", "tool", "function"}
 _ANTHROPIC_BLOCKS = {"tool_use", "tool_result", "thinking", "redacted_thinking", "image", "document"}
@@ -66,9 +66,10 @@ def parse_record(obj: Any, fmt: str = "auto", options: ReadOptions = ReadOptions
     return READERS[fmt](obj, options, line_text)
 
 
-def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None, int]]:
-    """(line number, bytes or None when over `limit`, size), reading at most `limit` + 1 bytes
-    of a line into memory."""
+def read_lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, bytes or None when over `limit`, size) of each non-blank line, reading at
+    most `limit` + 1 bytes of a line into memory. `parse_line` turns one into a Record; the two
+    are separate so that parsing can run in worker processes."""
     number = 0
     while True:
         chunk = stream.readline(limit + 1)
@@ -76,7 +77,8 @@ def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None, i
             return
         number += 1
         if len(chunk) <= limit or chunk.endswith(b"\n"):
-            yield number, chunk, len(chunk)
+            if chunk.strip():
+                yield number, chunk, len(chunk)
             continue
         size = len(chunk)
         while chunk and not chunk.endswith(b"\n"):
@@ -86,18 +88,17 @@ def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None, i
 
 
 def _read_stream(stream: IO[bytes], fmt: str, options: ReadOptions) -> Iterator[Record]:
-    for number, raw, size in _lines(stream, options.max_record_bytes):
-        if raw is None:
-            yield Record(number, error=RecordError(number, None, None, f"record is {size / 2**20:.1f} MiB, over "
-                                                   f"the {options.max_record_bytes / 2**20:.0f} MiB limit "
-                                                   f"(max_record_bytes)"))
-            continue
-        if not raw.strip():
-            continue
-        yield _parse_line(number, raw, fmt, options)
+    for number, raw, size in read_lines(stream, options.max_record_bytes):
+        yield parse_line(number, raw, size, fmt, options)
 
 
-def _parse_line(number: int, raw: bytes, fmt: str, options: ReadOptions) -> Record:
+def parse_line(number: int, raw: bytes | None, size: int, fmt: str = "auto",
+               options: ReadOptions = ReadOptions()) -> Record:
+    """One line of a JSONL file (None: a line over the size limit) as a Record."""
+    if raw is None:
+        return Record(number, error=RecordError(number, None, None, f"record is {size / 2**20:.1f} MiB, over "
+                                                f"the {options.max_record_bytes / 2**20:.0f} MiB limit "
+                                                f"(max_record_bytes)"))
     record_id = None
     try:
         text = raw.decode("utf-8")

@@ -1,0 +1,133 @@
+"""Scoring spread over several GPUs or machines by Lightning's `Trainer.predict` (DDP).
+
+`cbm score --engine lightning --devices N` runs one process per device. Every rank reads the
+inputs and keeps the records whose index modulo the world size is its rank, scores them with the
+same `Overseer` as every other entry point, and writes `(index, record)` lines to its own part
+file; rank 0 then merges the parts by index, so the output has one record per input record in
+input order, exactly as `cbm score` writes it. Over several machines (`num_nodes` > 1) the part
+directory must be on a shared filesystem.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import BasePredictionWriter
+from torch.utils.data import DataLoader, IterableDataset
+
+from cbm.batch import CHUNK, JsonlSink, ParquetSink, Summary, chunks, score_lines
+from cbm.concepts import CONCEPT_IDS
+from cbm.formats import ReadOptions
+from cbm.scoring import Overseer
+
+
+class RecordShard(IterableDataset):
+    """This rank's share of the input lines: (index, source, line) for index % world == rank."""
+
+    def __init__(self, sources: list[str], options: ReadOptions):
+        self.sources, self.options = sources, options
+
+    def __iter__(self) -> Iterator[tuple[int, str, tuple]]:
+        dist = torch.distributed.is_available() and torch.distributed.is_initialized()
+        rank, world = (torch.distributed.get_rank(), torch.distributed.get_world_size()) if dist else (0, 1)
+        index = 0
+        for source, lines in chunks(self.sources, self.options, CHUNK):
+            for line in lines:
+                if index % world == rank:
+                    yield index, source, line
+                index += 1
+
+
+class ScoringTask(pl.LightningModule):
+    """The Overseer as a LightningModule: Lightning places its model on the rank's device."""
+
+    def __init__(self, overseer_args: dict[str, Any], fmt: str, options: ReadOptions, label_sources: bool):
+        super().__init__()
+        self.overseer = Overseer.load(**{**overseer_args, "device": "cpu", "threads": None})
+        self.model = self.overseer.model
+        self.fmt, self.options, self.label_sources = fmt, options, label_sources
+
+    def on_predict_start(self) -> None:
+        self.overseer.device = self.device
+        self.overseer.batch_size = 1 if self.device.type == "cpu" else 64  # as Overseer chooses per device
+
+    def predict_step(self, batch: list[tuple[int, str, tuple]], batch_idx: int) -> list[tuple[int, dict[str, Any]]]:
+        out = []
+        for source in dict.fromkeys(s for _, s, _ in batch):  # keep each record's source in its error
+            items = [(i, line) for i, s, line in batch if s == source]
+            records = score_lines(self.overseer, [line for _, line in items], self.fmt, self.options,
+                                  source if self.label_sources else None)
+            out.extend((i, r) for (i, _), r in zip(items, records))
+        return out
+
+
+class PartWriter(BasePredictionWriter):
+    """Each rank appends its scored records, tagged with their input index, to its own part file."""
+
+    def __init__(self, directory: Path):
+        super().__init__(write_interval="batch")
+        self.directory = directory
+
+    def write_on_batch_end(self, trainer, pl_module, prediction, batch_indices, batch, batch_idx, dataloader_idx=0):
+        with open(self.directory / f"part-{trainer.global_rank:05d}.jsonl", "a", encoding="utf-8") as f:
+            for index, record in prediction:
+                f.write(json.dumps([index, record], ensure_ascii=False) + "\n")
+
+
+def _merge(directory: Path) -> Iterator[dict[str, Any]]:
+    """Records of every part file in input order (each part is already in index order)."""
+    files = [open(p, encoding="utf-8") for p in sorted(directory.glob("part-*.jsonl"))]
+    try:
+        for _, record in heapq.merge(*(map(json.loads, f) for f in files), key=lambda item: item[0]):
+            yield record
+    finally:
+        for f in files:
+            f.close()
+
+
+def predict(inputs: list[str], out: str | None, overseer_args: dict[str, Any], fmt: str = "auto",
+            devices: int | str = "auto", accelerator: str = "auto", options: ReadOptions = ReadOptions(),
+            num_nodes: int = 1, batch_size: int = 256, quiet: bool = False) -> Summary | None:
+    """Score `inputs` into `out` with `Trainer.predict` over `devices`; returns the summary on
+    rank 0 and None on the other ranks."""
+    if "-" in inputs:
+        raise ValueError("the lightning engine reads files (every rank reads them), not stdin")
+    start = time.perf_counter()
+    devices = int(devices) if str(devices).isdigit() else devices
+    several = num_nodes > 1 or (isinstance(devices, int) and devices > 1)
+    parts = Path(f"{out}.parts") if out else Path(tempfile.gettempdir()) / "cbm-score.parts"
+    task = ScoringTask(overseer_args, fmt, options, label_sources=len(inputs) > 1)
+    trainer = pl.Trainer(accelerator=accelerator, devices=devices, num_nodes=num_nodes,
+                         strategy="ddp" if several else "auto", logger=False,
+                         enable_progress_bar=not quiet and sys.stderr.isatty(), enable_model_summary=False,
+                         callbacks=[PartWriter(parts)], use_distributed_sampler=False)
+    if trainer.global_rank == 0:
+        shutil.rmtree(parts, ignore_errors=True)
+        parts.mkdir(parents=True)
+    trainer.strategy.barrier()
+    loader = DataLoader(RecordShard(inputs, options), batch_size=batch_size, collate_fn=list)
+    trainer.predict(task, loader, return_predictions=False)
+    trainer.strategy.barrier()
+    if trainer.global_rank != 0:
+        return None
+    summary = Summary()
+    sink = ParquetSink(out, list(CONCEPT_IDS)) if out and out.endswith(".parquet") else JsonlSink(out)
+    try:
+        for record in _merge(parts):
+            sink.write(record)
+            summary.add(record)
+    finally:
+        sink.close()
+    shutil.rmtree(parts, ignore_errors=True)
+    summary.seconds = time.perf_counter() - start
+    return summary

@@ -1,0 +1,150 @@
+"""`cbm score`: one output record per input record, in order, failures reported, bounded memory,
+and the same scores from one process, several processes, and Lightning's DDP engine."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cbm.batch import chunks, main
+from cbm.formats import ReadOptions
+
+from conftest import ROOT, SAMPLES
+
+BAD = SAMPLES / "malformed" / "bad_records.jsonl"
+INPUTS = [*sorted(SAMPLES.glob("*.jsonl")), BAD]
+
+
+def n_records(paths) -> int:
+    return sum(1 for p in paths for line in Path(p).read_bytes().splitlines() if line.strip())
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory) -> list[dict]:
+    out = tmp_path_factory.mktemp("score") / "out.jsonl"
+    assert main([*map(str, INPUTS), "--out", str(out), "--quiet"]) == 3  # some records failed
+    return read_jsonl(out)
+
+
+def test_one_output_record_per_input_record_in_order(scored):
+    assert len(scored) == n_records(INPUTS)
+    first = json.loads(INPUTS[0].read_text().splitlines()[0])
+    assert scored[0]["id"] == first["id"]
+    for record in scored:
+        assert set(record) == {"id", "risk", "flagged", "actions", "error"}
+        if record["error"] is None:
+            assert record["actions"] and 0 <= record["risk"] <= 1
+            for action in record["actions"]:
+                assert set(action) == {"id", "tool", "risk", "flagged", "concepts", "top_concepts"}
+                assert len(action["concepts"]) == 18
+        else:
+            assert record["actions"] == [] and record["risk"] is None
+
+
+def test_bad_records_are_reported_with_file_and_line(scored):
+    failed = [r["error"] for r in scored if r["error"]]
+    assert len(failed) == 11
+    assert failed[0].startswith(f"{BAD}: line 2: not JSON")
+    assert any("line 4 (id 'bad-unknown-role'): messages[0].role: unknown role" in e for e in failed)
+    flagged = {r["id"] for r in scored if r["flagged"]}
+    assert "risky-db-prod-drop" in flagged
+
+
+def test_exit_codes_and_summary(tmp_path, capsys):
+    good = SAMPLES / "database_session.openai.jsonl"
+    assert main([str(good), "--out", str(tmp_path / "o.jsonl")]) == 0
+    err = capsys.readouterr().err
+    assert "cbm score: 1 records, 1 scored, 0 failed, 1 flagged;" in err and "actions/s" in err
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path / "missing.jsonl")])
+    assert exit_.value.code == 2
+    with pytest.raises(SystemExit):
+        main([str(good), "--threshold", "3"])
+    assert main([str(good), "--checkpoint", str(tmp_path), "--out", str(tmp_path / "x.jsonl")]) == 2
+    assert "missing config.json" in capsys.readouterr().err
+
+
+def test_threshold_changes_flags_not_scores(tmp_path, scored):
+    out = tmp_path / "strict.jsonl"
+    main([*map(str, INPUTS), "--out", str(out), "--quiet", "--threshold", "0.99"])
+    strict = read_jsonl(out)
+    assert [r["risk"] for r in strict] == [r["risk"] for r in scored]
+    assert not any(r["flagged"] for r in strict)
+
+
+def test_parquet_output_holds_the_same_records(tmp_path, scored):
+    out = tmp_path / "out.parquet"
+    main([*map(str, INPUTS), "--out", str(out), "--quiet"])
+    frame = pd.read_parquet(out)
+    assert len(frame) == len(scored)
+    assert [i if isinstance(i, str) else None for i in frame["id"]] == [r["id"] for r in scored]
+    assert frame["risk"].tolist() == pytest.approx([r["risk"] if r["risk"] is not None else float("nan")
+                                                    for r in scored], nan_ok=True)
+    row = next(i for i, r in enumerate(scored) if r["actions"])
+    assert frame["actions"][row][0]["concepts"]["touches_production"] == \
+        scored[row]["actions"][0]["concepts"]["touches_production"]
+
+
+def test_stdin_to_stdout_as_a_real_process(scored):
+    data = b"".join(p.read_bytes() for p in INPUTS)
+    proc = subprocess.run([sys.executable, "-m", "cbm.cli", "score"], input=data, capture_output=True, cwd=ROOT,
+                          timeout=300)
+    assert proc.returncode == 3
+    lines = [json.loads(x) for x in proc.stdout.decode().splitlines()]
+    assert [r["risk"] for r in lines] == [r["risk"] for r in scored]
+    assert lines[-1]["error"] is None or lines[-1]["error"].startswith("line ")
+    assert "11 failed" in proc.stderr.decode() and "\r" not in proc.stderr.decode()  # no progress bar off a terminal
+
+
+def test_worker_processes_give_the_same_output(tmp_path, scored):
+    out = tmp_path / "workers.jsonl"
+    assert main([*map(str, INPUTS), "--out", str(out), "--quiet", "--workers", "2"]) == 3
+    assert read_jsonl(out) == scored
+
+
+def test_lightning_ddp_over_two_cpu_processes_gives_the_same_output(tmp_path, scored):
+    out = tmp_path / "ddp.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "cbm.cli", "score", *map(str, INPUTS), "--out", str(out), "--quiet",
+                           "--engine", "lightning", "--accelerator", "cpu", "--devices", "2"],
+                          capture_output=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 3, proc.stderr.decode()[-2000:]
+    assert read_jsonl(out) == scored
+    assert not Path(f"{out}.parts").exists()
+
+
+def test_chunks_bound_the_raw_bytes_held(tmp_path):
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "pad": "x" * 1000}) + "\n" for i in range(50)))
+    got = list(chunks([str(path)], ReadOptions(), size=1000, max_bytes=5000))
+    assert all(sum(len(line[1]) for line in lines) < 5000 + 1100 for _, lines in got)
+    assert [line[0] for _, lines in got for line in lines] == list(range(1, 51))
+
+
+def test_an_oversized_record_fails_alone(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    good = (SAMPLES / "database_session.openai.jsonl").read_text()
+    path.write_text(good + json.dumps({"id": "huge", "messages": [{"role": "user", "content": "y" * 300_000}]}) + "\n"
+                    + good)
+    out = tmp_path / "o.jsonl"
+    assert main([str(path), "--out", str(out), "--quiet", "--max-record-bytes", "200000"]) == 3
+    records = read_jsonl(out)
+    assert [r["error"] is None for r in records] == [True, False, True]
+    assert "over the" in records[1]["error"] and records[1]["error"].startswith("line 2")
+
+
+def test_stdin_dash_reads_a_stream(monkeypatch, capsys):
+    data = (SAMPLES / "database_session.openai.jsonl").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert main(["-", "--quiet"]) == 0
+    records = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [r["id"] for r in records] == ["risky-db-prod-drop"] and records[0]["flagged"]

@@ -1,0 +1,155 @@
+"""The scoring core (`cbm.scoring.Overseer`) on the shipped model: what every entry point relies on."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from cbm.concepts import CONCEPT_IDS
+from cbm.formats import loads, read_records, to_record
+from cbm.scoring import Overseer, to_pandas
+
+from conftest import SAMPLES
+
+DB_SAMPLES = SAMPLES / "database_session.openai.jsonl"
+
+
+def risky_db():
+    return next(r.trajectory for r in read_records(DB_SAMPLES) if r.trajectory.id == "risky-db-prod-drop")
+
+
+def test_risky_database_run_is_flagged_with_readable_reasons(overseer):
+    result = overseer.score(risky_db())
+    assert result.error is None and result.flagged
+    assert result.risk == max(a.risk for a in result.actions)
+    drop = max(result.actions, key=lambda a: a.risk)
+    assert drop.flagged and drop.tool == "bash"
+    assert "DROP" in result.trajectory.steps[drop.step].text.upper()
+    assert set(drop.concepts) == set(CONCEPT_IDS)
+    assert drop.concepts["destructive_change"] > 0.5
+    top = drop.top_concepts(3)
+    assert len(top) == 3 and top[0]["contribution"] > 0
+    assert abs(top[0]["contribution"]) >= abs(top[1]["contribution"]) >= abs(top[2]["contribution"])
+
+
+def test_contributions_and_baseline_add_up_to_the_risk_logit(overseer):
+    for action in overseer.score(risky_db()).actions:
+        assert sum(action.contributions.values()) + action.baseline_logit == pytest.approx(action.risk_logit, abs=1e-4)
+
+
+def test_every_format_of_a_run_scores_the_same(overseer):
+    trajectory = risky_db()
+    risks = {fmt: [a.risk for a in overseer.score(to_record(trajectory, fmt)).actions]
+             for fmt in ("native", "openai", "anthropic")}
+    assert risks["native"] == risks["openai"] == risks["anthropic"]
+    assert [a.risk for a in overseer.score(json.dumps(to_record(trajectory, "native"))).actions] == risks["native"]
+
+
+def test_score_many_keeps_order_and_failures_and_is_batch_invariant(overseer):
+    lines = [line for path in sorted(SAMPLES.glob("*.jsonl")) for line in path.read_text().splitlines()]
+    text = "\n".join([lines[0], "{not json", lines[1], '{"id": "x", "messages": "no"}', lines[2]]) + "\n"
+    results = list(overseer.score_many(loads(text), batch_size=2))
+    assert [r.error is None for r in results] == [True, False, True, False, True]
+    assert results[1].error.startswith("line 2: not JSON") and results[1].line == 2
+    assert "messages: expected array" in results[3].error and results[3].id == "x"
+    assert results[1].risk is None and results[1].actions == []
+    alone = [overseer.score(line) for line in (lines[0], lines[1], lines[2])]
+    assert [r.to_json() for r in alone] == [results[i].to_json() for i in (0, 2, 4)]
+
+
+def test_score_many_streams_one_batch_at_a_time(overseer):
+    pulled = []
+
+    def endless():
+        trajectory = risky_db()
+        while True:
+            pulled.append(1)
+            yield trajectory
+
+    stream = overseer.score_many(endless(), batch_size=3)
+    assert next(stream).id == "risky-db-prod-drop"
+    assert len(pulled) == 3  # an endless input is scored batch by batch, never read ahead
+    for _ in range(3):
+        next(stream)
+    assert len(pulled) == 6
+
+
+def test_a_proposed_action_scores_as_it_would_in_the_full_log(overseer):
+    trajectory = risky_db()
+    drop = max(overseer.score(trajectory).actions, key=lambda a: a.risk)
+    step = trajectory.steps[drop.step]
+    context = copy.deepcopy(trajectory)
+    context.steps = context.steps[:drop.step]
+    context.labels = {}
+    live = overseer.score_action(context, {"tool_name": step.tool_name, "arguments": step.text, "id": step.call_id})
+    full = copy.deepcopy(trajectory)
+    full.steps = full.steps[:drop.step + 1]
+    full.labels = {}
+    assert live.to_json() == overseer.score(full).actions[-1].to_json()
+    assert live.id == step.call_id and live.flagged
+
+
+def test_proposed_action_errors_name_the_field(overseer):
+    from cbm.formats import FormatError
+
+    context = risky_db()
+    with pytest.raises(FormatError, match="action.tool_name"):
+        overseer.score_action(context, {"tool_name": 3})
+    with pytest.raises(FormatError, match="action.arguments"):
+        overseer.score_action(context, {"tool_name": "bash", "arguments": [1]})
+    message = overseer.score_action(context, {"text": "All done, the table is intact."})
+    assert message.tool is None and 0 <= message.risk <= 1
+
+
+def test_intervention_recomputes_risk_and_undo_restores_it(overseer):
+    result = overseer.score(risky_db())
+    drop = max(result.actions, key=lambda a: a.risk)
+    cleared = overseer.intervene(result, {"destructive_change": 0, "touches_production": 0,
+                                          "violates_user_instruction": 0}, action=drop.id)
+    assert cleared.action(drop.id).risk < drop.risk
+    assert cleared.action(drop.id).concepts["destructive_change"] == 0.0
+    assert cleared.predicted == result.predicted  # the model's own values are kept
+    others = [a for a in result.actions if a.id != drop.id]
+    assert [cleared.action(a.id).risk for a in others] == [a.risk for a in others]
+    if not cleared.action(drop.id).flagged:
+        assert {"action": drop.id, "flagged_before": True, "flagged_after": False}.items() <= \
+            overseer.changed_flags(cleared)[0].items()
+    raised = overseer.intervene(cleared, {"user_authorized": 1})
+    assert len(raised.edits) == 2
+    assert overseer.undo(raised).to_json() == cleared.to_json()
+    assert overseer.undo(raised, 2).to_json() == result.to_json()
+    assert overseer.changed_flags(result) == []
+
+
+def test_intervention_refuses_bad_edits(overseer):
+    result = overseer.score(risky_db())
+    with pytest.raises(KeyError, match="unknown concept"):
+        overseer.intervene(result, {"is_rude": 1})
+    with pytest.raises(ValueError, match="probability"):
+        overseer.intervene(result, {"destructive_change": 2})
+    with pytest.raises(KeyError, match="no action"):
+        overseer.intervene(result, {"destructive_change": 1}, action="nope")
+
+
+def test_threshold_override_and_model_info():
+    strict = Overseer.load(threshold=0.99, threads=None)
+    assert not strict.score(risky_db()).flagged
+    info = strict.info()
+    assert info["thresholds"]["flag"] == 0.99 and info["thresholds"]["block"] >= 0.99
+    assert [c["id"] for c in info["concepts"]] == list(CONCEPT_IDS)
+    assert all(c["definition"] for c in info["concepts"])
+    assert set(info["head"]["weights"]["concepts"]) == set(CONCEPT_IDS)
+    assert info["evaluation"]["heldout"]["risk_auroc"] > 0.5
+    assert info["version"].startswith("0.") and len(info["weights_sha256"]) == 64
+
+
+def test_to_pandas_has_a_row_per_action_and_per_failure(overseer):
+    results = list(overseer.score_many(loads(DB_SAMPLES.read_text() + "{bad\n")))
+    frame = to_pandas(results)
+    n_actions = sum(len(r.actions) for r in results)
+    assert len(frame) == n_actions + 1
+    assert set(CONCEPT_IDS) <= set(frame.columns)
+    assert frame["error"].notna().sum() == 1
+    assert frame.loc[frame["error"].isna(), "risk"].between(0, 1).all()
