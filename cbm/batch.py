@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("inputs", nargs="*", default=["-"], metavar="INPUT",
                         help="JSONL files in any supported format; `-` or none: stdin")
     parser.add_argument("--format", default="auto", choices=("auto", *FORMATS), help="input format (default: per record)")
-    parser.add_argument("--out", help="FILE.jsonl or FILE.parquet (default: JSONL on stdout)")
+    parser.add_argument("--out", help="output file: Parquet when it ends in .parquet, else JSONL (default: JSONL on stdout)")
     parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped model, or $CBM_CHECKPOINT)")
     parser.add_argument("--threshold", type=float, help="flag threshold on calibrated risk (default: the checkpoint's)")
     parser.add_argument("--workers", type=int, default=1, help="scoring processes (default 1)")
@@ -199,8 +199,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--threshold is a calibrated risk in [0, 1]")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    if args.out and Path(args.out).suffix not in (".jsonl", ".parquet", ".json"):
-        parser.error("--out must end in .jsonl or .parquet")
     options = ReadOptions(max_record_bytes=args.max_record_bytes)
     overseer_args = {"path": args.checkpoint, "threshold": args.threshold, "top_k": args.top_k}
     try:
