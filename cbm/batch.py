@@ -4,7 +4,7 @@ Exactly one output record per input record, in input order; a record that cannot
 gets `"error"` and no scores, and the run goes on. Lines are read in chunks; with
 `--workers N` the chunks are parsed, encoded and scored in N processes (each with one torch
 thread) and written back in order, with at most 2N chunks in flight, so memory stays bounded
-whatever the input size.
+whatever the input size. The parent process then only reads and writes: it never loads torch.
 """
 
 from __future__ import annotations
@@ -18,17 +18,18 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from cbm.checkpoint import CheckpointError
 from cbm.formats import FORMATS, ReadOptions, dumps_line, parse_line, read_lines
-from cbm.scoring import Overseer
+
+if TYPE_CHECKING:
+    from cbm.scoring import Overseer
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED_RECORDS = 0, 2, 3
 CHUNK = 128  # records per chunk: the unit of work a process takes; small keeps workers busy
-CHUNK_BYTES = 32 << 20  # and at most this much raw input per chunk, so memory stays bounded
+CHUNK_BYTES = 8 << 20  # and at most this much raw input per chunk, so memory stays bounded
 
 Line = tuple[int, bytes | None, int]  # (line number, bytes or None when too large, size)
 
@@ -55,6 +56,22 @@ class Summary:
         rate = self.actions / self.seconds if self.seconds else 0.0
         return (f"cbm score: {self.records} records, {self.records - self.failed} scored, {self.failed} failed, "
                 f"{self.flagged} flagged; {self.actions} actions in {self.seconds:.1f} s ({rate:,.0f} actions/s)")
+
+
+class ScoringUnavailable(RuntimeError):
+    """The model could not be loaded (a missing or damaged checkpoint), here or in a worker."""
+
+
+def load_overseer(overseer_args: dict[str, Any]) -> Overseer:
+    """`Overseer.load(**overseer_args)`, with a load failure as ScoringUnavailable (it pickles
+    back from worker processes without importing torch into the parent)."""
+    from cbm.checkpoint import CheckpointError
+    from cbm.scoring import Overseer
+
+    try:
+        return Overseer.load(**overseer_args)
+    except CheckpointError as exc:
+        raise ScoringUnavailable(str(exc)) from None
 
 
 def score_lines(overseer: Overseer, lines: list[Line], fmt: str, options: ReadOptions,
@@ -93,15 +110,21 @@ def chunks(sources: list[str], options: ReadOptions, size: int = CHUNK,
 
 # --- worker processes: one Overseer each, loaded once ----------------------------------------
 
-_worker: Overseer | None = None
+_worker: Any = None
+_worker_error: str | None = None
 
 
 def _init_worker(overseer_args: dict[str, Any]) -> None:
-    global _worker
-    _worker = Overseer.load(**{**overseer_args, "device": "cpu", "threads": 1})
+    global _worker, _worker_error
+    try:
+        _worker = load_overseer({**overseer_args, "device": "cpu", "threads": 1})
+    except ScoringUnavailable as exc:
+        _worker_error = str(exc)
 
 
 def _score_in_worker(lines: list[Line], fmt: str, options: ReadOptions, source: str | None) -> list[dict[str, Any]]:
+    if _worker is None:
+        raise ScoringUnavailable(_worker_error)
     return score_lines(_worker, lines, fmt, options, source)
 
 
@@ -110,7 +133,7 @@ def score_stream(sources: list[str], overseer_args: dict[str, Any], fmt: str = "
     """Output records for every input line, in order. `overseer_args` go to `Overseer.load`."""
     label = len(sources) > 1
     if workers <= 1:
-        overseer = Overseer.load(**overseer_args)
+        overseer = load_overseer(overseer_args)
         for source, lines in chunks(sources, options, chunk_size):
             yield from score_lines(overseer, lines, fmt, options, source if label else None)
         return
@@ -211,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
                 return EXIT_OK
         else:
             summary = run(args.inputs, args.out, overseer_args, args.format, args.workers, options, args.quiet)
-    except CheckpointError as exc:
+    except ScoringUnavailable as exc:
         print(f"cbm score: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not args.quiet:

@@ -25,10 +25,9 @@ import torch
 from pytorch_lightning.callbacks import BasePredictionWriter
 from torch.utils.data import DataLoader, IterableDataset
 
-from cbm.batch import CHUNK, JsonlSink, ParquetSink, Summary, chunks, score_lines
+from cbm.batch import CHUNK, JsonlSink, ParquetSink, Summary, chunks, load_overseer, score_lines
 from cbm.concepts import CONCEPT_IDS
 from cbm.formats import ReadOptions
-from cbm.scoring import Overseer
 
 
 class RecordShard(IterableDataset):
@@ -53,7 +52,7 @@ class ScoringTask(pl.LightningModule):
 
     def __init__(self, overseer_args: dict[str, Any], fmt: str, options: ReadOptions, label_sources: bool):
         super().__init__()
-        self.overseer = Overseer.load(**{**overseer_args, "device": "cpu", "threads": None})
+        self.overseer = load_overseer({**overseer_args, "device": "cpu", "threads": None})
         self.model = self.overseer.model
         self.fmt, self.options, self.label_sources = fmt, options, label_sources
 
