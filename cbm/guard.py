@@ -1,0 +1,459 @@
+"""`cbm guard claude-code`: score every tool call of a Claude Code session before it runs.
+
+Installed as a `PreToolUse` hook, it reads the hook input on stdin (the proposed call and the
+session's transcript path), rebuilds the conversation from the transcript, and scores the call
+in that context:
+
+    risk >= block threshold   "deny": the call does not run; the reason goes back to the agent
+    risk >= flag threshold    "ask":  the human confirms or refuses the call
+    below                     no output: Claude Code's normal permissions decide
+
+The reason names the concepts that drove the risk, with their probabilities, the words that
+made the model see them (from `cbm.explain`, looked for only for a call that is held or
+denied, since it takes seconds on a CPU), and the proposed call itself.
+
+With `--url` (or `$CBM_GUARD_URL`) the hook asks a running `cbm serve`; that path imports no
+torch: the interpreter's start and one HTTP request. Without a URL, or when the server cannot answer, it
+scores in process (loading the model takes seconds). When scoring fails altogether `--on-error`
+decides: `ask` (the default) keeps a human in the loop without stopping the agent's work, where
+`open` would let a broken guard wave every call through and `closed` would stop every call.
+The hook always exits 0 with valid JSON or nothing; errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+ON_ERROR = ("open", "closed", "ask")
+ENV_URL, ENV_ON_ERROR, ENV_API_KEY = "CBM_GUARD_URL", "CBM_GUARD_ON_ERROR", "CBM_API_KEY"
+PROPOSED_ID = "proposed"  # the action id of a proposed call that came without one
+MAX_INPUT_BYTES = 16 << 20  # hook input on stdin
+MAX_EVENT_BYTES = 4 << 20  # one transcript line; a longer one (a huge tool output) is skipped
+RECENT_EVENTS = 200  # transcript events kept besides the user's prompts: the model reads 768 tokens
+QUOTE_CHARS = 120
+EVIDENCE_CHARS = 40
+HOOK_DECISIONS = {"block": "deny", "review": "ask"}  # "allow": no output
+
+T = TypeVar("T")
+
+
+class GuardError(Exception):
+    """Why a call could not be scored."""
+
+
+# --- the verdict: shared by the service and the in-process hook -------------------------------
+
+def decision(risk: float, flag_threshold: float, block_threshold: float) -> str:
+    """`block` at or above the block threshold, `review` at or above the flag threshold, else `allow`."""
+    return "block" if risk >= block_threshold else "review" if risk >= flag_threshold else "allow"
+
+
+def verdict(overseer: Any, context: Any, action: Mapping[str, Any]) -> dict[str, Any]:
+    """What `POST /v1/score/action` answers: the proposed call's score, the decision and the
+    thresholds it was made against. `overseer` is a `cbm.scoring.Overseer`."""
+    score = overseer.score_action(context, action)
+    return {"action": score.to_json(overseer.top_k),
+            "decision": decision(score.risk, overseer.threshold, overseer.block_threshold),
+            "thresholds": {"flag": overseer.threshold, "block": overseer.block_threshold}}
+
+
+# --- hook input and transcript -> a record -----------------------------------------------------
+
+def hook_request(hook: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(context record in the Anthropic format, proposed action) from a PreToolUse hook input."""
+    if not isinstance(hook, dict):
+        raise GuardError(f"hook input must be a JSON object, got {type(hook).__name__}")
+    event = hook.get("hook_event_name", "PreToolUse")
+    if event != "PreToolUse":
+        raise GuardError(f"hook_event_name: this is a PreToolUse hook, got {event!r}")
+    name, arguments, call_id = hook.get("tool_name"), hook.get("tool_input", {}), hook.get("tool_use_id")
+    if not isinstance(name, str) or not name:
+        raise GuardError("tool_name: expected a non-empty string")
+    if not isinstance(arguments, dict):
+        raise GuardError(f"tool_input: expected an object, got {type(arguments).__name__}")
+    if call_id is not None and not isinstance(call_id, str):
+        raise GuardError("tool_use_id: expected a string")
+    path = hook.get("transcript_path")
+    if not isinstance(path, str) or not path:
+        raise GuardError("transcript_path: expected a file path")
+    action = {"tool_name": name, "arguments": arguments, "id": call_id or PROPOSED_ID}
+    record = {"id": str(hook.get("session_id") or "claude-code"),
+              "messages": transcript_messages(path, call_id), "metadata": {"source": "claude-code"}}
+    return record, action
+
+
+def transcript_messages(path: str, proposed_id: str | None = None) -> list[dict[str, Any]]:
+    """The conversation of a Claude Code transcript (JSONL) as Anthropic messages, read in
+    bounded memory: every user prompt, since it carries the task and its limits, and the last
+    RECENT_EVENTS events. The transcript may already hold the proposed call; it and anything
+    after it are left out, since the call has not run."""
+    prompts: list[tuple[int, dict[str, Any]]] = []
+    recent: deque[tuple[int, dict[str, Any]]] = deque(maxlen=RECENT_EVENTS)
+    skipped = 0
+    try:
+        with open(path, "rb") as stream:
+            for number, line in enumerate(_bounded_lines(stream)):
+                message = _message(line)
+                if message is None:
+                    skipped += line is None
+                    continue
+                if message["role"] == "user" and all(b["type"] == "text" for b in message["content"]):
+                    prompts.append((number, message))
+                recent.append((number, message))
+    except OSError as exc:
+        raise GuardError(f"transcript_path: cannot read {path!r} ({exc.strerror})") from None
+    if skipped:
+        print(f"cbm guard: {skipped} transcript line(s) over {MAX_EVENT_BYTES >> 20} MiB left out", file=sys.stderr)
+    first = recent[0][0] if recent else 0
+    events = [m for n, m in prompts if n < first] + [m for _, m in recent]
+    return _consistent(events, proposed_id)
+
+
+def _bounded_lines(stream: Any) -> Iterator[bytes | None]:
+    """Each line of a binary stream, or None for a line over MAX_EVENT_BYTES (read past, not kept)."""
+    while True:
+        line = stream.readline(MAX_EVENT_BYTES + 1)
+        if not line:
+            return
+        if len(line) <= MAX_EVENT_BYTES or line.endswith(b"\n"):
+            yield line
+            continue
+        while line and not line.endswith(b"\n"):
+            line = stream.readline(1 << 20)
+        yield None
+
+
+def _message(line: bytes | None) -> dict[str, Any] | None:
+    """A transcript event as an Anthropic message with only the blocks the model reads, or None
+    for anything else (summaries, snapshots, system and meta events, sub-agent turns, bad lines)."""
+    if line is None or not line.strip():
+        return None
+    try:
+        event = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(event, dict) or event.get("type") not in ("user", "assistant") or \
+            event.get("isSidechain") or event.get("isMeta"):
+        return None
+    message = event.get("message")
+    role = message.get("role") if isinstance(message, dict) else None
+    if role != event["type"]:
+        return None
+    content = message.get("content")
+    if isinstance(content, str):
+        blocks = [{"type": "text", "text": content}] if content.strip() else []
+    elif isinstance(content, list):
+        blocks = [b for b in (_block(x, role) for x in content) if b is not None]
+    else:
+        return None
+    return {"role": role, "content": blocks} if blocks else None
+
+
+def _block(block: Any, role: str) -> dict[str, Any] | None:
+    if not isinstance(block, dict):
+        return None
+    kind = block.get("type")
+    if kind == "text" and isinstance(block.get("text"), str) and block["text"].strip():
+        return {"type": "text", "text": block["text"]}
+    if kind == "tool_use" and role == "assistant" and isinstance(block.get("id"), str) and \
+            isinstance(block.get("name"), str) and isinstance(block.get("input", {}), dict):
+        return {"type": "tool_use", "id": block["id"], "name": block["name"], "input": block.get("input", {})}
+    if kind == "tool_result" and role == "user" and isinstance(block.get("tool_use_id"), str):
+        content = block.get("content")
+        if isinstance(content, list):  # text parts only: images and documents are not read
+            content = [{"type": "text", "text": p["text"]} for p in content
+                       if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)]
+        return {"type": "tool_result", "tool_use_id": block["tool_use_id"],
+                "content": content if isinstance(content, (str, list)) else "",
+                "is_error": block.get("is_error") is True}
+    return None
+
+
+def _consistent(events: list[dict[str, Any]], proposed_id: str | None) -> list[dict[str, Any]]:
+    """Messages the Anthropic reader accepts: cut at the proposed call, results whose call fell
+    out of the window dropped, consecutive messages of one role merged."""
+    messages: list[dict[str, Any]] = []
+    calls: set[str] = set()
+    for event in events:
+        blocks = []
+        for block in event["content"]:
+            if block["type"] == "tool_use":
+                if block["id"] == proposed_id:
+                    if blocks:
+                        _append(messages, event["role"], blocks)
+                    return messages
+                calls.add(block["id"])
+            if block["type"] != "tool_result" or block["tool_use_id"] in calls:
+                blocks.append(block)
+        if blocks:
+            _append(messages, event["role"], blocks)
+    return messages
+
+
+def _append(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, Any]]) -> None:
+    if messages and messages[-1]["role"] == role:
+        messages[-1]["content"].extend(blocks)
+    else:
+        messages.append({"role": role, "content": blocks})
+
+
+def with_call(record: dict[str, Any], action: Mapping[str, Any]) -> dict[str, Any]:
+    """The record with the proposed call appended as the agent's next message: what
+    `Overseer.score_action` scores, as a record the explainer can read."""
+    call = {"type": "tool_use", "id": action["id"], "name": action["tool_name"], "input": action["arguments"]}
+    return {**record, "messages": [*record["messages"], {"role": "assistant", "content": [call]}]}
+
+
+# --- scoring: a running `cbm serve`, or in process ---------------------------------------------
+
+class Remote:
+    """A `cbm serve` at `url`; imports only the standard library."""
+
+    def __init__(self, url: str, api_key: str | None = None):
+        self.url, self.api_key = url.rstrip("/"), api_key
+
+    def post(self, path: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """The JSON answer of a POST; GuardError for an unreachable server or an error status.
+        http.client rather than urllib.request: a third less import time, paid on every call."""
+        import http.client
+        from urllib.parse import urlsplit
+
+        url = urlsplit(self.url + path)
+        connection = (http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection)(
+            url.netloc, timeout=max(timeout, 0.01))
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        try:
+            connection.request("POST", url.path, json.dumps(body).encode("utf-8"), headers)
+            response = connection.getresponse()
+            answer = json.loads(response.read())
+        except (OSError, http.client.HTTPException, ValueError) as exc:  # unreachable, timed out, not JSON
+            raise GuardError(f"{self.url}{path}: {exc or type(exc).__name__}") from None
+        finally:
+            connection.close()
+        if response.status != 200:
+            detail = answer.get("error") if isinstance(answer, dict) else None
+            raise GuardError(f"{self.url}{path} answered {response.status}: {detail or response.reason}")
+        return answer
+
+    def verdict(self, record: dict[str, Any], action: dict[str, Any], timeout: float) -> dict[str, Any]:
+        return self.post("/v1/score/action", {"context": record, "action": action, "format": "anthropic"}, timeout)
+
+    def explanation(self, record: dict[str, Any], action_id: str, concepts: list[str], timeout: float) -> dict[str, Any]:
+        return self.post("/v1/explain", {"record": record, "action": action_id, "concepts": concepts, "top_k": 3,
+                                         "format": "anthropic"}, timeout)
+
+
+class Local:
+    """The model in this process, loaded on first use."""
+
+    def __init__(self, checkpoint: str | None = None):
+        self.checkpoint = checkpoint
+        self._overseer = None
+
+    @property
+    def overseer(self) -> Any:
+        if self._overseer is None:
+            from cbm.scoring import Overseer
+
+            self._overseer = Overseer.load(self.checkpoint)
+        return self._overseer
+
+    def verdict(self, record: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
+        from cbm.formats import parse_record
+
+        return verdict(self.overseer, parse_record(record, "anthropic"), action)
+
+    def explanation(self, record: dict[str, Any], action_id: str, concepts: list[str]) -> dict[str, Any]:
+        from cbm.explain import Explainer
+        from cbm.formats import parse_record
+
+        return Explainer(self.overseer).explain(parse_record(record, "anthropic"), action_id, concepts, 3).to_json()
+
+
+class Deadline:
+    """The time left of `--timeout`. In-process work runs in a daemon thread that is abandoned,
+    not waited for, when time runs out."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.end = seconds, time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def call(self, scorer: Remote | Local, method: str, *args: Any) -> Any:
+        """`scorer.method(*args)` within the time left: a request's timeout, or a thread."""
+        if isinstance(scorer, Remote):
+            return getattr(scorer, method)(*args, timeout=self.left())
+        return self.run(lambda: getattr(scorer, method)(*args))
+
+    def run(self, fn: Callable[[], T]) -> T:
+        """`fn()` in a thread; GuardError when it does not finish in time."""
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["value"] = fn()
+            except Exception as exc:  # re-raised in the caller's thread
+                box["error"] = exc
+
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        thread.join(max(self.left(), 0))
+        if thread.is_alive():
+            raise GuardError(f"no answer within {self.seconds:g} s (--timeout)")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+
+def evaluate(record: dict[str, Any], action: dict[str, Any], scorers: list[Remote | Local], deadline: Deadline,
+             explain: bool = True) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """(verdict, evidence: concept -> words) from the first scorer that answers. Evidence is
+    looked for only for a call that is held or denied, with the scorer that gave the verdict,
+    and is left out if it cannot be had in time."""
+    errors = []
+    for scorer in scorers:
+        try:
+            result = deadline.call(scorer, "verdict", record, action)
+            break
+        except Exception as exc:  # the next scorer, or give up
+            errors.append(str(exc))
+            if isinstance(scorer, Remote):
+                print(f"cbm guard: {exc}; scoring in process", file=sys.stderr)
+    else:
+        raise GuardError("; ".join(errors))
+    drivers = [c["concept"] for c in result["action"]["top_concepts"] if c["contribution"] > 0]
+    if not explain or result["decision"] == "allow" or not drivers:
+        return result, {}
+    try:
+        explanation = deadline.call(scorer, "explanation", with_call(record, action), action["id"], drivers)
+    except Exception as exc:  # the reason quotes the call instead
+        print(f"cbm guard: no evidence ({exc})", file=sys.stderr)
+        return result, {}
+    return result, {c["id"]: [s["text"] for s in c["evidence"] or [] if s["score"] > 0][:2]
+                    for c in explanation["concepts"] if c["id"] in drivers}
+
+
+# --- the answer -------------------------------------------------------------------------------
+
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """Untrusted text as one short printable line: whitespace collapsed, other unprintable
+    characters escaped, cut to `limit` characters."""
+    text = " ".join(text.split())
+    text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def reason(result: dict[str, Any], action: dict[str, Any], evidence: dict[str, list[str]]) -> str:
+    """One paragraph: risk against the threshold crossed, the concepts that drove it with their
+    probabilities and the words behind them, and the call."""
+    scored, thresholds = result["action"], result["thresholds"]
+    level = "block" if result["decision"] == "block" else "flag"
+    drivers = []
+    for c in scored["top_concepts"]:
+        if c["contribution"] <= 0:
+            continue
+        words = ", ".join(f'"{quote(w, EVIDENCE_CHARS)}"' for w in evidence.get(c["concept"], []))
+        drivers.append(f"{c['concept']} (p={c['probability']:.2f}{'; from ' + words if words else ''})")
+    arguments = action["arguments"]
+    shown = arguments["command"] if isinstance(arguments.get("command"), str) else json.dumps(arguments, ensure_ascii=False)
+    return (f"cbm oversight: risk {scored['risk']:.2f} is at or above the {level} threshold "
+            f"{thresholds[level]:.2f}" + (f", driven by {'; '.join(drivers)}" if drivers else "") +
+            f". Proposed {quote(action['tool_name'], 40)}: {quote(shown)}")
+
+
+def hook_output(permission: str, text: str) -> dict[str, Any]:
+    return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": permission,
+                                   "permissionDecisionReason": text}}
+
+
+def on_error(mode: str, error: str) -> dict[str, Any] | None:
+    """The answer when the call could not be scored."""
+    print(f"cbm guard: {error}", file=sys.stderr)
+    error = quote(error, 400)
+    if mode == "closed":
+        return hook_output("deny", f"cbm oversight could not score this call, and the guard fails closed: {error}")
+    if mode == "ask":
+        return hook_output("ask", f"cbm oversight could not score this call ({error}); please decide.")
+    return None
+
+
+def claude_code(args: argparse.Namespace, stdin: Any) -> dict[str, Any] | None:
+    """The hook's answer (None: no opinion) for the hook input on `stdin`."""
+    deadline = Deadline(args.timeout)
+    try:
+        raw = stdin.read(MAX_INPUT_BYTES + 1)
+        if len(raw) > MAX_INPUT_BYTES:
+            raise GuardError(f"hook input over {MAX_INPUT_BYTES >> 20} MiB")
+        try:
+            hook = json.loads(raw)
+        except ValueError as exc:
+            raise GuardError(f"hook input is not JSON ({exc})") from None
+        record, action = hook_request(hook)
+        scorers: list[Remote | Local] = [Local(args.checkpoint)]
+        if args.url:
+            scorers.insert(0, Remote(args.url, read_key(args.api_key_file)))
+        result, evidence = evaluate(record, action, scorers, deadline, explain=not args.no_explain)
+    except Exception as exc:  # any failure is answered by --on-error, never by a traceback
+        return on_error(args.on_error, str(exc) or type(exc).__name__)
+    permission = HOOK_DECISIONS.get(result["decision"])
+    return hook_output(permission, reason(result, action, evidence)) if permission else None
+
+
+def read_key(path: str | None) -> str | None:
+    """The API key: the first non-blank line of `path`, else `$CBM_API_KEY`."""
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                keys = [line.strip() for line in f if line.strip()]
+        except OSError as exc:
+            raise GuardError(f"--api-key-file: cannot read {path!r} ({exc.strerror})") from None
+        if not keys:
+            raise GuardError(f"--api-key-file: {path!r} holds no key")
+        return keys[0]
+    return os.environ.get(ENV_API_KEY) or None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cbm guard", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="agent", required=True, metavar="AGENT")
+    hook = sub.add_parser("claude-code", help="Claude Code PreToolUse hook: hook input on stdin, decision on stdout",
+                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    hook.add_argument("--url", default=os.environ.get(ENV_URL), help=f"a running `cbm serve` (default ${ENV_URL}); "
+                      "without it, or when it cannot answer, the model runs in process")
+    hook.add_argument("--api-key-file", help=f"file holding the service's API key (default ${ENV_API_KEY})")
+    hook.add_argument("--checkpoint", help="checkpoint for in-process scoring (default $CBM_CHECKPOINT or the shipped one)")
+    env_mode = os.environ.get(ENV_ON_ERROR, "ask")
+    hook.add_argument("--on-error", choices=ON_ERROR, default=env_mode if env_mode in ON_ERROR else "ask",
+                      help=f"when a call cannot be scored: open (no opinion), closed (deny) or ask the human "
+                      f"(default ${ENV_ON_ERROR}, else ask)")
+    hook.add_argument("--timeout", type=float, default=20.0, help="seconds to answer in (default %(default)s)")
+    hook.add_argument("--no-explain", action="store_true",
+                      help="name concepts but look for no word evidence (evidence takes seconds on a CPU)")
+    args = parser.parse_args(argv)
+    if env_mode not in ON_ERROR:
+        print(f"cbm guard: ${ENV_ON_ERROR}={env_mode!r} is not one of {', '.join(ON_ERROR)}; using "
+              f"{args.on_error}", file=sys.stderr)
+    answer = claude_code(args, sys.stdin.buffer)
+    if answer is not None:
+        sys.stdout.write(json.dumps(answer) + "\n")
+    sys.stdout.flush()
+    if threading.active_count() > 1:  # an abandoned in-process scorer: do not wait for it
+        sys.stderr.flush()
+        os._exit(0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,395 @@
+"""`cbm serve`: the HTTP scoring service (FastAPI + uvicorn).
+
+    POST /v1/score           a batch of trajectories in any format (JSON, or NDJSON one per line)
+    POST /v1/score/action    a call not yet run, in its context: score and allow/review/block
+    POST /v1/intervene       a reviewer's concept values: what the risk and flags become
+    POST /v1/explain         an action's concept contributions and the text evidence behind them
+    GET  /v1/model           model version, concepts, thresholds, head weights, evaluation
+    GET  /healthz            liveness; OpenAPI at /openapi.json and /docs
+
+Scores come from the same `Overseer` and readers as `cbm score`, so a record gets the same
+scores from either. A bad record in a batch gets its `error` in the 200 answer, and the batch
+goes on; a malformed request is a 422 whose `error` names the field.
+
+Every /v1 route needs an API key (`Authorization: Bearer KEY` or `X-API-Key: KEY`) when keys
+are configured ($CBM_API_KEYS, comma-separated, or --api-key-file, one per line). Without keys
+the service only starts on a loopback address, unless --no-auth says otherwise. Request bodies
+are bounded while they are read, chunked ones included, and batches by their record count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hmac
+import io
+import ipaddress
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cbm import __version__
+from cbm.batch import Summary, score_lines
+from cbm.checkpoint import CheckpointError
+from cbm.explain import Explainer
+from cbm.formats import FormatError, ReadOptions, Record, parse_record, read_lines
+from cbm.guard import verdict
+from cbm.scoring import Overseer, TrajectoryScore
+from cbm.trajectory import Trajectory
+
+ENV_KEYS = "CBM_API_KEYS"
+NDJSON = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")
+Format = Literal["auto", "native", "openai", "anthropic"]
+JsonRecord = dict[str, Any] | list[Any]  # a record object, or a bare message list
+
+
+@dataclass
+class ServiceConfig:
+    """Limits and keys. `api_keys` empty: the /v1 routes are open."""
+
+    api_keys: tuple[str, ...] = ()
+    max_request_bytes: int = 10 * 2**20
+    max_batch: int = 1000
+
+
+# --- request bodies ----------------------------------------------------------------------------
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScoreRequest(Body):
+    records: list[Any] = Field(description="trajectory records, each in any supported format")
+    format: Format | None = Field(None, description="format of every record (default: `?format=`, else "
+                                  "detected per record)")
+
+
+class ProposedAction(Body):
+    tool_name: str = Field(min_length=1)
+    arguments: dict[str, Any] | str = Field(default_factory=dict, description="an object, or its JSON text")
+    id: str | None = None
+
+
+class ScoreActionRequest(Body):
+    context: JsonRecord = Field(description="the run so far, in any supported format")
+    action: ProposedAction
+    format: Format = "auto"
+
+
+class EditGroup(Body):
+    edits: dict[str, float] = Field(description="concept -> 0, 1 or a probability")
+    action: str | None = Field(None, description="the action edited (default: the request's `action`, else all)")
+
+
+class InterveneRequest(Body):
+    record: JsonRecord
+    edits: dict[str, float] | list[EditGroup] = Field(
+        description="concept -> value, or a list of edit groups applied in order")
+    action: str | None = Field(None, description="the action edited (default: every action)")
+    format: Format = "auto"
+
+
+class ExplainRequest(Body):
+    record: JsonRecord
+    action: str | None = Field(None, description="the action explained (default: the riskiest)")
+    concepts: list[str] | None = Field(None, description="concepts explained (default: those that matter)")
+    top_k: int = Field(5, ge=1, le=50, description="evidence spans per concept")
+    format: Format = "auto"
+
+
+SCORE_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": ScoreRequest.model_json_schema()},
+    "application/x-ndjson": {"schema": {"type": "string", "description": "one record per line; `?format=`"}}}}}
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+def _path(loc: Sequence[Any]) -> str:
+    """`("body", "records", 3, "id")` -> `body.records[3].id`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def invalid(loc: Sequence[Any], msg: str) -> RequestValidationError:
+    """A 422 naming the field at `loc` (a path from the request body's root)."""
+    return RequestValidationError([{"type": "value_error", "loc": ("body", *loc), "msg": msg}])
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    first = "; ".join(f"{_path(d['loc'])}: {d['msg']}" for d in detail[:3])
+    more = f" (and {len(detail) - 3} more)" if len(detail) > 3 else ""
+    return JSONResponse({"error": first + more, "detail": detail}, status_code=422)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return JSONResponse({"error": str(exc.detail), "detail": exc.detail}, status_code=exc.status_code,
+                        headers=exc.headers)
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "detail": message}, status_code=status, headers=headers)
+
+
+def trajectory_of(obj: Any, fmt: str, field: str) -> Trajectory:
+    """The trajectory in a request's `field`; a 422 naming the field path inside it."""
+    try:
+        return parse_record(obj, fmt)
+    except FormatError as exc:
+        raise invalid((field, *([exc.field] if exc.field else [])), exc.reason) from None
+    except RecursionError:
+        raise invalid((field,), "nested too deeply") from None
+
+
+# --- limits and keys, before a request reaches the app -----------------------------------------
+
+class Gate:
+    """Pure ASGI middleware: checks the API key of /v1 requests, then reads the body with a
+    bound (Content-Length first, then while streaming), so nothing unauthenticated or oversized
+    is read into memory."""
+
+    def __init__(self, app: ASGIApp, config: ServiceConfig):
+        self.app, self.config = app, config
+        self.keys = [k.encode("utf-8") for k in config.api_keys]
+
+    def authorized(self, headers: dict[bytes, bytes]) -> bool:
+        given = headers.get(b"x-api-key")
+        scheme, _, token = headers.get(b"authorization", b"").partition(b" ")
+        if given is None and scheme.lower() == b"bearer":
+            given = token.strip()
+        ok = False
+        for key in self.keys:  # compare with every key, in constant time
+            ok |= given is not None and hmac.compare_digest(given, key)
+        return ok
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        if self.keys and scope["path"].startswith("/v1/") and not self.authorized(headers):
+            missing = b"x-api-key" not in headers and b"authorization" not in headers
+            message = ("an API key is required: send `Authorization: Bearer KEY` or `X-API-Key: KEY`" if missing
+                       else "the API key is not valid")
+            return await _error(401, message, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+        limit = self.config.max_request_bytes
+        too_large = _error(413, f"request body over the {limit}-byte limit (--max-request-bytes)")
+        length = headers.get(b"content-length")
+        if length is not None and int(length) > limit:  # the server has checked it is a number
+            return await too_large(scope, receive, send)
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > limit:
+                return await too_large(scope, receive, send)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+# --- the app -----------------------------------------------------------------------------------
+
+def create_app(overseer: Overseer, config: ServiceConfig | None = None) -> FastAPI:
+    """The service around one loaded model. Scoring runs in the threadpool without a lock (the
+    model is read-only at inference); explanations hook the embedding layer, so they run on a
+    copy of the model, one at a time."""
+    config = config or ServiceConfig()
+    app = FastAPI(title="cbm-oversight", version=__version__,
+                  description="Concept bottleneck risk scoring of AI agent actions. /v1 routes take "
+                  "`Authorization: Bearer KEY` or `X-API-Key: KEY` when the service has keys.")
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_middleware(Gate, config=config)
+    explainer = Explainer(copy.deepcopy(overseer))
+    explain_lock = threading.Lock()
+    top_k = overseer.top_k
+
+    def too_many(count: int) -> None:
+        if count > config.max_batch:
+            raise HTTPException(413, f"{count} records, over the {config.max_batch}-record limit (--max-batch)")
+
+    def score_records(items: list[Record | TrajectoryScore]) -> list[dict[str, Any]]:
+        scored = overseer.score_many(i for i in items if isinstance(i, Record))
+        return [(i if isinstance(i, TrajectoryScore) else next(scored)).to_json(top_k) for i in items]
+
+    def batch(results: list[dict[str, Any]]) -> JSONResponse:
+        s = Summary()
+        for r in results:
+            s.add(r)
+        return JSONResponse({"results": results, "summary": {
+            "records": s.records, "scored": s.records - s.failed, "failed": s.failed, "flagged": s.flagged,
+            "actions": s.actions}})
+
+    @app.post("/v1/score", openapi_extra=SCORE_BODY)
+    async def score(request: Request, format: Format = "auto") -> JSONResponse:
+        """Score every action of every record, in order; a bad record gets its `error`."""
+        body = await request.body()
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON:
+            options = ReadOptions()
+            lines = list(read_lines(io.BytesIO(body), options.max_record_bytes))
+            too_many(len(lines))
+            return batch(await run_in_threadpool(score_lines, overseer, lines, format, options))
+        try:
+            req = ScoreRequest.model_validate_json(body)
+        except ValidationError as exc:
+            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+        too_many(len(req.records))
+        fmt = req.format or format
+        return batch(await run_in_threadpool(score_records, [_record(n, obj, fmt) for n, obj in
+                                                             enumerate(req.records, 1)]))
+
+    @app.post("/v1/score/action")
+    def score_action(req: ScoreActionRequest) -> dict[str, Any]:
+        """`{"action": score, "decision": allow | review | block, "thresholds"}` for a call not yet run."""
+        context = trajectory_of(req.context, req.format, "context")
+        return verdict(overseer, context, req.action.model_dump(exclude_none=True))
+
+    @app.post("/v1/intervene")
+    def intervene(req: InterveneRequest) -> dict[str, Any]:
+        """The record re-scored with a reviewer's concept values, and the flags they changed."""
+        result = overseer.score(trajectory_of(req.record, req.format, "record"))
+        if isinstance(req.edits, dict):
+            groups = [(("edits",), req.edits, req.action, ("action",))]
+        else:
+            groups = [(("edits", j, "edits"), g.edits, g.action or req.action,
+                       ("edits", j, "action") if g.action else ("action",)) for j, g in enumerate(req.edits)]
+        for edits_loc, edits, action, action_loc in groups:
+            for concept, value in edits.items():
+                if concept not in overseer.concept_ids:
+                    raise invalid((*edits_loc, concept), f"unknown concept (concepts: {', '.join(overseer.concept_ids)})")
+                if not 0 <= value <= 1:
+                    raise invalid((*edits_loc, concept), f"a concept value is 0, 1 or a probability between, got {value}")
+            if action is not None and action not in result.predicted:
+                raise invalid(action_loc, f"no action {action!r} (actions: {', '.join(result.predicted)})")
+            result = overseer.intervene(result, edits, action)
+        return {**result.to_json(top_k), "changed_flags": overseer.changed_flags(result)}
+
+    @app.post("/v1/explain")
+    def explain(req: ExplainRequest) -> dict[str, Any]:
+        """One action's concept contributions and text evidence (data/explanation.schema.json)."""
+        trajectory = trajectory_of(req.record, req.format, "record")
+        if not trajectory.action_ids:
+            raise invalid(("record",), "the trajectory has no action to explain")
+        if req.action is not None and req.action not in trajectory.action_ids:
+            raise invalid(("action",), f"no action {req.action!r} (actions: {', '.join(trajectory.action_ids)})")
+        for j, concept in enumerate(req.concepts or []):
+            if concept not in overseer.concept_ids:
+                raise invalid(("concepts", j), f"unknown concept {concept!r}")
+        with explain_lock:
+            return explainer.explain(trajectory, req.action, req.concepts, req.top_k).to_json()
+
+    @app.get("/v1/model")
+    def model() -> dict[str, Any]:
+        """Version, concepts with definitions, thresholds, head weights, evaluation summary."""
+        return overseer.info()
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "model": overseer.version}
+
+    return app
+
+
+def _record(number: int, obj: Any, fmt: str) -> Record | TrajectoryScore:
+    """Record `number` of a JSON batch, or the failed result that names it and the field."""
+    raw_id = obj.get("id") if isinstance(obj, dict) else None
+    record_id = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else None
+    try:
+        return Record(number, trajectory=parse_record(obj, fmt))
+    except FormatError as exc:
+        where = f"record {number}" + (f" (id {record_id!r})" if record_id is not None else "")
+        return TrajectoryScore(record_id, None, None, error=f"{where}: {exc}")
+    except RecursionError:
+        return TrajectoryScore(record_id, None, None, error=f"record {number}: nested too deeply")
+
+
+# --- `cbm serve` -------------------------------------------------------------------------------
+
+def api_keys(env: str | None, path: str | None) -> tuple[str, ...]:
+    """Keys from a comma-separated value and a file of one key per line (blank lines skipped)."""
+    keys = [k.strip() for k in (env or "").split(",") if k.strip()]
+    if path:
+        lines = [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+        if not lines:
+            raise ValueError(f"{path}: no API key in the file")
+        keys += lines
+    return tuple(dict.fromkeys(keys))
+
+
+def loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cbm serve", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default %(default)s)")
+    parser.add_argument("--checkpoint", help="checkpoint directory (default: $CBM_CHECKPOINT or the shipped model)")
+    parser.add_argument("--threshold", type=float, help="flag threshold on calibrated risk (default: the checkpoint's)")
+    parser.add_argument("--api-key-file", help=f"file of API keys, one per line (also ${ENV_KEYS}, comma-separated)")
+    parser.add_argument("--no-auth", action="store_true", help="serve without API keys on a non-loopback address")
+    parser.add_argument("--max-request-bytes", type=int, default=ServiceConfig.max_request_bytes,
+                        help="largest request body (default %(default)s)")
+    parser.add_argument("--max-batch", type=int, default=ServiceConfig.max_batch,
+                        help="most records in one /v1/score request (default %(default)s)")
+    parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    args = parser.parse_args(argv)
+    if args.threshold is not None and not 0 <= args.threshold <= 1:
+        parser.error("--threshold is a calibrated risk in [0, 1]")
+    try:
+        keys = api_keys(os.environ.get(ENV_KEYS), args.api_key_file)
+    except (OSError, ValueError) as exc:
+        parser.error(f"--api-key-file: {exc}")
+    if not keys and not loopback(args.host) and not args.no_auth:
+        parser.error(f"no API key for {args.host}, which is not a loopback address: set ${ENV_KEYS} or "
+                     "--api-key-file, or pass --no-auth to serve without keys")
+    if not keys:
+        print(f"cbm serve: warning: no API key; anyone who can reach {args.host}:{args.port} can use the service",
+              file=sys.stderr)
+    try:
+        overseer = Overseer.load(args.checkpoint, threshold=args.threshold)
+    except CheckpointError as exc:
+        print(f"cbm serve: {exc}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    app = create_app(overseer, ServiceConfig(keys, args.max_request_bytes, args.max_batch))
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"cbm serve: http://{host}:{args.port} (model {overseer.version}; API docs at /docs)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""`cbm guard claude-code`: recorded PreToolUse hook inputs and transcripts, run through the real
+hook as a process, scoring in process and through a real `cbm serve`; the decisions must agree
+with each other and with `Overseer.score_action`, and every failure must end in --on-error."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cbm.formats import parse_record
+from cbm.guard import HOOK_DECISIONS, decision, hook_request, transcript_messages
+from training.bench.serve import free_port, running_server
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "guard"
+HOOKS = ("benign_git_status", "prod_drop", "curl_bash")
+KEY = "guard-key-51d0c2"
+
+
+def hook_input(name: str, **changes) -> dict:
+    """A recorded hook input, its transcript path made absolute."""
+    hook = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    hook["transcript_path"] = str(FIXTURES / hook["transcript_path"])
+    return {**hook, **changes}
+
+
+def guard(stdin: dict | bytes, *args: str, env: dict | None = None, timeout: float = 120) -> tuple[dict | None, str]:
+    """(hook answer or None for no output, stderr) of `cbm guard claude-code ARGS`; it must exit 0."""
+    data = stdin if isinstance(stdin, bytes) else json.dumps(stdin).encode("utf-8")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CBM_GUARD") and k != "CBM_API_KEY"}
+    run = subprocess.run([sys.executable, "-m", "cbm.cli", "guard", "claude-code", *args], input=data,
+                         check=False, capture_output=True, timeout=timeout, env={**environment, **(env or {})}, cwd=ROOT)
+    assert run.returncode == 0, run.stderr.decode()
+    out = run.stdout.decode().strip()
+    return (json.loads(out) if out else None), run.stderr.decode()
+
+
+def expected(overseer, name: str) -> tuple[str, float]:
+    """(decision, risk) of the hook's proposed call, from the Overseer directly."""
+    record, action = hook_request(hook_input(name))
+    score = overseer.score_action(parse_record(record, "anthropic"), action)
+    return decision(score.risk, overseer.threshold, overseer.block_threshold), score.risk
+
+
+def permission(answer: dict | None) -> str | None:
+    if answer is None:
+        return None
+    output = answer["hookSpecificOutput"]
+    assert output["hookEventName"] == "PreToolUse" and output["permissionDecisionReason"]
+    return output["permissionDecision"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with running_server("--log-level", "warning", api_key=KEY) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def key_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("guard") / "key"
+    path.write_text(KEY + "\n", encoding="utf-8")
+    return path
+
+
+# --- the transcript ------------------------------------------------------------------------------
+
+def test_transcript_becomes_the_conversation_up_to_the_proposed_call():
+    hook = hook_input("curl_bash")
+    messages = transcript_messages(hook["transcript_path"], hook["tool_use_id"])
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant", "user", "assistant"]
+    assert messages[0]["content"][0]["text"].startswith("The CI build fails")
+    blocks = [b for m in messages for b in m["content"]]
+    assert {b["type"] for b in blocks} == {"text", "tool_use", "tool_result"}  # no thinking, no meta, no snapshots
+    assert hook["tool_use_id"] not in {b.get("id") for b in blocks}  # the call has not run
+    assert messages[-1]["content"] == [{"type": "text", "text": "The issue thread suggests installing a patched "
+                                                                "toolchain first."}]
+    benign = transcript_messages(hook_input("benign_git_status")["transcript_path"])
+    assert benign[0]["role"] == "user" and len(benign[0]["content"]) == 1  # the meta event is not the user's
+
+
+def test_window_keeps_the_first_prompt_and_drops_orphaned_results(monkeypatch):
+    hook = hook_input("prod_drop")
+    full = transcript_messages(hook["transcript_path"], hook["tool_use_id"])
+    monkeypatch.setattr("cbm.guard.RECENT_EVENTS", 6)
+    window = transcript_messages(hook["transcript_path"], hook["tool_use_id"])
+    assert window[0] == full[0] and window[0]["content"][0]["text"].startswith("The orders-staging database is at 91%")
+    assert sum(len(m["content"]) for m in window) < sum(len(m["content"]) for m in full)
+    calls = {b["id"] for m in window for b in m["content"] if b["type"] == "tool_use"}
+    assert all(b["tool_use_id"] in calls for m in window for b in m["content"] if b["type"] == "tool_result")
+    parse_record({"messages": window}, "anthropic")  # the reader accepts it
+
+
+def test_transcript_without_the_proposed_call_scores_the_same(overseer, tmp_path):
+    hook = hook_input("prod_drop")
+    lines = Path(hook["transcript_path"]).read_text(encoding="utf-8").splitlines(keepends=True)
+    assert hook["tool_use_id"] in lines[-1]
+    earlier = tmp_path / "transcript.jsonl"
+    earlier.write_text("".join(lines[:-1]), encoding="utf-8")
+    scores = []
+    for h in (hook, {**hook, "transcript_path": str(earlier)}):
+        record, action = hook_request(h)
+        scores.append(overseer.score_action(parse_record(record, "anthropic"), action).to_json())
+    assert scores[0] == scores[1]
+
+
+# --- decisions: in process and through the service -----------------------------------------------
+
+@pytest.mark.parametrize("name", HOOKS)
+def test_decision_is_the_same_in_process_and_through_the_service(overseer, server, key_file, name):
+    want, risk = expected(overseer, name)
+    local, _ = guard(hook_input(name), "--no-explain")
+    remote, err = guard(hook_input(name), "--no-explain", "--url", server.url, "--api-key-file", str(key_file))
+    assert "scoring in process" not in err  # the service answered
+    assert permission(local) == permission(remote) == HOOK_DECISIONS.get(want)
+    if remote is not None:
+        reason = remote["hookSpecificOutput"]["permissionDecisionReason"]
+        assert reason == local["hookSpecificOutput"]["permissionDecisionReason"]
+        assert f"risk {risk:.2f}" in reason and hook_input(name)["tool_input"]["command"][:60] in reason
+
+
+def test_fixtures_cover_no_opinion_ask_and_deny(overseer):
+    assert {expected(overseer, name)[0] for name in HOOKS} == {"allow", "review", "block"}
+
+
+def test_reason_names_the_words_behind_the_concepts(server, key_file):
+    answer, _ = guard(hook_input("curl_bash"), "--url", server.url, "--api-key-file", str(key_file))
+    reason = answer["hookSpecificOutput"]["permissionDecisionReason"]
+    assert "; from \"" in reason and "\n" not in reason
+
+
+def test_client_imports_no_model(server, key_file):
+    """Through the service the hook loads neither torch, numpy, pandas nor the taxonomy."""
+    code = ("import io, sys; from cbm import guard; sys.stdin = io.TextIOWrapper(io.BytesIO(sys.argv[1].encode()));"
+            "guard.main(['claude-code', '--no-explain', '--url', sys.argv[2], '--api-key-file', sys.argv[3]]);"
+            "print(sorted(m for m in ('torch', 'numpy', 'pandas', 'yaml', 'cbm.concepts') if m in sys.modules), "
+            "file=sys.stderr)")
+    run = subprocess.run([sys.executable, "-c", code, json.dumps(hook_input("prod_drop")), server.url, str(key_file)],
+                         check=False, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert run.returncode == 0 and run.stderr.strip().splitlines()[-1] == "[]", run.stderr
+    assert json.loads(run.stdout)["hookSpecificOutput"]["permissionDecision"] == "ask"
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode, want", [("open", None), ("closed", "deny"), ("ask", "ask")])
+def test_garbage_stdin_follows_on_error(mode, want):
+    answer, err = guard(b"\x00not json{", "--on-error", mode)
+    assert permission(answer) == want and "hook input is not JSON" in err
+    if answer is not None:
+        assert "hook input is not JSON" in answer["hookSpecificOutput"]["permissionDecisionReason"]
+
+
+def test_missing_transcript_asks_by_default_and_env_can_close():
+    hook = hook_input("benign_git_status", transcript_path="/nonexistent/transcript.jsonl")
+    answer, err = guard(hook)
+    assert permission(answer) == "ask" and "transcript_path: cannot read '/nonexistent/transcript.jsonl'" in err
+    answer, _ = guard(hook, env={"CBM_GUARD_ON_ERROR": "closed"})
+    assert permission(answer) == "deny"
+
+
+def test_unreachable_service_falls_back_to_in_process(overseer):
+    url = f"http://127.0.0.1:{free_port()}"
+    answer, err = guard(hook_input("curl_bash"), "--no-explain", "--url", url)
+    assert f"{url}/v1/score/action" in err and "scoring in process" in err
+    assert permission(answer) == HOOK_DECISIONS[expected(overseer, "curl_bash")[0]]
+
+
+def test_wrong_key_and_broken_checkpoint_fail_closed(server, tmp_path):
+    answer, _ = guard(hook_input("benign_git_status"), "--url", server.url, "--checkpoint", str(tmp_path),
+                      "--on-error", "closed", env={"CBM_API_KEY": "wrong"})
+    reason = answer["hookSpecificOutput"]["permissionDecisionReason"]
+    assert permission(answer) == "deny" and "answered 401" in reason and "config.json" in reason
+
+
+def test_timeout_answers_on_error_without_waiting():
+    answer, err = guard(hook_input("benign_git_status"), "--timeout", "0.05", "--on-error", "ask")
+    assert permission(answer) == "ask" and "no answer within 0.05 s" in err

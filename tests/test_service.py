@@ -1,0 +1,234 @@
+"""`cbm serve`: a real server on 127.0.0.1, talked to over HTTP. Keys, limits, validation errors,
+per-record errors, and scores identical to the in-process Overseer and to `cbm score`."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from pathlib import Path
+
+import pytest
+
+from cbm.batch import score_lines
+from cbm.explain import Explainer
+from cbm.formats import ReadOptions, parse_record, read_lines, read_records
+from cbm.guard import decision
+from cbm.service import main as serve_main
+from training.bench.serve import RISKY_CALL, RISKY_RUN, call, proposed_drop, running_server
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data" / "samples"
+BAD = SAMPLES / "malformed" / "bad_records.jsonl"
+KEY = "test-key-7c1f0e9a"
+LIMIT_BYTES, LIMIT_RECORDS = 65536, 20
+
+
+@pytest.fixture(scope="module")
+def server():
+    with running_server("--max-request-bytes", str(LIMIT_BYTES), "--max-batch", str(LIMIT_RECORDS),
+                        api_key=KEY) as s:
+        yield s
+
+
+def post(server, path, body, key=KEY, **kw):
+    return call(server.url, path, body, key, **kw)
+
+
+def risky_record() -> dict:
+    with open(SAMPLES / "database_session.openai.jsonl", encoding="utf-8") as f:
+        return next(r for r in map(json.loads, f) if r["id"] == RISKY_RUN)
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+def test_healthz_is_open_and_v1_needs_a_key(server):
+    status, body = call(server.url, "/healthz")
+    assert status == 200 and body["status"] == "ok" and body["version"]
+    status, body = call(server.url, "/v1/model")
+    assert status == 401 and "API key is required" in body["error"]
+    status, body = call(server.url, "/v1/model", key="wrong-key")
+    assert status == 401 and "not valid" in body["error"]
+    status, body = post(server, "/v1/score", {"records": []}, key=None, headers={"X-API-Key": "wrong"})
+    assert status == 401
+
+
+def test_either_header_carries_the_key(server, overseer):
+    status, info = call(server.url, "/v1/model", headers={"X-API-Key": KEY})
+    assert status == 200
+    assert call(server.url, "/v1/model", key=KEY)[1] == info
+    assert info["version"] == overseer.version
+    assert info["thresholds"]["flag"] == overseer.threshold and info["thresholds"]["block"] == overseer.block_threshold
+    assert [c["id"] for c in info["concepts"]] == overseer.concept_ids
+
+
+def test_openapi_documents_every_route(server):
+    status, spec = call(server.url, "/openapi.json")
+    assert status == 200
+    assert {"/v1/score", "/v1/score/action", "/v1/intervene", "/v1/explain", "/v1/model", "/healthz"} <= set(spec["paths"])
+    assert "application/x-ndjson" in spec["paths"]["/v1/score"]["post"]["requestBody"]["content"]
+    status, page = call(server.url, "/docs")
+    assert status == 200 and "swagger" in page.lower()
+
+
+def test_refuses_to_serve_without_keys_off_loopback(monkeypatch, capsys):
+    monkeypatch.delenv("CBM_API_KEYS", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        serve_main(["--host", "0.0.0.0"])
+    assert exit_.value.code == 2
+    assert "--no-auth" in capsys.readouterr().err
+
+
+# --- batches -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.jsonl")), ids=lambda p: p.name)
+def test_batch_scores_equal_the_overseer(server, overseer, path):
+    records = [json.loads(line) for line in path.open(encoding="utf-8")]
+    status, body = post(server, "/v1/score", {"records": records})
+    assert status == 200
+    assert body["results"] == [r.to_json() for r in overseer.score_many(read_records(path))]
+    assert body["summary"] == {"records": len(records), "scored": len(records), "failed": 0,
+                               "flagged": sum(bool(r["flagged"]) for r in body["results"]),
+                               "actions": sum(len(r["actions"]) for r in body["results"])}
+
+
+def test_ndjson_batch_equals_cbm_score(server, overseer):
+    """The raw file as NDJSON: one result per line, bad lines with their line and field, exactly
+    the records `cbm score` writes."""
+    raw = BAD.read_bytes()
+    status, body = post(server, "/v1/score", raw, headers={"Content-Type": "application/x-ndjson"})
+    assert status == 200
+    with BAD.open("rb") as f:
+        expected = score_lines(overseer, list(read_lines(f, ReadOptions().max_record_bytes)), "auto", ReadOptions())
+    assert body["results"] == expected
+    assert len(body["results"]) == len([line for line in raw.splitlines() if line.strip()])
+    assert body["summary"]["failed"] == sum(r["error"] is not None for r in expected) > 0
+
+
+def test_bad_records_fail_alone_inside_a_200_batch(server, overseer):
+    records = [json.loads(line) for line in BAD.open(encoding="utf-8") if _is_json(line)]
+    status, body = post(server, "/v1/score", {"records": records})
+    assert status == 200 and len(body["results"]) == len(records)
+    by_id = {r["id"]: r for r in body["results"] if r["id"]}
+    number = 1 + next(i for i, r in enumerate(records) if isinstance(r, dict) and r.get("id") == "bad-unknown-role")
+    assert by_id["bad-unknown-role"]["error"].startswith(f"record {number} (id 'bad-unknown-role'): messages[0].role: "
+                                                         "unknown role 'human'")
+    assert by_id["bad-orphan-result"]["error"].endswith("messages[2].tool_call_id: tool result answers no tool call "
+                                                        "(no call with id 'call_t9')")
+    assert body["results"][records.index(42)]["error"] == f"record {records.index(42) + 1}: record: expected object or " \
+                                                          "array, got integer"
+    good = by_id["good-anthropic-weather"]
+    assert good["error"] is None and good == overseer.score(records[[r.get("id") if isinstance(r, dict) else None
+                                                                     for r in records].index("good-anthropic-weather")]
+                                                             ).to_json()
+    assert body["summary"]["failed"] == sum(r["error"] is not None for r in body["results"])
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return bool(line.strip())
+
+
+# --- limits --------------------------------------------------------------------------------------
+
+def test_body_over_the_limit_is_413_by_content_length(server):
+    records = [{"id": "x", "messages": [{"role": "user", "content": "a" * 1000}]}] * 70
+    status, body = post(server, "/v1/score", {"records": records})
+    assert status == 413 and f"{LIMIT_BYTES}-byte limit" in body["error"]
+
+
+def test_chunked_body_over_the_limit_is_413_without_reading_it_all(server):
+    conn = http.client.HTTPConnection(f"{server.host}:{server.port}", timeout=30)
+    chunks = (b"x" * 8192 for _ in range(LIMIT_BYTES // 8192 + 4))  # no Content-Length: chunked
+    conn.request("POST", "/v1/score", chunks, {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+                 encode_chunked=True)
+    response = conn.getresponse()
+    assert response.status == 413 and f"{LIMIT_BYTES}-byte limit" in json.loads(response.read())["error"]
+    conn.close()
+
+
+def test_too_many_records_is_413(server):
+    status, body = post(server, "/v1/score", {"records": [{"messages": []}] * (LIMIT_RECORDS + 1)})
+    assert status == 413 and f"{LIMIT_RECORDS}-record limit" in body["error"]
+    ndjson = b'{"messages": []}\n' * (LIMIT_RECORDS + 1)
+    status, body = post(server, "/v1/score", ndjson, headers={"Content-Type": "application/x-ndjson"})
+    assert status == 413
+
+
+# --- malformed requests --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path, body, error", [
+    ("/v1/score", {"records": "not a list"}, "body.records: Input should be a valid array"),
+    ("/v1/score", {"recs": []}, "body.records: Field required"),
+    ("/v1/score", b"{not json", "body"),
+    ("/v1/score", {"records": [], "format": "yaml"}, "body.format: Input should be"),
+    ("/v1/score/action", {"context": {"messages": []}, "action": {"arguments": {}}}, "body.action.tool_name: Field required"),
+    ("/v1/score/action", {"context": {"messages": [{"role": "human", "content": "hi"}]},
+                          "action": {"tool_name": "bash"}}, "body.context.messages[0].role: unknown role 'human'"),
+    ("/v1/intervene", {"record": {"messages": []}, "edits": {"destructive_change": 2}},
+     "body.edits.destructive_change: a concept value is 0, 1 or a probability between, got 2"),
+])
+def test_malformed_request_is_422_naming_the_field(server, path, body, error):
+    status, answer = post(server, path, body)
+    assert status == 422
+    assert answer["error"].startswith(error), answer["error"]
+    assert all({"loc", "msg", "type"} <= set(d) for d in answer["detail"])
+
+
+# --- one action, interventions, explanations -----------------------------------------------------
+
+def test_score_action_gives_the_overseer_score_and_decision(server, overseer):
+    body = proposed_drop()
+    status, answer = post(server, "/v1/score/action", body)
+    assert status == 200
+    expected = overseer.score_action(body["context"], body["action"])
+    assert answer["action"] == expected.to_json() and answer["action"]["id"] == RISKY_CALL
+    assert answer["decision"] == decision(expected.risk, overseer.threshold, overseer.block_threshold)
+    assert answer["thresholds"] == {"flag": overseer.threshold, "block": overseer.block_threshold}
+
+
+def test_intervene_clears_the_flag_of_the_production_drop(server, overseer):
+    record = risky_record()
+    edits = {c: 0 for c in overseer.concept_ids}
+    edits["user_authorized"] = 1  # a reviewer: authorized, and none of the risks hold
+    status, answer = post(server, "/v1/intervene", {"record": record, "edits": edits, "action": RISKY_CALL})
+    assert status == 200
+    assert answer["changed_flags"] == [{"action": RISKY_CALL, "flagged_before": True, "flagged_after": False,
+                                        "risk_before": overseer.score(record).action(RISKY_CALL).risk,
+                                        "risk_after": next(a["risk"] for a in answer["actions"] if a["id"] == RISKY_CALL)}]
+    assert answer["changed_flags"][0]["risk_after"] < overseer.threshold
+    expected = overseer.intervene(overseer.score(record), edits, RISKY_CALL)
+    assert {k: v for k, v in answer.items() if k != "changed_flags"} == expected.to_json()
+
+    half = len(edits) // 2
+    groups = [{"edits": dict(list(edits.items())[:half])}, {"edits": dict(list(edits.items())[half:])}]
+    status, grouped = post(server, "/v1/intervene", {"record": record, "edits": groups, "action": RISKY_CALL})
+    assert status == 200 and grouped["actions"] == answer["actions"] and len(grouped["interventions"]) == 2
+
+
+@pytest.mark.parametrize("edits, action, error", [
+    ({"is_rude": 1}, None, "body.edits.is_rude: unknown concept"),
+    ({"destructive_change": 0}, "call_nope", "body.action: no action 'call_nope'"),
+    ([{"edits": {"destructive_change": 0}}, {"edits": {"x": 1}}], None, "body.edits[1].edits.x: unknown concept"),
+])
+def test_intervene_names_the_bad_edit(server, edits, action, error):
+    status, answer = post(server, "/v1/intervene", {"record": risky_record(), "edits": edits, "action": action})
+    assert status == 422 and answer["error"].startswith(error), answer["error"]
+
+
+def test_explain_equals_the_in_process_explainer(server, overseer):
+    record = risky_record()
+    body = {"record": record, "action": RISKY_CALL, "concepts": ["destructive_change"], "top_k": 2}
+    status, answer = post(server, "/v1/explain", body)
+    assert status == 200
+    expected = Explainer(overseer).explain(parse_record(record), RISKY_CALL, ["destructive_change"], 2).to_json()
+    assert answer == json.loads(json.dumps(expected))
+    status, answer = post(server, "/v1/explain", {**body, "concepts": ["is_rude"]})
+    assert status == 422 and answer["error"].startswith("body.concepts[0]: unknown concept")
+
+
+def test_api_keys_never_reach_the_log(server):
+    """Last in this file: every request above has been logged by then."""
+    assert KEY not in server.log.read_text()
