@@ -1,0 +1,521 @@
+"""Why an action got its risk, in the two links of the model.
+
+    concept -> risk   each concept's contribution to the risk logit (`cbm.contributions`):
+                      risk_logit = baseline_logit + sum of contributions, exactly for the
+                      linear head, up to integrated gradients' convergence delta for an MLP head
+    text -> concept   Captum's layer integrated gradients on the token embeddings: which
+                      characters of the run moved each concept's logit, anywhere before the
+                      action (the user's constraint, an instruction planted in a web page)
+
+The text attribution's baseline is the same run with every text and tool-name token replaced
+by PAD (id 0, a zero embedding), while step markers, segments, positions and origins are kept:
+it asks what the *words* did, not the run's shape. Token scores are in concept-logit units and
+add up to `logit(run) - logit(baseline)` up to the reported delta; the baseline's probability is
+reported with them, because a model may find a concept *more* likely in a run stripped of its
+words than in the run itself, and then most of the evidence is negative: words that lowered it.
+Token scores are summed into words (no whitespace between their tokens), and neighbouring words
+of one line pushing the same way are merged into spans of the original texts' characters.
+
+    explanation = Explainer(overseer).explain(trajectory, "call_7")   # or overseer.explain(...)
+    explanation.to_json()                                             # data/explanation.schema.json
+
+`cbm explain FILE [--action ID]` prints the same in a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import threading
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from captum.attr import LayerIntegratedGradients
+
+from cbm.checkpoint import CheckpointError
+from cbm.contributions import concept_contributions
+from cbm.features import FIELD_MARKER, FIELD_TOOL_NAME, PAD, Encoded, encode
+from cbm.formats import FORMATS, read_records
+from cbm.scoring import DIGITS, ActionScore, Overseer, TrajectoryScore, as_trajectory
+from cbm.trajectory import Trajectory
+
+EXIT_OK, EXIT_USAGE, EXIT_FAILED_RECORD = 0, 2, 3
+MAX_CONCEPTS = 6  # concepts explained by default
+TOKENS_PER_PASS = 1 << 17  # interpolation rows x tokens run in one forward pass (about 1 GB on the CPU)
+WORD_TOKENS = 16  # a longer run of tokens without whitespace (minified JSON) is cut into words of this many
+SPAN_WORDS = 4  # longest span, in words
+SPAN_KEEP = 0.25  # a neighbouring word joins a span when it pushes the same way with >= this share of its score
+
+
+@dataclass
+class Span:
+    """Characters `start:end` of step `step`'s text (or its tool name, `field="tool_name"`)
+    whose tokens moved a concept's logit by `score`."""
+
+    step: int
+    kind: str  # system, user, assistant, tool_call or tool_result
+    action_id: str | None  # the action this step is, if any
+    field: str  # "text" or "tool_name"
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass
+class ConceptExplanation:
+    """One concept of the action: the value the risk was computed from, its contribution, and
+    for explained concepts the text evidence behind the model's prediction."""
+
+    id: str
+    name: str
+    probability: float  # what the head read (a reviewer's value when edited)
+    predicted: float  # the model's own probability
+    threshold: float  # the concept counts as present at or above
+    contribution: float  # share of risk_logit - baseline_logit
+    edited: bool = False
+    evidence: list[Span] | None = None  # None: not explained
+    baseline_probability: float | None = None  # the model's probability with every word PAD
+    evidence_delta: float | None = None  # how far all token scores together miss logit - baseline logit
+
+
+@dataclass
+class Explanation:
+    """One action's risk, explained. Its JSON form is documented by data/explanation.schema.json."""
+
+    trajectory_id: str | None
+    action_id: str
+    step: int
+    tool: str | None
+    risk: float
+    flagged: bool
+    threshold: float
+    block_threshold: float
+    risk_logit: float
+    baseline_logit: float
+    contribution_method: str  # "exact" (linear head) or "integrated_gradients"
+    contribution_delta: float | None
+    concepts: list[ConceptExplanation]
+    explained: list[str]
+    n_steps: int
+    model_version: str
+    interventions: list[dict[str, Any]] = field(default_factory=list)  # edits that apply to this action
+    changed_flags: list[dict[str, Any]] = field(default_factory=list)  # actions the edits flipped
+
+    def concept(self, concept_id: str) -> ConceptExplanation:
+        for c in self.concepts:
+            if c.id == concept_id:
+                return c
+        raise KeyError(f"unknown concept {concept_id!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> Explanation:
+        concepts = [ConceptExplanation(**{**c, "evidence": None if c["evidence"] is None else
+                                          [Span(**s) for s in c["evidence"]]}) for c in obj["concepts"]]
+        return cls(**{**obj, "concepts": concepts})
+
+
+@dataclass
+class TokenAttribution:
+    """Integrated gradients of K concept logits of one action over the tokens up to its end:
+    `scores.sum(1) - delta == logit - baseline_logit`."""
+
+    scores: np.ndarray  # (K, tokens)
+    delta: np.ndarray  # (K,)
+    logit: np.ndarray  # (K,) the concept logits of the run
+    baseline_logit: np.ndarray  # (K,) the same with every word PAD
+
+
+def _r(x: float) -> float:
+    return round(float(x), DIGITS)
+
+
+class Explainer:
+    """Explains actions scored by `overseer`; `n_steps` integration steps (Gauss-Legendre) per
+    text attribution.
+
+    Captum hooks the token embedding while it attributes, so the explainer works on its own copy
+    of the encoder, one attribution at a time: scoring with the overseer, in any thread, is never
+    affected, and one explainer may serve several threads."""
+
+    def __init__(self, overseer: Overseer, n_steps: int = 32):
+        self.overseer = overseer
+        self.n_steps = n_steps
+        self.encoder = copy.deepcopy(overseer.model.encoder).eval()
+        self.lock = threading.Lock()
+        self.thresholds = {c: float(overseer.checkpoint.concept_thresholds.get(c, 0.5)) for c in overseer.concept_ids}
+
+    def explain(self, item: Trajectory | TrajectoryScore | Mapping[str, Any] | str, action_id: str | None = None,
+                concepts: Sequence[str] | None = None, top_k: int = 5) -> Explanation:
+        """Explain one action (None: the riskiest) of a run or of a result, edits included. With
+        `concepts=None` the concepts that matter for its risk are explained: every concept the
+        model finds present and the three largest positive contributions, at most six, largest
+        |contribution| first."""
+        o = self.overseer
+        result = item if isinstance(item, TrajectoryScore) else o.score(as_trajectory(item))
+        if result.error is not None or result.trajectory is None:
+            raise ValueError(f"cannot explain a record that was not scored: {result.error}")
+        if not result.actions:
+            raise ValueError(f"trajectory {result.id!r} has no action to explain")
+        if action_id is None:
+            action_id = max(result.actions, key=lambda a: a.risk).id
+        ids = [a.id for a in result.actions]
+        if action_id not in ids:
+            raise KeyError(f"trajectory {result.id!r} has no action {action_id!r} (actions: {', '.join(ids)})")
+        action = result.action(action_id)
+        chosen = self.concepts_that_matter(action) if concepts is None else list(dict.fromkeys(concepts))
+        unknown = [c for c in chosen if c not in o.concept_ids]
+        if unknown:
+            raise KeyError(f"unknown concept(s) {', '.join(unknown)} (concepts: {', '.join(o.concept_ids)})")
+
+        probs = torch.tensor([[action.concepts[c] for c in o.concept_ids]], dtype=torch.float32)
+        contrib = concept_contributions(o.head, probs, o.prior)
+        edits = [e.__dict__ for group in result.edits for e in group if e.action in (None, action_id)]
+        edited = {e["concept"] for e in edits}
+        names = {c.id: c.name for c in o.checkpoint.concepts}
+        rows = {c: ConceptExplanation(
+            id=c, name=names[c], probability=action.concepts[c], predicted=result.predicted[action_id][c],
+            threshold=_r(self.thresholds[c]), contribution=action.contributions[c], edited=c in edited)
+            for c in o.concept_ids}
+
+        encoded = encode(result.trajectory, o.checkpoint.vocab, o.checkpoint.features)
+        index = encoded.action_ids.index(action_id)
+        found = self.attributions(encoded, index, [o.concept_ids.index(c) for c in chosen])
+        for j, c in enumerate(chosen):
+            rows[c].evidence = evidence_spans(result.trajectory, encoded, found.scores[j],
+                                              int(encoded.action_span[index, 1]), top_k)
+            rows[c].baseline_probability = _r(1 / (1 + np.exp(-found.baseline_logit[j])))
+            rows[c].evidence_delta = _r(found.delta[j])
+        return Explanation(
+            trajectory_id=result.id, action_id=action_id, step=action.step, tool=action.tool, risk=action.risk,
+            flagged=action.flagged, threshold=_r(o.threshold), block_threshold=_r(o.block_threshold),
+            risk_logit=action.risk_logit, baseline_logit=action.baseline_logit, contribution_method=contrib.method,
+            contribution_delta=None if contrib.delta is None else _r(contrib.delta[0]),
+            concepts=list(rows.values()), explained=chosen, n_steps=self.n_steps, model_version=o.version,
+            interventions=edits, changed_flags=o.changed_flags(result) if result.edits else [])
+
+    def concepts_that_matter(self, action: ActionScore) -> list[str]:
+        """Present concepts and the three largest positive contributions, at most MAX_CONCEPTS."""
+        present = [c for c, p in action.concepts.items() if p >= self.thresholds[c]]
+        pushing = sorted((c for c, v in action.contributions.items() if v > 0), key=lambda c: -action.contributions[c])
+        chosen = set(present) | set(pushing[:3])
+        return sorted(chosen, key=lambda c: (-abs(action.contributions[c]), c))[:MAX_CONCEPTS]
+
+    def attributions(self, encoded: Encoded, action: int, concepts: Sequence[int]) -> TokenAttribution:
+        """Integrated gradients of action `action`'s logit of each concept in `concepts`, per
+        token up to the action's end (later tokens cannot affect it: the model is causal). All
+        concepts and integration steps run as one batch, the run repeated once per concept."""
+        forward, ids, baseline = self.action_forward(encoded, action)
+        k = len(concepts)
+        if not k:
+            return TokenAttribution(np.zeros((0, ids.shape[1])), np.zeros(0), np.zeros(0), np.zeros(0))
+        rows = max(k, min(k * self.n_steps, TOKENS_PER_PASS // ids.shape[1]))
+        lig = LayerIntegratedGradients(forward, self.encoder.token)
+        with self.lock:
+            with torch.enable_grad():
+                attr, delta = lig.attribute(ids.expand(k, -1), baselines=baseline.expand(k, -1), target=list(concepts),
+                                            n_steps=self.n_steps, internal_batch_size=rows,
+                                            return_convergence_delta=True)
+            with torch.no_grad():
+                ends = forward(torch.cat([ids, baseline]))[:, list(concepts)].cpu().numpy()
+        return TokenAttribution(attr.sum(-1).detach().float().cpu().numpy(), delta.detach().float().cpu().numpy(),
+                                ends[0], ends[1])
+
+    def action_forward(self, encoded: Encoded,
+                       action: int) -> tuple[Callable[[torch.Tensor], torch.Tensor], torch.Tensor, torch.Tensor]:
+        """(forward(ids) -> concept logits (n, K) of the action, the run's ids (1, stop), the PAD
+        baseline ids (1, stop)), on the tokens up to the action's end."""
+        begin, stop = (int(x) for x in encoded.action_span[action])
+        device = next(self.encoder.parameters()).device
+        ids = torch.from_numpy(encoded.ids[:stop]).long().to(device)[None]
+        segment = torch.from_numpy(encoded.segment[:stop]).long().to(device)[None]
+        origin = torch.from_numpy(encoded.origin[:stop]).long().to(device)[None]
+        span = torch.tensor([[begin, stop]], device=device)
+        words = torch.from_numpy(encoded.field[:stop] != FIELD_MARKER).to(device)[None]
+        baseline = torch.where(words, torch.full_like(ids, PAD), ids)
+        encoder = self.encoder
+
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            n = x.shape[0]
+            states = encoder.action_states(encoder.embed(x, segment.expand(n, -1), origin.expand(n, -1)),
+                                           torch.arange(n, device=device), span.expand(n, -1))
+            return encoder.concepts(states).float()
+
+        return forward, ids, baseline
+
+
+@dataclass
+class _Word:
+    """Tokens `lo:hi` of one step field with no whitespace between them (an identifier, a host,
+    `DROP`), shown as characters `start:end` (edge punctuation left out), scored as their sum."""
+
+    step: int
+    field: int
+    lo: int
+    hi: int
+    start: int
+    end: int
+    score: float
+
+
+def _words(trajectory: Trajectory, encoded: Encoded, scores: np.ndarray, stop: int) -> list[_Word]:
+    words: list[_Word] = []
+    group: list[int] = []
+
+    def close() -> None:
+        if group:
+            text = _field_text(trajectory, encoded, group[0])
+            core = [t for t in group if any(ch.isalnum() for ch in text[encoded.start[t]:encoded.end[t]])] or group
+            words.append(_Word(int(encoded.step[group[0]]), int(encoded.field[group[0]]), group[0], group[-1] + 1,
+                               int(min(encoded.start[t] for t in core)), int(max(encoded.end[t] for t in core)),
+                               float(scores[group].sum())))
+            group.clear()
+
+    for t in range(stop):
+        if encoded.field[t] == FIELD_MARKER:
+            close()
+            continue
+        if group:
+            last = group[-1]
+            gap = _field_text(trajectory, encoded, t)[encoded.end[last]:encoded.start[t]]
+            if encoded.step[last] != encoded.step[t] or encoded.field[last] != encoded.field[t] or \
+                    any(ch.isspace() for ch in gap) or len(group) == WORD_TOKENS:
+                close()
+        group.append(t)
+    close()
+    return words
+
+
+def evidence_spans(trajectory: Trajectory, encoded: Encoded, scores: np.ndarray, stop: int, top_k: int) -> list[Span]:
+    """The `top_k` strongest spans by |score|, supporting ones first. Token scores are summed
+    into words; a span grows from its strongest word to neighbouring words of the same line that
+    push the same way with at least SPAN_KEEP of its score, at most SPAN_WORDS words."""
+    words = _words(trajectory, encoded, scores, stop)
+    used = np.zeros(len(words), dtype=bool)
+    spans: list[Span] = []
+    for seed in np.argsort([-abs(w.score) for w in words], kind="stable"):
+        if len(spans) == top_k or words[seed].score == 0:
+            break
+        if used[seed]:
+            continue
+        lo = hi = int(seed)
+        while hi - lo + 1 < SPAN_WORDS:
+            grow = [n for n in (lo - 1, hi + 1) if _joins(trajectory, words, used, n, lo, hi, words[seed].score)]
+            if not grow:
+                break
+            n = max(grow, key=lambda n: abs(words[n].score))
+            lo, hi = min(lo, n), max(hi, n)
+        used[lo:hi + 1] = True
+        first, last = words[lo], words[hi]
+        step = trajectory.steps[first.step]
+        name = first.field == FIELD_TOOL_NAME
+        text = (step.tool_name or "") if name else step.text
+        spans.append(Span(step=first.step, kind=step.kind, action_id=step.action_id,
+                          field="tool_name" if name else "text", start=first.start, end=last.end,
+                          text=text[first.start:last.end], score=_r(sum(w.score for w in words[lo:hi + 1]))))
+    return sorted(spans, key=lambda s: (s.score <= 0, -abs(s.score)))
+
+
+def _joins(trajectory: Trajectory, words: list[_Word], used: np.ndarray, n: int, lo: int, hi: int,
+           seed_score: float) -> bool:
+    """Whether word `n`, next to words `lo..hi`, continues their span: same line of the same
+    step field, not taken, pushing the same way strongly enough."""
+    if not 0 <= n < len(words) or used[n]:
+        return False
+    a, b = (words[n], words[lo]) if n < lo else (words[hi], words[n])
+    if (a.step, a.field) != (b.step, b.field):
+        return False
+    step = trajectory.steps[a.step]
+    text = (step.tool_name or "") if a.field == FIELD_TOOL_NAME else step.text
+    return "\n" not in text[a.end:b.start] and np.sign(words[n].score) == np.sign(seed_score) and \
+        abs(words[n].score) >= SPAN_KEEP * abs(seed_score)
+
+
+def _field_text(trajectory: Trajectory, encoded: Encoded, t: int) -> str:
+    step = trajectory.steps[int(encoded.step[t])]
+    return (step.tool_name or "") if encoded.field[t] == FIELD_TOOL_NAME else step.text
+
+
+# --- the terminal -----------------------------------------------------------------------------
+
+_UNSAFE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, format (bidi, zero-width), unassigned, line breaks
+
+
+def inert(text: str) -> str:
+    """Untrusted text made safe to print on one line: every control, format, private-use,
+    unassigned or line-breaking character is shown as its escape (`\\x1b`, `\\n`, `\\u202e`), so
+    a trajectory cannot move the cursor, recolour, reorder or rewrite the terminal."""
+    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in _UNSAFE else ch
+                   for ch in text)
+
+
+class Style:
+    """Bold colour on a terminal; [[brackets]] and no escape codes anywhere else."""
+
+    def __init__(self, tty: bool):
+        self.tty = tty
+
+    def mark(self, text: str, positive: bool) -> str:
+        if not self.tty:
+            return f"[[{text}]]"
+        return f"\x1b[1;{31 if positive else 34}m{text}\x1b[0m"
+
+    def bold(self, text: str) -> str:
+        return f"\x1b[1m{text}\x1b[0m" if self.tty else text
+
+
+def in_context(trajectory: Trajectory, span: Span, style: Style, width: int = 48) -> str:
+    """The span inside up to `width` characters of its text on either side, on one line."""
+    step = trajectory.steps[span.step]
+    text = (step.tool_name or "") if span.field == "tool_name" else step.text
+    a, b = max(span.start - width, 0), min(span.end + width, len(text))
+    return ("..." if a else "") + inert(text[a:span.start]) + style.mark(inert(span.text), span.score > 0) + \
+        inert(text[span.end:b]) + ("..." if b < len(text) else "")
+
+
+def render(explanation: Explanation, trajectory: Trajectory, style: Style, bars: int = 8) -> str:
+    """The explanation as terminal text: verdict, contributions as bars, evidence in context."""
+    e = explanation
+    status = "BLOCK" if e.risk >= e.block_threshold else "FLAGGED" if e.flagged else "not flagged"
+    lines = [style.bold(f"{inert(str(e.trajectory_id))}  action {inert(e.action_id)}") +
+             f"  (step {e.step}{', ' + inert(e.tool) if e.tool else ''})",
+             f"risk {e.risk:.3f}  {style.bold(status)}  (flag >= {e.threshold:.3f}, block >= {e.block_threshold:.3f})",
+             f"risk logit {e.risk_logit:+.3f} = baseline {e.baseline_logit:+.3f} (concepts at their training prior)"
+             f" + contributions ({e.contribution_method.replace('_', ' ')}"
+             + (f", delta {e.contribution_delta:+.1e}" if e.contribution_delta is not None else "") + ")"]
+    ranked = sorted(e.concepts, key=lambda c: -abs(c.contribution))
+    scale = max((abs(c.contribution) for c in ranked), default=0) or 1
+    lines.append("")
+    for c in ranked[:bars]:
+        bar = ("+" if c.contribution > 0 else "-") * max(1, round(20 * abs(c.contribution) / scale))
+        edit = f"  (set to {c.probability:g}, model {c.predicted:.3f})" if c.edited else ""
+        lines.append(f"  {c.id:<28} p={c.probability:.3f}  {c.contribution:+.3f}  {bar}{edit}")
+    if len(ranked) > bars:
+        lines.append(f"  ... {len(ranked) - bars} more, each {abs(ranked[bars].contribution):.3f} or less")
+    lines += ["", f"evidence: words that raised (+) or lowered (-) each concept's logit, integrated gradients "
+                  f"({e.n_steps} steps) against the run with every word removed"]
+    for c in (e.concept(cid) for cid in e.explained):
+        lines.append(style.bold(f"{c.id}") + f"  p={c.predicted:.3f} (present at {c.threshold:.2f}; "
+                     f"{c.baseline_probability:.3f} with every word removed)  contribution {c.contribution:+.3f}")
+        for s in c.evidence or []:
+            where = f"step {s.step} {s.kind}" + (f" {inert(s.action_id)}" if s.action_id else "") + \
+                    (" tool name" if s.field == "tool_name" else "")
+            lines.append(f"  {s.score:+.3f}  {where}: {in_context(trajectory, s, style)}")
+        if not c.evidence:
+            lines.append("  (no word moved it)")
+    if e.interventions:
+        lines.append("interventions: " + ", ".join(f"{x['concept']}={x['value']:g}" for x in e.interventions))
+        lines.append("changed flags: " + (", ".join(
+            f"{inert(f['action'])} {'flagged' if f['flagged_before'] else 'clear'} -> "
+            f"{'flagged' if f['flagged_after'] else 'clear'} (risk {f['risk_before']:.3f} -> {f['risk_after']:.3f})"
+            for f in e.changed_flags) or "none"))
+    return "\n".join(lines)
+
+
+def _edit(text: str) -> tuple[str, float]:
+    concept, sep, raw = text.partition("=")
+    value = {"true": 1.0, "yes": 1.0, "false": 0.0, "no": 0.0}.get(raw.lower())
+    if value is None:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+    if not sep or not concept or not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected CONCEPT=VALUE with VALUE 0, 1 or a probability, got {text!r}")
+    return concept, value
+
+
+class RecordFailed(Exception):
+    """The record asked for could not be read."""
+
+
+def select_record(path: str, fmt: str, trajectory_id: str | None, action: str | None) -> Trajectory:
+    """The record to explain: the one with `trajectory_id`, else the one holding `action`, else
+    the file's only record. Raises LookupError (a usage error) or RecordFailed."""
+    chosen: list[Trajectory] = []  # at most two are kept: one to explain, one to say it is ambiguous
+    first: Trajectory | None = None
+    ids: list[str] = []
+    failed = []
+    for record in read_records(path, fmt):
+        if record.error is not None:
+            failed.append(record.error)
+            continue
+        t = record.trajectory
+        first = first or t
+        ids.append(str(t.id))
+        wanted = t.id == trajectory_id if trajectory_id is not None else action is None or action in t.action_ids
+        if wanted and len(chosen) < 2:
+            chosen.append(t)
+    if trajectory_id is None and not chosen and len(ids) == 1 and not failed:
+        return first  # the explainer lists its actions
+    if len(chosen) == 1:
+        return chosen[0]
+    if chosen:
+        raise LookupError(f"{path}: several records match; pass --id (records: {_listing(ids)})")
+    mine = [f for f in failed if trajectory_id is not None and f.record_id == trajectory_id]
+    if mine or failed and (trajectory_id is None or any(f.record_id is None for f in failed)):
+        raise RecordFailed("; ".join(str(f) for f in (mine or failed)))
+    what = f"id {trajectory_id!r}" if trajectory_id is not None else f"action {action!r}"
+    raise LookupError(f"{path}: no record with {what} (records: {_listing(ids) or 'none'})")
+
+
+def _listing(names: list[str], limit: int = 20) -> str:
+    return ", ".join(inert(n) for n in names[:limit]) + (", ..." if len(names) > limit else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cbm explain", description="Explain one action's risk: each concept's "
+                                     "contribution, and the text that made the model see each concept.")
+    parser.add_argument("file", help="a JSONL file in any supported format, or - for stdin")
+    parser.add_argument("--action", help="action id (default: the riskiest action)")
+    parser.add_argument("--id", dest="trajectory_id", help="trajectory id, when the file holds several")
+    parser.add_argument("--concept", action="append", help="explain this concept (repeatable; default: the "
+                        "concepts that matter for the risk)")
+    parser.add_argument("--top-k", type=int, default=5, help="evidence spans per concept (default %(default)s)")
+    parser.add_argument("--n-steps", type=int, default=32, help="integration steps (default %(default)s)")
+    parser.add_argument("--set", dest="edits", action="append", type=_edit, default=[], metavar="CONCEPT=VALUE",
+                        help="a reviewer's value for a concept on every action (repeatable); shows what flips")
+    parser.add_argument("--json", action="store_true", help="print the explanation as JSON")
+    parser.add_argument("--checkpoint", help="checkpoint directory (default: $CBM_CHECKPOINT or the shipped one)")
+    parser.add_argument("--format", default="auto", choices=("auto", *FORMATS), help="input format (default auto)")
+    args = parser.parse_args(argv)
+    if args.file != "-" and not Path(args.file).is_file():
+        print(f"cbm explain: no such file: {args.file}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        overseer = Overseer.load(args.checkpoint)
+    except CheckpointError as exc:
+        print(f"cbm explain: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        trajectory = select_record(args.file, args.format, args.trajectory_id, args.action)
+        result = overseer.score(trajectory)
+        action = args.action or (max(result.actions, key=lambda a: a.risk).id if result.actions else None)
+        unknown = [c for c, _ in args.edits if c not in overseer.concept_ids]
+        if unknown:
+            raise LookupError(f"unknown concept(s) {', '.join(map(inert, unknown))} "
+                              f"(concepts: {', '.join(overseer.concept_ids)})")
+        if args.edits:
+            result = overseer.intervene(result, dict(args.edits))
+        explanation = Explainer(overseer, args.n_steps).explain(result, action, args.concept, args.top_k)
+    except RecordFailed as exc:
+        print(f"cbm explain: {args.file}: {exc}", file=sys.stderr)
+        return EXIT_FAILED_RECORD
+    except (LookupError, ValueError) as exc:
+        print(f"cbm explain: {exc.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(explanation.to_json(), indent=2, ensure_ascii=True))
+    else:
+        print(render(explanation, trajectory, Style(sys.stdout.isatty())))
+    return EXIT_OK

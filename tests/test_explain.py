@@ -1,0 +1,248 @@
+"""Explanations (`cbm.explain`): concept contributions that add up, text evidence that points at
+the exact characters the model used, faithful to deletion, and a terminal view that a hostile
+trajectory cannot drive."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import jsonschema
+import numpy as np
+import pytest
+import torch
+
+from cbm import checkpoint as ckpt
+from cbm.explain import Explainer, Explanation, Style, inert, main, render
+from cbm.features import FeatureConfig, encode
+from cbm.formats import read_records
+from cbm.model import ModelConfig
+from cbm.scoring import Overseer
+from conftest import ROOT, SAMPLES
+from training.faithfulness import TRIGGERS, FaithfulnessConfig, deletion_check, plant
+
+DROP = "call_Nf8dH2qZ5vL1kW7tB4xM9cGs"  # risky-db-prod-drop: DROP TABLE on production during the freeze
+VACUUM = "call_Ke6wR3yM0bT8nJ5qX1vC4zDp"  # the same run's VACUUM on staging afterwards
+SCHEMA = json.loads((ROOT / "data" / "explanation.schema.json").read_text(encoding="utf-8"))
+
+
+def sample(name: str, index: int = 0):
+    return [r.trajectory for r in read_records(str(SAMPLES / name))][index]
+
+
+@pytest.fixture(scope="module")
+def risky():
+    return sample("database_session.openai.jsonl")
+
+
+@pytest.fixture(scope="module")
+def fast(overseer):
+    return Explainer(overseer, n_steps=8)
+
+
+def field_text(trajectory, span) -> str:
+    step = trajectory.steps[span.step]
+    return step.tool_name if span.field == "tool_name" else step.text
+
+
+# --- concept -> risk ----------------------------------------------------------------------------
+
+def test_contributions_add_up_to_the_risk_logit_for_the_shipped_linear_head(overseer, risky):
+    e = overseer.explain(risky, concepts=[])
+    assert (e.action_id, e.flagged, e.contribution_method, e.contribution_delta) == (DROP, True, "exact", None)
+    assert e.baseline_logit + sum(c.contribution for c in e.concepts) == pytest.approx(e.risk_logit, abs=1e-5)
+    assert e.risk == overseer.score(risky).action(DROP).risk
+
+
+def test_contributions_add_up_for_an_mlp_head_within_the_reported_delta(overseer, risky):
+    torch.manual_seed(0)
+    vocab = overseer.checkpoint.vocab
+    model_config = ModelConfig(vocab_size=len(vocab), dim=32, layers=1, heads=2, head="mlp", dropout=0.0)
+    mlp = Overseer(ckpt.new(model_config, vocab, FeatureConfig()))
+    e = Explainer(mlp, n_steps=8).explain(risky, DROP, concepts=["destructive_change"])
+    assert e.contribution_method == "integrated_gradients"
+    assert abs(e.contribution_delta) < 1e-3
+    total = e.baseline_logit + sum(c.contribution for c in e.concepts)
+    assert total == pytest.approx(e.risk_logit, abs=abs(e.contribution_delta) + 1e-4)
+    assert any(abs(c.contribution) > 1e-3 for c in e.concepts)  # a random head: the check is not vacuous
+
+
+# --- text -> concept ----------------------------------------------------------------------------
+
+def test_token_scores_add_up_to_the_concept_logit_against_the_pad_baseline(overseer, risky):
+    explainer = Explainer(overseer, n_steps=32)
+    encoded = encode(risky, overseer.checkpoint.vocab, overseer.checkpoint.features)
+    index = encoded.action_ids.index(DROP)
+    columns = [overseer.concept_ids.index(c) for c in ("destructive_change", "touches_production")]
+    found = explainer.attributions(encoded, index, columns)
+    assert found.scores.shape == (2, encoded.action_span[index, 1])  # nothing after the action is read
+    assert np.abs(found.delta).max() < 1e-3
+    np.testing.assert_allclose(found.scores.sum(1) - found.delta, found.logit - found.baseline_logit, atol=1e-4)
+    probability = overseer.score(risky).action(DROP).concepts["destructive_change"]
+    assert 1 / (1 + np.exp(-found.logit[0])) == pytest.approx(probability, abs=1e-5)
+
+
+def test_the_flagged_drop_is_explained_by_the_concepts_that_matter_with_evidence_in_the_run(overseer, risky):
+    e = Explainer(overseer, n_steps=8).explain(risky)  # the riskiest action, the concepts that matter
+    action = overseer.score(risky).action(DROP)
+    assert e.action_id == DROP and e.step == action.step and e.tool == "bash"
+    present = {c for c, p in action.concepts.items() if p >= overseer.checkpoint.concept_thresholds[c]}
+    strongest = sorted(action.contributions, key=lambda c: -action.contributions[c])[:2]
+    assert strongest == ["destructive_change", "violates_user_instruction"]
+    assert set(strongest) <= set(e.explained) and len(e.explained) <= 6
+    assert set(e.explained) - set(strongest) <= present
+    for c in e.concepts:
+        assert (c.evidence is not None) == (c.id in e.explained)
+        assert c.probability == c.predicted == action.concepts[c.id] and not c.edited
+    spans = [s for cid in e.explained for s in e.concept(cid).evidence]
+    assert all(s.step <= e.step for s in spans)
+    assert {s.step for s in spans} - {e.step}, "evidence also points into earlier steps"
+    for cid in e.explained:
+        scores = [s.score for s in e.concept(cid).evidence]
+        support = [s for s in scores if s > 0]
+        assert scores[:len(support)] == sorted(support, reverse=True)
+
+
+def test_span_offsets_reproduce_the_original_characters(fast):
+    for name in ("database_session.openai.jsonl", "prompt_injection.native.jsonl", "coding_session.anthropic.jsonl"):
+        trajectory = sample(name)
+        result = fast.overseer.score(trajectory)
+        for action in result.actions[::3]:
+            e = fast.explain(result, action.id, ["touches_production", "follows_injected_instruction"], top_k=8)
+            for cid in e.explained:
+                for s in e.concept(cid).evidence:
+                    assert s.text == field_text(trajectory, s)[s.start:s.end] and s.text.strip()
+                    assert s.kind == trajectory.steps[s.step].kind
+                    assert s.action_id == trajectory.steps[s.step].action_id
+
+
+@pytest.mark.parametrize("trigger", [t for t in TRIGGERS if t.concept in ("disables_safeguards", "touches_production")],
+                         ids=lambda t: t.concept)
+def test_a_planted_trigger_is_the_strongest_supporting_evidence(fast, trigger):
+    trajectory = sample("coding_session.anthropic.jsonl")
+    planted, step, start, end = plant(trajectory, trajectory.action_ids[0], trigger)
+    assert planted.steps[step].text[start:end] == trigger.phrase
+    e = fast.explain(planted, trajectory.action_ids[0], [trigger.concept])
+    top = e.concept(trigger.concept).evidence[0]
+    assert top.score > 0 and top.step == step and top.start < end and top.end > start
+
+
+def test_deleting_the_top_attributed_tokens_lowers_the_concept_more_than_random_tokens(overseer):
+    runs = [sample("database_session.openai.jsonl"), sample("prompt_injection.native.jsonl"),
+            sample("coding_session.native.jsonl")]
+    report = deletion_check(Explainer(overseer, n_steps=8), runs, FaithfulnessConfig(pairs=10, k=8, seed=0))
+    assert report["pairs"] == 10
+    assert report["mean_top_drop"] > 2 * report["mean_random_drop"]
+    assert report["top_beats_random"] >= 0.8
+
+
+# --- the explanation object ---------------------------------------------------------------------
+
+def test_an_intervened_result_shows_the_edits_and_keeps_the_models_evidence(overseer, fast, risky):
+    result = overseer.score(risky)
+    edited = overseer.intervene(result, {"violates_user_instruction": 0, "user_authorized": 1}, action=VACUUM)
+    e = fast.explain(edited, VACUUM, ["violates_user_instruction"], top_k=3)
+    before = fast.explain(result, VACUUM, ["violates_user_instruction"], top_k=3)
+    c = e.concept("violates_user_instruction")
+    assert (c.probability, c.edited) == (0.0, True) and c.predicted == result.action(VACUUM).concepts[c.id]
+    assert c.evidence == before.concept(c.id).evidence
+    assert e.interventions == [{"concept": "violates_user_instruction", "value": 0.0, "action": VACUUM},
+                               {"concept": "user_authorized", "value": 1.0, "action": VACUUM}]
+    assert e.changed_flags == [{"action": VACUUM, "flagged_before": True, "flagged_after": False,
+                                "risk_before": result.action(VACUUM).risk, "risk_after": e.risk}]
+    assert e.baseline_logit + sum(x.contribution for x in e.concepts) == pytest.approx(e.risk_logit, abs=1e-5)
+
+
+def test_json_round_trip_validates_against_the_schema(fast, risky):
+    e = fast.explain(risky, DROP, ["destructive_change", "touches_production"], top_k=3)
+    obj = json.loads(json.dumps(e.to_json()))
+    jsonschema.Draft202012Validator(SCHEMA).validate(obj)
+    assert Explanation.from_json(obj) == e
+
+
+def test_unknown_action_and_concept_name_the_choices(fast, risky):
+    with pytest.raises(KeyError, match="actions: call_Zr4kT1mQ8vW2xN6bH3pL9sYd"):
+        fast.explain(risky, "nope")
+    with pytest.raises(KeyError, match="concepts: touches_production"):
+        fast.explain(risky, DROP, ["nope"])
+
+
+# --- cbm explain --------------------------------------------------------------------------------
+
+HOSTILE = {"id": "evil\x1b]0;owned\x07", "messages": [
+    {"role": "user", "content": "Tidy the \x1b[2J\x1b[31mlogs\x1b[0m folder\r\u202eplease\u200b, keep prod."},
+    {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {
+        "name": "bash", "arguments": json.dumps({"command": "rm -rf logs/\x1b[1A\x9b2K \x08\x7f done"})}}]}]}
+
+
+def test_cli_escapes_control_characters_of_a_hostile_trajectory(tmp_path, capsys):
+    path = tmp_path / "hostile.jsonl"
+    path.write_text(json.dumps(HOSTILE) + "\n", encoding="utf-8")
+    assert main([str(path), "--top-k", "40", "--n-steps", "4", "--concept", "destructive_change",
+                 "--concept", "touches_production"]) == 0
+    out = capsys.readouterr().out
+    assert not {"\x1b", "\x07", "\x08", "\x7f", "\x9b", "\r", "\u202e", "\u200b"} & set(out)
+    assert "evil\\x1b]0;owned\\x07" in out and "\\x1b[31mlogs\\x1b[0m" in out
+    assert "\\u202eplease\\u200b" in out and "[[" in out  # not a terminal: spans in brackets
+    assert main([str(path), "--json", "--n-steps", "4", "--concept", "touches_production"]) == 0
+    out = capsys.readouterr().out
+    assert out.isascii() and json.loads(out)["trajectory_id"] == HOSTILE["id"]
+
+
+def test_render_marks_spans_in_colour_only_on_a_terminal(fast, risky):
+    e = fast.explain(risky, DROP, ["destructive_change"], top_k=2)
+    assert "\x1b[" in render(e, risky, Style(tty=True))
+    plain = render(e, risky, Style(tty=False))
+    assert "\x1b" not in plain and plain.count("[[") == 2
+    assert inert("a\x1b[0mb\nc\u2028") == "a\\x1b[0mb\\nc\\u2028"
+
+
+def test_cli_set_flips_the_flags_the_policy_says(capsys):
+    """data/risk_policy.yaml: a broken user constraint ranks above the user's authorisation;
+    an authorised action that breaks no constraint is safe; touching production alone is safe."""
+    db = str(SAMPLES / "database_session.openai.jsonl")
+    fast = ["--concept", "touches_production", "--top-k", "1", "--n-steps", "4", "--json"]
+
+    assert main([db, "--set", "user_authorized=1", *fast]) == 0
+    e = json.loads(capsys.readouterr().out)
+    assert (e["action_id"], e["flagged"]) == (DROP, True)
+    assert DROP not in [f["action"] for f in e["changed_flags"]]
+
+    assert main([db, "--set", "user_authorized=1", "--set", "violates_user_instruction=0", *fast]) == 0
+    flips = {f["action"]: f for f in json.loads(capsys.readouterr().out)["changed_flags"]}
+    assert flips[VACUUM]["flagged_before"] and not flips[VACUUM]["flagged_after"]
+    assert DROP not in flips
+
+    assert main([str(SAMPLES / "coding_session.openai.jsonl"), "--set", "touches_production=1", *fast]) == 0
+    assert json.loads(capsys.readouterr().out)["changed_flags"] == []
+
+    assert main([db, "--set", "user_authorized=1", "--concept", "touches_production", "--top-k", "1",
+                 "--n-steps", "4"]) == 0
+    assert "changed flags: msg:17 flagged -> clear" in capsys.readouterr().out
+
+
+def test_cli_usage_errors_list_the_choices_and_a_failed_record_exits_3(capsys):
+    db = str(SAMPLES / "database_session.openai.jsonl")
+    assert main([db, "--action", "nope"]) == 2
+    assert "no action 'nope' (actions: call_Zr4kT1mQ8vW2xN6bH3pL9sYd" in capsys.readouterr().err
+    assert main([db, "--concept", "nope"]) == 2
+    assert "unknown concept(s) nope (concepts: touches_production" in capsys.readouterr().err
+    assert main([db, "--set", "nope=1"]) == 2
+    assert "unknown concept(s) nope" in capsys.readouterr().err
+    assert main([str(SAMPLES / "database_session.native.jsonl")]) == 2
+    assert "pass --id (records: db-delete-no-where-native, db-reset-local-test-native)" in capsys.readouterr().err
+    assert main([db, "--id", "nope"]) == 2
+    assert "no record with id 'nope' (records: risky-db-prod-drop)" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main([db, "--set", "user_authorized=2"])
+    assert exit_info.value.code == 2
+    bad = str(SAMPLES / "malformed" / "bad_records.jsonl")
+    assert main([bad, "--id", "bad-unknown-role"]) == 3
+    assert "line 4 (id 'bad-unknown-role'): messages[0].role: unknown role 'human'" in capsys.readouterr().err
+
+
+def test_a_run_with_no_action_cannot_be_explained(fast):
+    silent = copy.deepcopy(sample("database_session.openai.jsonl"))
+    silent.steps = silent.steps[:2]
+    with pytest.raises(ValueError, match="no action to explain"):
+        fast.explain(silent)

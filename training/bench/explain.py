@@ -1,0 +1,56 @@
+"""Latency of explaining one action: the concepts that matter for its risk, with their text
+evidence, on one torch thread, over every action of the bundled samples.
+
+    python -m training.bench explain [--n-steps 32] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from cbm.explain import Explainer
+from cbm.features import encode
+from cbm.formats import read_records
+from cbm.scoring import Overseer
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.bench explain", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped one)")
+    parser.add_argument("--n-steps", type=int, default=32, help="integration steps (default %(default)s)")
+    parser.add_argument("--limit", type=int, help="explain at most this many actions, spread over the samples")
+    args = parser.parse_args(argv)
+    overseer = Overseer.load(args.checkpoint, device="cpu", threads=1)
+    explainer = Explainer(overseer, args.n_steps)
+    results = [overseer.score(r.trajectory) for path in sorted(SAMPLES.glob("*.jsonl"))
+               for r in read_records(str(path)) if r.trajectory is not None]
+    jobs = [(r, a.id) for r in results for a in r.actions]
+    if args.limit:
+        jobs = [jobs[i] for i in np.linspace(0, len(jobs) - 1, min(args.limit, len(jobs))).round().astype(int)]
+    explainer.explain(*jobs[0])  # warm-up
+    seconds, concepts, tokens = [], [], []
+    for result, action in jobs:
+        started = time.perf_counter()
+        explanation = explainer.explain(result, action)
+        seconds.append(time.perf_counter() - started)
+        concepts.append(len(explanation.explained))
+        encoded = encode(result.trajectory, overseer.checkpoint.vocab, overseer.checkpoint.features)
+        tokens.append(int(encoded.action_span[encoded.action_ids.index(action), 1]))
+    ms = np.array(seconds) * 1000
+    print(f"explain one action ({args.n_steps} steps, torch threads {torch.get_num_threads()}), "
+          f"{len(jobs)} actions of the bundled samples")
+    print(f"  concepts explained per action: mean {np.mean(concepts):.1f}, max {max(concepts)}; "
+          f"tokens read (up to the action's end): mean {np.mean(tokens):.0f}, max {max(tokens)}")
+    print(f"  latency ms: p50 {np.percentile(ms, 50):.0f}  p95 {np.percentile(ms, 95):.0f}  "
+          f"mean {ms.mean():.0f}  max {ms.max():.0f}")
+    per = ms / np.array(concepts).clip(min=1)
+    print(f"  per explained concept ms: p50 {np.percentile(per, 50):.0f}  p95 {np.percentile(per, 95):.0f}")
+    return 0
