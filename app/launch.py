@@ -1,0 +1,68 @@
+"""`cbm app`: start the reviewer web app (Streamlit, headless) and print its URL.
+
+The database and checkpoint reach the Streamlit process as `$CBM_DB` and `$CBM_CHECKPOINT`.
+On first start with an empty database the bundled samples (data/samples/*.jsonl) are imported
+and scored, so the app shows something with no set-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.store import DB_ENV, DEFAULT_DB, Store, database_url
+from cbm.scoring import DEFAULT_CHECKPOINT_ENV
+
+APP = Path(__file__).resolve().parent
+SAMPLES = APP.parent / "data" / "samples"
+EXIT_USAGE = 2
+
+
+def import_samples(store: Store, checkpoint: str | None) -> int:
+    """Score the bundled samples into an empty store; returns the job id."""
+    from cbm.scoring import Overseer
+
+    files = [(path, f"samples/{path.name}") for path in sorted(SAMPLES.glob("*.jsonl"))]
+    return store.import_files(files, Overseer.load(checkpoint))
+
+
+def command(host: str, port: int) -> list[str]:
+    """The `streamlit run` command line: headless, no usage statistics, no file watcher."""
+    return [sys.executable, "-m", "streamlit", "run", str(APP / "main.py"),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--server.address", host, "--server.port", str(port), "--server.fileWatcherType", "none",
+            "--client.toolbarMode", "minimal"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cbm app", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", help=f"SQLite file or SQLAlchemy URL, e.g. postgresql://user@host/reviews "
+                                     f"(default: ${DB_ENV}, else {DEFAULT_DB} in the current directory)")
+    parser.add_argument("--checkpoint", help=f"checkpoint directory (default: ${DEFAULT_CHECKPOINT_ENV}, "
+                                             f"else the shipped model)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    args = parser.parse_args(argv)
+    checkpoint = str(Path(args.checkpoint).resolve()) if args.checkpoint else os.environ.get(DEFAULT_CHECKPOINT_ENV)
+    if checkpoint and not (Path(checkpoint) / "config.json").is_file():
+        parser.error(f"{checkpoint}: not a checkpoint directory (no config.json)")
+    url = database_url(args.db)
+    try:
+        store = Store(url)
+    except (SQLAlchemyError, ImportError) as exc:  # a bad URL, a missing driver, an unreachable server
+        print(f"cbm app: cannot open the database {url}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if store.counts()["trajectories"] == 0 and not store.jobs(1):
+        print("cbm app: empty database; importing and scoring the bundled samples", file=sys.stderr)
+        import_samples(store, checkpoint)
+    env = {**os.environ, DB_ENV: url}
+    if checkpoint:
+        env[DEFAULT_CHECKPOINT_ENV] = checkpoint
+    print(f"cbm app: http://{args.host}:{args.port}  (database {url})", flush=True)
+    sys.stderr.flush()
+    os.execvpe(sys.executable, command(args.host, args.port), env)  # the server replaces this process

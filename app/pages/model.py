@@ -1,0 +1,76 @@
+"""The loaded model: its concepts and what each does to the risk, its thresholds, how it did
+on evaluation, and how well its risk is calibrated."""
+
+import json
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app import context
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "checkpoints" / "default"
+RELIABILITY = ROOT / "reports" / "reliability.png"
+
+model = context.overseer()
+info = model.info()
+weights = (info["head"]["weights"] or {}).get("concepts")
+
+st.title("Model")
+st.markdown(f"Version `{info['version']}` · trained {info['trained_at'] or 'at an unknown time'} · "
+            f"{info['head']['kind']} risk head over {len(info['concepts'])} concepts")
+st.code(str(info["checkpoint"]), language=None)
+flag, block = st.columns(2)
+flag.metric("Flag at risk", f"{info['thresholds']['flag']:.3f}",
+            help=f"false-positive rate on validation: {info['thresholds']['target_fpr']}")
+block.metric("Block at risk", f"{info['thresholds']['block']:.3f}",
+             help=f"false-positive rate on validation: {info['thresholds']['block_fpr']}")
+
+st.subheader("What raises and lowers the risk")
+if weights:
+    st.caption(f"The risk head's weight on each concept probability (bias {info['head']['weights']['bias']:+.3f}). "
+               "Positive weights raise the risk when the concept is present, negative ones lower it.")
+    frame = pd.DataFrame([{"concept": c["name"], "weight": weights[c["id"]]} for c in info["concepts"]])
+    st.altair_chart(alt.Chart(frame).mark_bar().encode(
+        x=alt.X("weight:Q", title="weight on the risk logit"),
+        y=alt.Y("concept:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220)),
+        color=alt.condition("datum.weight > 0", alt.value("#e53935"), alt.value("#43a047")),
+        tooltip=["concept", alt.Tooltip("weight:Q", format="+.3f")]), width="stretch")
+    interactions = info["head"]["weights"]["interactions"]
+    if interactions:
+        st.caption("Interaction terms (the product of two concepts' probabilities):")
+        st.dataframe(pd.DataFrame([{"concepts": " × ".join(i["concepts"]), "weight": i["weight"]}
+                                   for i in interactions]), hide_index=True)
+else:
+    st.info("This checkpoint's risk head is not linear, so no single weight per concept exists; the decision view "
+            "shows each action's exact concept contributions instead.")
+
+st.subheader("Concepts")
+st.dataframe(pd.DataFrame([{"concept": c["name"], "id": c["id"], "group": c["group"],
+                            "weight": weights[c["id"]] if weights else None,
+                            "present at": info["thresholds"]["concepts"].get(c["id"]),
+                            "training prior": info["concept_prior"].get(c["id"]), "definition": c["definition"]}
+                           for c in info["concepts"]]), hide_index=True, width="stretch")
+
+st.subheader("Evaluation")
+evaluation = info["evaluation"]
+if evaluation:
+    st.dataframe(pd.DataFrame(evaluation).T.rename_axis("split").reset_index(), hide_index=True,
+                 width="stretch")
+else:
+    st.caption("No evaluation recorded in this checkpoint (run `cbm evaluate --checkpoint DIR --record`).")
+
+st.subheader("Calibration")
+shipped = json.loads((SHIPPED / "config.json").read_text(encoding="utf-8")).get("weights_sha256") \
+    if (SHIPPED / "config.json").is_file() else None
+if shipped and shipped == info["weights_sha256"] and RELIABILITY.is_file():
+    st.image(str(RELIABILITY), caption="Reliability of the calibrated risk (reports/reliability.png)")
+elif evaluation:
+    st.caption("Expected calibration error per evaluation split (the reliability plot is drawn by `cbm evaluate`).")
+    ece = pd.DataFrame([{"split": s, "ECE": m.get("ece")} for s, m in evaluation.items()])
+    st.altair_chart(alt.Chart(ece).mark_bar().encode(x=alt.X("ECE:Q"), y=alt.Y("split:N", title=None)),
+                    width="stretch")
+else:
+    st.caption("No calibration measurement for this checkpoint.")

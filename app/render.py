@@ -1,0 +1,106 @@
+"""HTML for untrusted trajectory text: every fragment is escaped here, so a trajectory holding
+`<script>`, `<img onerror=...>`, `[link](javascript:...)` or `<!-- -->` shows as the literal
+text it is. Pages pass only these strings to `st.markdown(..., unsafe_allow_html=True)`.
+
+`html.escape` makes the text inert as HTML; the markdown and Streamlit markup characters (links,
+emphasis, `:color[...]`, `$math$`) and newlines become numeric entities as well, so each snippet
+is one line of raw HTML that no markdown rule can reach.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from cbm.trajectory import Step
+
+_MARKUP = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_{}[]()!|~:$\n\r"})
+
+TONES = {  # background, text
+    "raises": ("#fde2e1", "#8a1c14"),
+    "lowers": ("#dff3e4", "#1b5e20"),
+    "neutral": ("#eceff1", "#37474f"),
+    "flagged": ("#c62828", "#ffffff"),
+    "block": ("#4a148c", "#ffffff"),
+    "approve": ("#2e7d32", "#ffffff"),
+    "escalate": ("#ef6c00", "#ffffff"),
+}
+MARKS = {True: "#ffd54f", False: "#b3e5fc"}  # evidence for / against the concept
+KIND_LABELS = {"system": "system", "user": "user", "assistant": "assistant", "tool_call": "tool call",
+               "tool_result": "tool result"}
+
+
+def escape(text: Any) -> str:
+    """Text as inert HTML: markup, markdown and newlines all as entities."""
+    return html.escape(str(text), quote=True).translate(_MARKUP)
+
+
+def paragraph(text: Any, muted: bool = False) -> str:
+    color = "color:#607d8b;" if muted else ""
+    return f'<div style="{color}margin:0 0 .4rem 0">{escape(text)}</div>'
+
+
+def chip(text: Any, tone: str = "neutral", title: str | None = None) -> str:
+    background, color = TONES[tone]
+    tip = f' title="{escape(title)}"' if title else ""
+    return (f'<span{tip} style="display:inline-block;background:{background};color:{color};border-radius:.8rem;'
+            f'padding:0 .55rem;margin:0 .25rem .2rem 0;font-size:.8rem;white-space:nowrap">{escape(text)}</span>')
+
+
+def highlight(text: str, spans: Iterable[tuple[int, int, float]]) -> str:
+    """`text` escaped, with each (start, end, score) character span wrapped in `<mark>`: amber
+    where the text supports the concept (score > 0), blue where it argues against it.
+    Overlapping spans merge, keeping the score of larger magnitude."""
+    merged: list[list] = []
+    for start, end, score in sorted((max(0, int(s)), min(len(text), int(e)), float(w)) for s, e, w in spans):
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+            merged[-1][2] = max(merged[-1][2], score, key=abs)
+        else:
+            merged.append([start, end, score])
+    out, position = [], 0
+    for start, end, score in merged:
+        color = MARKS[score > 0]
+        out.append(escape(text[position:start]))
+        out.append(f'<mark title="evidence {score:+.3f}" style="background:{color};padding:0 1px;border-radius:2px">'
+                   f'{escape(text[start:end])}</mark>')
+        position = end
+    out.append(escape(text[position:]))
+    return "".join(out)
+
+
+def step(step: Step, index: int, chips: Sequence[str] = (), spans: Mapping[str, Iterable[tuple[int, int, float]]] | None = None,
+         selected: bool = False) -> str:
+    """One timeline entry: what kind of step, its tool, chips (already rendered), and its text
+    with evidence marked (`spans` by field: "text" or "tool_name")."""
+    spans = spans or {}
+    title = escape(f"{index} · {KIND_LABELS[step.kind]}")
+    if step.tool_name:
+        title += " · " + highlight(step.tool_name, spans.get("tool_name", ()))
+    if step.action_id is not None:
+        title += escape(f" · action {step.action_id}")
+    border = "3px solid #c62828" if selected else "1px solid #cfd8dc"
+    text = highlight(step.text, spans.get("text", ())) if step.text else '<span style="color:#90a4ae">(empty)</span>'
+    return (f'<div style="border-left:{border};padding:.1rem 0 .1rem .6rem">'
+            f'<div style="font-size:.8rem;color:#546e7a;margin-bottom:.2rem">{title}</div>'
+            f'<div style="margin-bottom:.2rem">{"".join(chips)}</div>'
+            f'<div style="white-space:pre-wrap;word-break:break-word;font-family:ui-monospace,monospace;'
+            f'font-size:.85rem;max-height:28rem;overflow:auto">{text}</div></div>')
+
+
+def queue_row(row: Mapping[str, Any], names: Mapping[str, str], threshold: float) -> str:
+    """One line of the queue: risk, id, where it came from, what drove the risk, the latest verdict."""
+    risk = row["risk"]
+    badge = chip(f"risk {risk:.3f}" if risk is not None else "no actions", "flagged" if row["flagged"] else "neutral",
+                 f"flag threshold {threshold:.3f}")
+    concepts = "".join(chip(names.get(c["concept"], c["concept"]), "raises" if c["contribution"] > 0 else "lowers",
+                            f"p={c['probability']:.2f}, contribution {c['contribution']:+.2f}")
+                       for c in row["top_concepts"])
+    verdict = chip(row["verdict"], row["verdict"]) if row["verdict"] else chip("not reviewed")
+    where = f"{row['source']}:{row['line']}" if row["line"] is not None else row["source"]
+    detail = f"{row['n_flagged']}/{row['n_actions']} actions flagged · tools: {', '.join(row['tools']) or 'none'} · {where}"
+    return (f'<div style="line-height:1.5">{badge}<b style="font-family:ui-monospace,monospace">{escape(row["id"])}'
+            f'</b> {verdict}<br><span style="font-size:.8rem;color:#607d8b">{escape(detail)}</span><br>{concepts}</div>')

@@ -1,0 +1,643 @@
+"""The review store: scored trajectories, failed records, import jobs and reviewers' verdicts in
+one SQL database (SQLAlchemy Core; a SQLite file by default, any SQLAlchemy URL such as
+`postgresql://...`), so nothing a reviewer sees or decides lives only in a browser session.
+
+    store = Store("reviews.sqlite")
+    store.import_files([("runs.jsonl", "runs.jsonl")], overseer)      # score and save, failures listed
+    rows, total = store.queue(QueueFilter(concepts={"touches_production": 0.4}), limit=25)
+    store.add_verdict(Verdict(key, "call_1", "block", "alice", {"user_authorized": 0}, ...))
+
+Verdicts are append-only: the latest one on an action supersedes the earlier ones, which stay
+as the audit trail (SQLite and PostgreSQL refuse UPDATE and DELETE on the table). SQLite runs in
+WAL mode with a busy timeout and takes the write lock at the start of each write transaction,
+so reviewers saving at once wait for each other instead of failing.
+
+`cbm export-reviews` (`export_main`) writes the verdicts as labelled native JSONL that
+`cbm train` reads through `data.extra_train`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    DDL,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from cbm.concepts import CONCEPT_IDS
+from cbm.formats import dumps_line, parse_record, read_records, to_record
+from cbm.trajectory import Label, Trajectory
+
+if TYPE_CHECKING:  # the store itself never loads the model
+    from cbm.scoring import TrajectoryScore
+
+DB_ENV = "CBM_DB"
+DEFAULT_DB = "reviews.sqlite"
+DECISIONS = ("approve", "block", "escalate")
+DECISION_RISK = {"approve": 0, "block": 1, "escalate": None}  # escalate: the reviewer could not decide
+CHUNK = 256
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def concept_column(concept: str) -> str:
+    return f"concept_{concept}"
+
+
+metadata = MetaData()
+
+trajectories = Table(
+    "trajectories", metadata,
+    Column("key", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(512), nullable=False, index=True),  # the record's own id (not unique across files)
+    Column("digest", String(64), nullable=False, unique=True),  # sha256 of `native`: a re-import updates
+    Column("source", String(1024), nullable=False, index=True),
+    Column("line", Integer),
+    Column("native", Text, nullable=False),  # the trajectory as a native JSON record
+    Column("text", Text, nullable=False),  # every step's text and tool name, for search
+    Column("risk", Float, index=True),  # max over actions; NULL without actions
+    Column("flagged", Boolean, nullable=False),
+    Column("n_actions", Integer, nullable=False),
+    Column("n_flagged", Integer, nullable=False),
+    Column("tools", Text, nullable=False),  # JSON list of distinct tool names
+    Column("top_concepts", Text, nullable=False),  # JSON: the riskiest action's top concepts
+    Column("model_version", String(128), nullable=False),
+    Column("imported_at", String(32), nullable=False),
+    Index("ix_trajectories_flagged_risk", "flagged", "risk"),
+)
+
+actions = Table(
+    "actions", metadata,
+    Column("trajectory", Integer, ForeignKey("trajectories.key", ondelete="CASCADE"), primary_key=True),
+    Column("action", String(512), primary_key=True),
+    Column("step", Integer, nullable=False),
+    Column("tool", String(512)),
+    Column("risk", Float, nullable=False),
+    Column("flagged", Boolean, nullable=False),
+    Column("concepts", Text, nullable=False),  # JSON {concept: probability}
+    Column("top_concepts", Text, nullable=False),  # JSON [{concept, probability, contribution}]
+    *[Column(concept_column(c), Float) for c in CONCEPT_IDS],  # one column per concept, for filtering
+    Index("ix_actions_tool_trajectory", "tool", "trajectory"),
+)
+
+failures = Table(
+    "failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", Integer, index=True),
+    Column("source", String(1024), nullable=False),
+    Column("line", Integer),
+    Column("record_id", String(512)),
+    Column("error", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+jobs = Table(
+    "jobs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # import | rescore
+    Column("files", Text, nullable=False),  # JSON list of source names
+    Column("status", String(16), nullable=False),  # running | done | failed
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("message", Text),
+    Column("started_at", String(32), nullable=False),
+    Column("finished_at", String(32)),
+)
+
+verdicts = Table(
+    "verdicts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trajectory", Integer, ForeignKey("trajectories.key"), nullable=False),
+    Column("trajectory_id", String(512), nullable=False),
+    Column("action", String(512), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("concepts", Text, nullable=False),  # JSON {concept: 0|1}: the reviewer's corrected labels
+    Column("note", Text, nullable=False),
+    Column("reviewer", String(256), nullable=False),
+    Column("created_at", String(32), nullable=False),  # UTC, ISO 8601
+    Column("model_version", String(128), nullable=False),
+    Column("risk", Float, nullable=False),  # the action's risk with the corrections applied
+    Column("flagged", Boolean, nullable=False),
+    Column("model_risk", Float, nullable=False),  # the model's own risk, before corrections
+    Column("scores", Text, nullable=False),  # JSON: the action's concepts and contributions at review time
+    Index("ix_verdicts_trajectory_id", "trajectory", "id"),
+)
+
+_APPEND_ONLY = {
+    "sqlite": [f"CREATE TRIGGER verdicts_no_{op.lower()} BEFORE {op} ON verdicts "
+               f"BEGIN SELECT RAISE(ABORT, 'verdicts are append-only'); END" for op in ("UPDATE", "DELETE")],
+    "postgresql": [("CREATE OR REPLACE FUNCTION verdicts_append_only() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'verdicts are append-only'; END $$ LANGUAGE plpgsql"),
+                   ("CREATE TRIGGER verdicts_append_only BEFORE UPDATE OR DELETE ON verdicts "
+                    "FOR EACH ROW EXECUTE FUNCTION verdicts_append_only()")],
+}
+for _dialect, _statements in _APPEND_ONLY.items():
+    for _sql in _statements:
+        event.listen(verdicts, "after_create", DDL(_sql).execute_if(dialect=_dialect))
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def database_url(db: str | Path | None = None) -> str:
+    """A SQLAlchemy URL from `--db`: a URL as is, otherwise a SQLite file path (None: `$CBM_DB`,
+    else `reviews.sqlite` in the current directory)."""
+    db = str(db or os.environ.get(DB_ENV) or DEFAULT_DB)
+    return db if "://" in db else f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # a writer takes the lock up front: a read-then-write transaction could not wait for it
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+    return engine
+
+
+@dataclass
+class QueueFilter:
+    """What the queue shows. `concepts` maps a concept to the probability at which it counts as
+    present (some action of the run must have it); `reviewed` None means either."""
+
+    flagged_only: bool = True
+    risk: tuple[float, float] = (0.0, 1.0)
+    concepts: dict[str, float] = field(default_factory=dict)
+    tools: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    reviewed: bool | None = None
+    decisions: tuple[str, ...] = ()  # the latest verdict on the run is one of these
+    text: str = ""
+
+
+@dataclass
+class Verdict:
+    """A reviewer's decision on one action, with the scores it was made against."""
+
+    trajectory: int  # the store's key
+    action: str
+    decision: str
+    reviewer: str
+    concepts: dict[str, int]  # corrected concept labels
+    note: str
+    model_version: str
+    risk: float
+    flagged: bool
+    model_risk: float
+    scores: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, got {self.decision!r}")
+        if not self.reviewer.strip():
+            raise ValueError("a verdict needs the reviewer's name")
+        Label(concepts=self.concepts)  # checks ids and 0/1 values
+
+
+class Store:
+    """The review database. Every method opens its own short transaction, so one Store serves
+    the page threads and the background scoring thread alike."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, pool_pre_ping=True)
+        self.writer = self.engine.execution_options(write=True)
+        metadata.create_all(self.engine)
+
+    # --- import and scoring ------------------------------------------------------------------
+
+    def start_job(self, kind: str, files: list[str], total: int) -> int:
+        with self.writer.begin() as conn:
+            return conn.execute(insert(jobs).values(kind=kind, files=json.dumps(files), status="running", total=total,
+                                                    done=0, failed=0, started_at=now())).inserted_primary_key[0]
+
+    def finish_job(self, job: int, status: str, message: str | None = None) -> None:
+        with self.writer.begin() as conn:
+            conn.execute(update(jobs).where(jobs.c.id == job).values(status=status, message=message,
+                                                                     finished_at=now()))
+
+    def job(self, job: int) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(jobs).where(jobs.c.id == job)).mappings().one())
+
+    def jobs(self, limit: int = 10) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(select(jobs).order_by(jobs.c.id.desc()).limit(limit)).mappings()]
+
+    def import_files(self, files: list[tuple[str | Path, str]], overseer, fmt: str = "auto",
+                     job: int | None = None) -> int:
+        """Score every record of `files` ((path, source name) pairs) and save the results; a
+        record that fails is saved as a failure. A `cbm score` output file attaches its scores
+        to already-imported trajectories by id. Returns the job id."""
+        if job is None:
+            job = self.start_job("import", [name for _, name in files], sum(count_records(p) for p, _ in files))
+        try:
+            for path, name in files:
+                if is_score_output(path):
+                    self._attach_scores(path, name, job)
+                    continue
+                results = overseer.score_many(read_records(path, fmt), batch_size=CHUNK)
+                for batch in _batches(results, CHUNK):
+                    self.save_results([(name, r) for r in batch], overseer.version, job)
+        except Exception as exc:
+            self.finish_job(job, "failed", f"{type(exc).__name__}: {exc}")
+            raise
+        self.finish_job(job, "done")
+        return job
+
+    def rescore(self, overseer, job: int | None = None) -> int:
+        """Score every stored trajectory again with `overseer` (after a checkpoint change)."""
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(trajectories)).scalar_one()
+        job = self.start_job("rescore", [], total) if job is None else job
+        try:
+            last = 0
+            while True:
+                with self.engine.connect() as conn:
+                    rows = conn.execute(select(trajectories.c.key, trajectories.c.native)
+                                        .where(trajectories.c.key > last).order_by(trajectories.c.key)
+                                        .limit(CHUNK)).all()
+                if not rows:
+                    break
+                results = list(overseer.score_many([json.loads(r.native) for r in rows], batch_size=CHUNK))
+                with self.writer.begin() as conn:
+                    for row, result in zip(rows, results):
+                        self._put(conn, row.key, self._values(result, overseer.version), result)
+                    conn.execute(update(jobs).where(jobs.c.id == job).values(done=jobs.c.done + len(rows)))
+                last = rows[-1].key
+        except Exception as exc:
+            self.finish_job(job, "failed", f"{type(exc).__name__}: {exc}")
+            raise
+        self.finish_job(job, "done")
+        return job
+
+    def save_results(self, items: Iterable[tuple[str, TrajectoryScore]], model_version: str,
+                     job: int | None = None) -> tuple[int, int]:
+        """Save (source, result) pairs in one transaction: scored trajectories (a trajectory
+        already stored, byte for byte, is updated) or failures. Returns (saved, failed)."""
+        saved = failed = 0
+        with self.writer.begin() as conn:
+            for source, result in items:
+                if result.error is not None:
+                    conn.execute(insert(failures).values(job=job, source=source, line=result.line,
+                                                         record_id=result.id, error=result.error,
+                                                         created_at=now()))
+                    failed += 1
+                    continue
+                values = self._values(result, model_version)
+                native = json.dumps(to_record(result.trajectory, "native"), ensure_ascii=False, sort_keys=True)
+                digest = hashlib.sha256(native.encode("utf-8")).hexdigest()
+                values.update(id=result.id, digest=digest, source=source, line=result.line, native=native,
+                              text=_search_text(result.trajectory))
+                key = conn.execute(select(trajectories.c.key).where(trajectories.c.digest == digest)).scalar()
+                self._put(conn, key, values, result)
+                saved += 1
+            if job is not None:
+                conn.execute(update(jobs).where(jobs.c.id == job)
+                             .values(done=jobs.c.done + saved + failed, failed=jobs.c.failed + failed))
+        return saved, failed
+
+    @staticmethod
+    def _values(result: TrajectoryScore, model_version: str) -> dict[str, Any]:
+        riskiest = max(result.actions, key=lambda a: a.risk, default=None)
+        return {"risk": result.risk, "flagged": bool(result.flagged), "n_actions": len(result.actions),
+                "n_flagged": sum(a.flagged for a in result.actions),
+                "tools": json.dumps(sorted({a.tool for a in result.actions if a.tool})),
+                "top_concepts": json.dumps(riskiest.top_concepts(3) if riskiest else []),
+                "model_version": model_version, "imported_at": now()}
+
+    @staticmethod
+    def _put(conn: Connection, key: int | None, values: dict[str, Any], result: TrajectoryScore) -> int:
+        """Insert or update one trajectory row and replace its action rows."""
+        if key is None:
+            key = conn.execute(insert(trajectories).values(**values)).inserted_primary_key[0]
+        else:
+            conn.execute(update(trajectories).where(trajectories.c.key == key).values(**values))
+            conn.execute(delete(actions).where(actions.c.trajectory == key))
+        if result.actions:
+            conn.execute(insert(actions), [_action_row(key, a.id, a.step, a.tool, a.risk, a.flagged, a.concepts,
+                                                       a.top_concepts(3)) for a in result.actions])
+        return key
+
+    def _attach_scores(self, path: str | Path, source: str, job: int) -> None:
+        """Scores from a `cbm score` output: each record replaces the stored scores of the latest
+        imported trajectory with its id and the same actions; anything else is a failure."""
+        for chunk in _batches(_score_lines(path), CHUNK):
+            done = failed = 0
+            with self.writer.begin() as conn:
+                for line, record, problem in chunk:
+                    done += 1
+                    key = None
+                    if problem is None:
+                        key = conn.execute(select(trajectories.c.key).where(trajectories.c.id == record["id"])
+                                           .order_by(trajectories.c.key.desc()).limit(1)).scalar()
+                        problem = _attach_problem(conn, key, record)
+                    if problem is not None:
+                        failed += 1
+                        conn.execute(insert(failures).values(job=job, source=source, line=line,
+                                                             record_id=record.get("id") if record else None,
+                                                             error=problem, created_at=now()))
+                        continue
+                    step = dict(conn.execute(select(actions.c.action, actions.c.step)
+                                             .where(actions.c.trajectory == key)).all())
+                    conn.execute(delete(actions).where(actions.c.trajectory == key))
+                    conn.execute(insert(actions), [_action_row(key, a["id"], step[a["id"]], a.get("tool"), a["risk"],
+                                                               bool(a.get("flagged")), a["concepts"], a.get("top_concepts", []))
+                                                   for a in record["actions"]])
+                    riskiest = max(record["actions"], key=lambda a: a["risk"], default=None)
+                    conn.execute(update(trajectories).where(trajectories.c.key == key).values(
+                        risk=record.get("risk"), flagged=bool(record.get("flagged")),
+                        n_flagged=sum(bool(a.get("flagged")) for a in record["actions"]),
+                        top_concepts=json.dumps(riskiest.get("top_concepts", []) if riskiest else []),
+                        model_version=f"cbm score output {source}", imported_at=now()))
+                conn.execute(update(jobs).where(jobs.c.id == job)
+                             .values(done=jobs.c.done + done, failed=jobs.c.failed + failed))
+
+    def failures(self, limit: int = 500, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """Failed records, newest first, and how many there are."""
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(failures)).scalar_one()
+            rows = conn.execute(select(failures).order_by(failures.c.id.desc()).limit(limit).offset(offset)).mappings()
+            return [dict(r) for r in rows], total
+
+    # --- the queue ---------------------------------------------------------------------------
+
+    def queue(self, filters: QueueFilter | None = None, limit: int = 25, offset: int = 0) -> list[dict[str, Any]]:
+        """One page of matching trajectories, riskiest first, with the latest verdict on each.
+        Filtering, sorting and paging all run in SQL."""
+        t = trajectories
+        columns = [t.c.key, t.c.id, t.c.source, t.c.line, t.c.risk, t.c.flagged, t.c.n_actions, t.c.n_flagged,
+                   t.c.tools, t.c.top_concepts, t.c.model_version, _latest_decision().label("verdict")]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*columns).where(*_conditions(filters or QueueFilter()))
+                                .order_by(t.c.risk.desc().nulls_last(), t.c.key).limit(limit).offset(offset)).mappings()
+            return [{**r, "tools": json.loads(r["tools"]), "top_concepts": json.loads(r["top_concepts"])}
+                    for r in rows]
+
+    def count(self, filters: QueueFilter | None = None) -> int:
+        """How many trajectories match."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(trajectories).where(*_conditions(filters or QueueFilter()))).scalar_one()
+
+    def counts(self) -> dict[str, int]:
+        """Trajectories, flagged ones, reviewed ones, verdicts and failed records in the store."""
+        with self.engine.connect() as conn:
+            def one(stmt) -> int:
+                return conn.execute(stmt).scalar_one()
+
+            return {"trajectories": one(select(func.count()).select_from(trajectories)),
+                    "flagged": one(select(func.count()).select_from(trajectories)
+                                   .where(trajectories.c.flagged)),
+                    "reviewed": one(select(func.count(func.distinct(verdicts.c.trajectory)))),
+                    "verdicts": one(select(func.count()).select_from(verdicts)),
+                    "failures": one(select(func.count()).select_from(failures))}
+
+    def sources(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(trajectories.c.source).distinct().order_by(trajectories.c.source)).scalars())
+
+    def tools(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(actions.c.tool).where(actions.c.tool.is_not(None)).distinct()
+                                     .order_by(actions.c.tool)).scalars())
+
+    def trajectory(self, key: int) -> dict[str, Any] | None:
+        """The stored row (native JSON included), or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(trajectories).where(trajectories.c.key == key)).mappings().first()
+        return dict(row) if row else None
+
+    def actions(self, key: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(actions).where(actions.c.trajectory == key).order_by(actions.c.step)).mappings()
+            return [{**r, "concepts": json.loads(r["concepts"]), "top_concepts": json.loads(r["top_concepts"])}
+                    for r in rows]
+
+    # --- verdicts ----------------------------------------------------------------------------
+
+    def add_verdict(self, verdict: Verdict) -> int:
+        """Append a verdict (never updates one); returns its id."""
+        with self.writer.begin() as conn:
+            trajectory_id = conn.execute(select(trajectories.c.id)
+                                         .where(trajectories.c.key == verdict.trajectory)).scalar()
+            if trajectory_id is None:
+                raise KeyError(f"no trajectory with key {verdict.trajectory}")
+            values = {**verdict.__dict__, "concepts": json.dumps(verdict.concepts, sort_keys=True),
+                      "scores": json.dumps(verdict.scores), "trajectory_id": trajectory_id, "created_at": now()}
+            return conn.execute(insert(verdicts).values(**values)).inserted_primary_key[0]
+
+    def verdicts(self, key: int | None = None) -> list[dict[str, Any]]:
+        """Every verdict (of one trajectory), newest first: the audit trail."""
+        stmt = select(verdicts).order_by(verdicts.c.id.desc())
+        if key is not None:
+            stmt = stmt.where(verdicts.c.trajectory == key)
+        with self.engine.connect() as conn:
+            return [{**r, "concepts": json.loads(r["concepts"]), "scores": json.loads(r["scores"])}
+                    for r in conn.execute(stmt).mappings()]
+
+    # --- export ------------------------------------------------------------------------------
+
+    def reviewed(self, model_version: str | None = None) -> Iterator[Trajectory]:
+        """Reviewed trajectories with one label per reviewed action, from its latest verdict
+        (among verdicts made against `model_version`, or all when None). The labels replace the
+        source's: they say exactly what reviewers decided."""
+        stmt = select(verdicts.c.trajectory, verdicts.c.action, verdicts.c.decision, verdicts.c.concepts,
+                      verdicts.c.reviewer).order_by(verdicts.c.trajectory, verdicts.c.id)
+        if model_version is not None:
+            stmt = stmt.where(verdicts.c.model_version == model_version)
+        with self.engine.connect() as conn:
+            latest: dict[int, dict[str, Label]] = {}
+            for v in conn.execute(stmt):
+                latest.setdefault(v.trajectory, {})[v.action] = Label(
+                    risk=DECISION_RISK[v.decision], concepts=json.loads(v.concepts), source=f"review:{v.reviewer}")
+        for key, labels in latest.items():
+            trajectory = parse_record(json.loads(self.trajectory(key)["native"]), "native")
+            trajectory.labels = labels
+            yield trajectory
+
+    def latest_model_version(self) -> str | None:
+        """The model version of the newest verdict."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(verdicts.c.model_version).order_by(verdicts.c.id.desc()).limit(1)).scalar()
+
+
+def _latest_decision():
+    """The latest verdict's decision on the outer query's trajectory."""
+    return (select(verdicts.c.decision).where(verdicts.c.trajectory == trajectories.c.key)
+            .order_by(verdicts.c.id.desc()).limit(1).scalar_subquery())
+
+
+def _conditions(filters: QueueFilter) -> list:
+    t = trajectories
+    where = []
+    if filters.flagged_only:
+        where.append(t.c.flagged)
+    lo, hi = filters.risk
+    if (lo, hi) != (0.0, 1.0):
+        where.append(t.c.risk.between(lo, hi))
+    # uncorrelated IN subqueries: each runs once, not once per trajectory
+    for concept, present in filters.concepts.items():
+        where.append(t.c.key.in_(select(actions.c.trajectory).where(actions.c[concept_column(concept)] >= present)))
+    if filters.tools:
+        where.append(t.c.key.in_(select(actions.c.trajectory).where(actions.c.tool.in_(filters.tools))))
+    if filters.sources:
+        where.append(t.c.source.in_(filters.sources))
+    if filters.reviewed is not None:
+        reviewed = t.c.key.in_(select(verdicts.c.trajectory))
+        where.append(reviewed if filters.reviewed else ~reviewed)
+    if filters.decisions:
+        where.append(_latest_decision().in_(filters.decisions))
+    if filters.text.strip():
+        q = filters.text.strip()
+        where.append(t.c.text.icontains(q, autoescape=True) | t.c.id.icontains(q, autoescape=True)
+                     | t.c.source.icontains(q, autoescape=True))
+    return where
+
+
+def _action_row(key: int, action: str, step: int, tool: str | None, risk: float, flagged: bool,
+                concepts: dict[str, float], top: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"trajectory": key, "action": action, "step": step, "tool": tool, "risk": risk, "flagged": bool(flagged),
+            "concepts": json.dumps(concepts), "top_concepts": json.dumps(top),
+            **{concept_column(c): concepts.get(c) for c in CONCEPT_IDS}}
+
+
+def _attach_problem(conn: Connection, key: int | None, record: dict[str, Any]) -> str | None:
+    """Why a `cbm score` output record cannot replace the stored scores, or None."""
+    if record.get("error") is not None:
+        return f"scored with an error: {record['error']}"
+    if key is None:
+        return f"no imported trajectory has id {record['id']!r}: import its input file first"
+    stored = set(conn.execute(select(actions.c.action).where(actions.c.trajectory == key)).scalars())
+    given = [a.get("id") for a in record["actions"] if isinstance(a, dict)]
+    if len(given) != len(record["actions"]) or set(given) != stored:
+        return f"its actions {sorted(map(str, given))} are not the stored trajectory's {sorted(stored)}"
+    for i, a in enumerate(record["actions"]):
+        if not isinstance(a.get("risk"), (int, float)) or not isinstance(a.get("concepts"), dict):
+            return f"actions[{i}]: needs a numeric risk and a concepts object"
+    return None
+
+
+def _score_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line, record, problem) for each non-blank line of a `cbm score` output."""
+    with open(path, encoding="utf-8") as stream:
+        for number, text in enumerate(stream, 1):
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield number, None, f"not JSON ({exc.msg} at column {exc.colno})"
+                continue
+            if not isinstance(record, dict) or not {"id", "actions", "error"} <= set(record) \
+                    or not isinstance(record["id"], (str, type(None))) or not isinstance(record["actions"], list):
+                yield number, None, "not a `cbm score` output record (id, actions, error)"
+                continue
+            yield number, record, None
+
+
+def is_score_output(path: str | Path) -> bool:
+    """True when the file's first record is a `cbm score` output (actions + error, no messages or steps)."""
+    with open(path, encoding="utf-8", errors="replace") as stream:
+        for text in stream:
+            if text.strip():
+                try:
+                    record = json.loads(text)
+                except json.JSONDecodeError:
+                    return False
+                return isinstance(record, dict) and {"actions", "error"} <= set(record) \
+                    and not {"messages", "steps"} & set(record)
+    return False
+
+
+def count_records(path: str | Path) -> int:
+    """Non-blank lines: the progress bar's total."""
+    with open(path, "rb") as stream:
+        return sum(1 for line in stream if line.strip())
+
+
+def _search_text(trajectory: Trajectory) -> str:
+    return "\n".join(f"{s.tool_name or ''} {s.text}" for s in trajectory.steps)
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+# --- cbm export-reviews --------------------------------------------------------------------------
+
+def export(store: Store, out: str | Path, all_versions: bool = False) -> tuple[int, int, str | None]:
+    """Write reviewed trajectories as labelled native JSONL; returns (trajectories, labelled
+    actions, the model version exported, None for all)."""
+    version = None if all_versions else store.latest_model_version()
+    n_trajectories = n_actions = 0
+    with open(out, "w", encoding="utf-8") as stream:
+        for trajectory in store.reviewed(version):
+            stream.write(dumps_line(to_record(trajectory, "native")))
+            n_trajectories += 1
+            n_actions += len(trajectory.labels)
+    return n_trajectories, n_actions, version
+
+
+def export_main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="cbm export-reviews",
+        description="Write reviewed trajectories as labelled native JSONL, one label per reviewed action from its "
+                    "latest verdict: block -> risk 1, approve -> risk 0, escalate -> risk unknown; concepts are the "
+                    "reviewer's corrections (the others unknown); source review:<reviewer>. Train on it with "
+                    "`cbm train --set data.extra_train=[FILE]`.")
+    parser.add_argument("--db", help=f"SQLite file or SQLAlchemy URL (default: ${DB_ENV}, else {DEFAULT_DB})")
+    parser.add_argument("--out", required=True, help="output FILE.jsonl")
+    parser.add_argument("--all-versions", action="store_true",
+                        help="use verdicts made against any model version (default: only the version of the "
+                             "newest verdict, so labels judged against older scores are left out)")
+    args = parser.parse_args(argv)
+    url = database_url(args.db)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        parser.error(f"{args.db or url}: no such database")
+    n_trajectories, n_actions, version = export(Store(url), args.out, args.all_versions)
+    print(f"cbm export-reviews: {n_trajectories} trajectories, {n_actions} labelled actions "
+          f"({'all model versions' if version is None else 'model version ' + version}) -> {args.out}",
+          file=sys.stderr)
+    return EXIT_OK

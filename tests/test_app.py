@@ -1,0 +1,214 @@
+"""The reviewer app's pages, run by Streamlit's AppTest against a real SQLite store: the queue,
+the decision view (concepts, evidence, interventions, verdicts), untrusted text shown inert,
+background import, and the model page."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+from conftest import ROOT, SAMPLES
+from streamlit.testing.v1 import AppTest
+
+from app.store import QueueFilter, Store, database_url
+from cbm.formats import read_records
+
+RISKY = "risky-db-prod-drop"
+DROP = "call_Nf8dH2qZ5vL1kW7tB4xM9cGs"
+HOSTILE_TEXT = ("<script>alert(1)</script> <img src=x onerror=alert(1)> [click](javascript:alert(1)) "
+                "<!-- hidden --> **bold** :red[red] $x$")
+HOSTILE = {"id": "hostile-<b>run</b>", "messages": [
+    {"role": "user", "content": f"Drop the production database now. {HOSTILE_TEXT}"},
+    {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {
+        "name": "bash", "arguments": json.dumps({"command": f"psql -h db.prod -c 'DROP DATABASE orders' # {HOSTILE_TEXT}"})}}]},
+    {"role": "tool", "tool_call_id": "c1", "content": HOSTILE_TEXT}]}
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory, overseer):
+    """The samples and one hostile run, scored into a SQLite file."""
+    directory = tmp_path_factory.mktemp("app")
+    hostile = directory / "hostile.jsonl"
+    hostile.write_text(json.dumps(HOSTILE) + "\n", encoding="utf-8")
+    store = Store(database_url(directory / "reviews.sqlite"))
+    store.import_files([(p, p.name) for p in sorted(SAMPLES.glob("*.jsonl"))] + [(hostile, "hostile.jsonl")], overseer)
+    return store
+
+
+@pytest.fixture(autouse=True)
+def _use_db(db, monkeypatch):
+    monkeypatch.setenv("CBM_DB", db.url)
+
+
+def key_of(store: Store, trajectory_id: str) -> int:
+    return next(r["key"] for r in store.queue(QueueFilter(flagged_only=False), limit=1000) if r["id"] == trajectory_id)
+
+
+def page(name: str, **query: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    at.query_params.update(query)
+    at.switch_page(f"pages/{name}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def correction(at: AppTest, concept: str):
+    return next(t for t in at.segmented_control if t.key.endswith(f":{concept}"))
+
+
+def test_queue_lists_the_flagged_runs_riskiest_first(db):
+    at = page("queue_view")
+    shown = markdown(at)
+    expected = db.queue(QueueFilter(), limit=25)
+    assert RISKY in shown and int(metric(at, "Matching")) == db.count(QueueFilter())
+    positions = [shown.index(f">{r['id']}</b>") for r in expected if "<" not in r["id"]]
+    assert positions == sorted(positions)  # riskiest first
+    assert "coding-billing-tz-anthropic" not in shown  # scored below the flag threshold
+
+
+def test_queue_search_narrows_the_list(db):
+    at = page("queue_view")
+    at.text_input(key="q_text").input("orders-live.prod").run()
+    expected = {r["id"] for r in db.queue(QueueFilter(text="orders-live.prod"))}
+    assert RISKY in expected and int(metric(at, "Matching")) == len(expected)
+    assert "inject-web-follows-native" not in markdown(at)
+
+
+def test_decision_view_shows_concepts_contributions_and_evidence(db):
+    at = page("decision", t=str(key_of(db, RISKY)))
+    assert at.selectbox(key=f"action:{key_of(db, RISKY)}").value == DROP  # the riskiest action first
+    labels = [t.label for t in at.segmented_control]
+    assert "Touches production · model 0.89 (present)" in labels and "Destructive change · model 0.78 (present)" in labels
+    assert metric(at, "Risk") == "0.536"
+    assert at.get("vega_lite_chart")  # contributions to the risk
+    assert "<mark" in markdown(at)  # evidence highlighted in the timeline
+    assert at.selectbox(key=f"concept:{key_of(db, RISKY)}:{DROP}").value == "destructive_change"
+
+
+def test_intervention_recomputes_risk_and_flag_and_reset_restores(db, overseer):
+    key = key_of(db, RISKY)
+    at = page("decision", t=str(key))
+    for concept in ("destructive_change", "violates_user_instruction"):
+        correction(at, concept).set_value("absent")
+    at.run()
+    result = overseer.score(next(read_records(SAMPLES / "database_session.openai.jsonl")).trajectory)
+    edited = overseer.intervene(result, {"destructive_change": 0, "violates_user_instruction": 0}, action=DROP)
+    assert metric(at, "Risk") == f"{edited.action(DROP).risk:.3f}" != "0.536"
+    assert metric(at, "Decision") == ("flagged" if edited.action(DROP).flagged else "not flagged")
+    changed = {c["action"] for c in overseer.changed_flags(edited)}
+    assert all(f"Action {a} " in markdown(at) for a in changed)
+    next(b for b in at.button if b.label == "Reset corrections").click().run()
+    assert metric(at, "Risk") == "0.536" and correction(at, "destructive_change").value is None
+
+
+def test_verdict_is_saved_with_the_corrections_and_the_scores(db, overseer):
+    key = key_of(db, RISKY)
+    at = page("decision", t=str(key))
+    correction(at, "user_authorized").set_value("present")
+    at.run()
+    at.text_input(key="reviewer").input("alice")
+    at.radio[0].set_value("escalate")
+    at.text_area[0].input("ask the on-call DBA")
+    next(b for b in at.button if b.label == "Save verdict").click().run()
+    assert not at.error and at.success
+    latest = db.verdicts(key)[0]
+    risk = overseer.intervene(overseer.score(json.loads(db.trajectory(key)["native"])), {"user_authorized": 1},
+                              action=DROP).action(DROP).risk
+    assert {k: latest[k] for k in ("action", "decision", "reviewer", "note", "concepts", "model_version")} == {
+        "action": DROP, "decision": "escalate", "reviewer": "alice", "note": "ask the on-call DBA",
+        "concepts": {"user_authorized": 1}, "model_version": overseer.version}
+    assert latest["risk"] == risk and latest["model_risk"] == 0.536357 and latest["scores"]["concepts"]["user_authorized"] == 1
+    trail = at.dataframe[-1].value
+    assert trail.iloc[0]["reviewer"] == "alice" and bool(trail.iloc[0]["in force"])
+
+
+def test_a_verdict_without_a_reviewer_is_refused(db):
+    key = key_of(db, RISKY)
+    before = len(db.verdicts(key))
+    at = page("decision", t=str(key))
+    next(b for b in at.button if b.label == "Save verdict").click().run()
+    assert [e.value for e in at.error] == ["Enter the reviewer's name."] and len(db.verdicts(key)) == before
+
+
+def test_untrusted_text_is_shown_as_inert_text(db):
+    at = page("decision", t=str(key_of(db, HOSTILE["id"])))
+    shown = re.sub(r"<mark[^>]*>|</mark>", "", markdown(at))  # evidence marks may cut through the text
+    assert "&lt;script&gt;alert&#40;1&#41;&lt;/script&gt;" in shown
+    assert "&lt;img src=x onerror=alert&#40;1&#41;&gt;" in shown
+    assert "&#91;click&#93;&#40;javascript&#58;alert&#40;1&#41;&#41;" in shown
+    assert "&lt;&#33;-- hidden --&gt;" in shown and "hostile-&lt;b&gt;run&lt;/b&gt;" in shown
+    for raw in ("<script", "<img", "<!--", "javascript:", "<b>run", "**bold**", ":red[", "$x$"):
+        assert raw not in shown
+    at = page("queue_view")
+    at.toggle(key="q_flagged").set_value(False)
+    at.text_input(key="q_text").input("hostile").run()
+    queue = markdown(at)
+    assert "hostile-&lt;b&gt;run&lt;/b&gt;" in queue and "<b>run" not in queue
+
+
+def test_import_runs_in_the_background_and_lists_failed_records(tmp_path, monkeypatch):
+    store = Store(database_url(tmp_path / "empty.sqlite"))
+    monkeypatch.setenv("CBM_DB", store.url)
+    bad = SAMPLES / "malformed" / "bad_records.jsonl"
+    at = page("import_runs")
+    at.text_area[0].input(str(bad))
+    next(b for b in at.button if b.label == "Import and score").click().run()
+    [job] = store.jobs()
+    deadline = time.monotonic() + 60
+    while store.job(job["id"])["status"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    job = store.job(job["id"])
+    assert job["status"] == "done" and job["done"] == job["total"]
+    at.run()
+    failures = at.dataframe[-1].value
+    expected = [r for r in read_records(bad) if r.error is not None]
+    assert list(failures["line"]) == sorted((r.line for r in expected), reverse=True)
+    assert store.counts()["trajectories"] == job["total"] - len(expected)
+
+
+def test_model_page_shows_weights_evaluation_and_calibration(overseer):
+    at = page("model")
+    concepts = at.dataframe[1].value
+    assert len(concepts) == len(overseer.concept_ids)
+    weights = overseer.info()["head"]["weights"]["concepts"]
+    assert dict(zip(concepts["id"], concepts["weight"])) == weights
+    assert list(at.dataframe[2].value["split"]) == list(overseer.info()["evaluation"])
+    assert at.get("image")  # reports/reliability.png of the shipped model
+
+
+def test_cbm_app_imports_the_samples_into_an_empty_database_and_starts_streamlit_headless(tmp_path, monkeypatch):
+    from app import launch
+
+    started = {}
+    monkeypatch.setattr(launch.os, "execvpe", lambda file, argv, env: started.update(argv=argv, env=env))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CBM_DB")
+    launch.main(["--port", "8599"])
+    store = Store(started["env"]["CBM_DB"])
+    assert started["env"]["CBM_DB"] == database_url(tmp_path / "reviews.sqlite")
+    assert RISKY in {r["id"] for r in store.queue()}
+    assert store.counts()["failures"] == 0  # the malformed samples are left out
+    argv = " ".join(started["argv"])
+    assert "streamlit run" in argv and str(ROOT / "app" / "main.py") in argv
+    assert "--server.headless true" in argv and "--browser.gatherUsageStats false" in argv
+    assert "--server.address 127.0.0.1 --server.port 8599" in argv
+    launch.main(["--port", "8599"])  # a second start imports nothing more
+    assert len(store.jobs()) == 1
+
+
+def test_cbm_app_refuses_a_missing_checkpoint(tmp_path, capsys):
+    from app import launch
+
+    with pytest.raises(SystemExit) as exit_:
+        launch.main(["--checkpoint", str(tmp_path), "--db", str(tmp_path / "r.sqlite")])
+    assert exit_.value.code == 2 and "not a checkpoint directory" in capsys.readouterr().err

@@ -1,0 +1,144 @@
+"""The reviewer app in a real browser: `cbm app` serves it on 127.0.0.1 and headless Chromium
+(Playwright) opens the queue, the risky database run, its evidence, corrects a concept, saves a
+verdict (checked in the database) and shows a hostile run as inert text. Screenshots of the
+queue and the decision view go to reports/screenshots/."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from app.store import QueueFilter, Store, database_url
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "reports" / "screenshots"
+RISKY = "risky-db-prod-drop"
+DROP = "call_Nf8dH2qZ5vL1kW7tB4xM9cGs"  # its DROP TABLE on production
+HOSTILE_TEXT = "<script>alert(1)</script> <img src=x onerror=alert(1)> [click](javascript:alert(1)) <!-- note -->"
+HOSTILE = {"id": "hostile-run", "messages": [
+    {"role": "user", "content": f"Summarize this page: {HOSTILE_TEXT}"},
+    {"role": "assistant", "content": "The page only holds markup."}]}
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no browser at {CHROMIUM}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`cbm app` on a free port with a new database (the samples import on first start)."""
+    directory = tmp_path_factory.mktemp("browser")
+    port, db = free_port(), directory / "reviews.sqlite"
+    with open(directory / "app.log", "w") as log:
+        process = subprocess.Popen([sys.executable, "-c", "import sys; from cbm.cli import main; sys.exit(main())",
+                                    "app", "--port", str(port), "--db", str(db)], cwd=directory, stdout=log,
+                                   stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+                if response.read() == b"ok":
+                    break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"cbm app did not start: {(directory / 'app.log').read_text()}")
+            time.sleep(0.3)
+    yield url, Store(database_url(db))
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def page():
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1600, "height": 1100})
+        page.set_default_timeout(30_000)
+        sync_api.expect.set_options(timeout=30_000)  # Streamlit renders asynchronously
+        yield page
+        browser.close()
+
+
+def test_review_the_risky_database_run(server, page):
+    url, store = server
+    expect = sync_api.expect
+    page.goto(url)
+    row = page.locator('[data-testid="stHorizontalBlock"]').filter(has_text=RISKY)
+    expect(row.get_by_role("link", name="Open")).to_be_visible()
+    expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text(str(store.count(QueueFilter())))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "queue.png"))
+
+    row.get_by_role("link", name="Open").click()
+    expect(page).to_have_url(re.compile(r"/decision\?t=\d+"))
+    risk = page.locator('[data-testid="stMetricValue"]').first
+    expect(risk).to_have_text("0.536")
+    for concept in ("Touches production", "Destructive change"):
+        expect(page.get_by_role("radiogroup", name=re.compile(f"^{concept} · model"))).to_be_visible()
+    expect(page.locator("mark").first).to_be_visible()  # destructive change's evidence, highlighted in place
+
+    evidence = page.get_by_role("combobox", name="Evidence for concept")
+    evidence.click()
+    page.get_by_role("option", name="Touches production").click()
+    expect(page.get_by_role("heading", name="Evidence: Touches production")).to_be_visible()
+    expect(page.locator("mark").first).to_be_visible()
+
+    page.get_by_role("radiogroup", name=re.compile("^Destructive change · model")) \
+        .get_by_role("radio", name="absent").click()
+    expect(risk).not_to_have_text("0.536")
+    corrected = float(risk.inner_text())
+    assert corrected < 0.536
+    expect(page.get_by_text(f"risk {corrected:.3f}", exact=True)).to_be_visible()  # the timeline's chip too
+    page.get_by_text(f"action {DROP}").scroll_into_view_if_needed()  # the action under review, evidence marked
+    page.get_by_role("heading", name=RISKY).scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "decision.png"))
+
+    page.get_by_label("Reviewer").fill("browser-reviewer")
+    page.get_by_text("Block", exact=True).click()
+    page.get_by_label("Note").fill("dropped a production table during a freeze")
+    page.get_by_role("button", name="Save verdict").click()
+    expect(page.get_by_text(re.compile(r"Verdict \d+ saved"))).to_be_visible()
+
+    [verdict] = store.verdicts()
+    assert (verdict["reviewer"], verdict["decision"], verdict["concepts"], verdict["risk"]) == \
+        ("browser-reviewer", "block", {"destructive_change": 0}, pytest.approx(corrected, abs=5e-4))
+    assert verdict["trajectory_id"] == RISKY and verdict["note"] == "dropped a production table during a freeze"
+
+
+def test_hostile_text_is_visible_and_inert(server, page, overseer, tmp_path):
+    url, store = server
+    path = tmp_path / "hostile.jsonl"
+    path.write_text(json.dumps(HOSTILE) + "\n", encoding="utf-8")
+    store.import_files([(path, "hostile.jsonl")], overseer)
+    [row] = store.queue(QueueFilter(flagged_only=False, text="hostile-run"))
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{url}/decision?t={row['key']}")
+    user_step = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="Summarize this page")
+    expect = sync_api.expect
+    expect(user_step.last).to_be_visible()
+    page.wait_for_timeout(500)  # give any injected handler the chance to fire
+    text = user_step.last.inner_text()
+    for fragment in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[click](javascript:alert(1))",
+                     "<!-- note -->"):
+        assert fragment in text
+    assert dialogs == []
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.locator("script", has_text="alert(1)").count() == 0
+    assert page.locator('a[href^="javascript"]').count() == 0

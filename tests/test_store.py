@@ -1,0 +1,260 @@
+"""The review store (app/store.py) on a real SQLite file: import and scoring with failures kept,
+the queue's filters and paging in SQL, append-only verdicts under concurrent writers, score
+files attached by id, and `cbm export-reviews` output that training reads back."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import sqlite3
+
+import pytest
+from conftest import SAMPLES
+
+from app.store import QueueFilter, Store, Verdict, database_url, export_main
+from cbm.cli import main as cli
+from cbm.concepts import CONCEPT_IDS
+from cbm.formats import read_records
+
+GOOD = sorted(SAMPLES.glob("*.jsonl"))
+BAD = SAMPLES / "malformed" / "bad_records.jsonl"
+RISKY = "risky-db-prod-drop"
+
+
+def non_blank_lines(path) -> int:
+    return sum(1 for line in path.read_bytes().splitlines() if line.strip())
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory, overseer):
+    """A store with every sample and the malformed file imported, shared read-only by the queue tests."""
+    path = tmp_path_factory.mktemp("store") / "reviews.sqlite"
+    store = Store(database_url(path))
+    store.import_files([(p, p.name) for p in [*GOOD, BAD]], overseer)
+    return store
+
+
+@pytest.fixture
+def store(tmp_path, overseer):
+    """A fresh store with the samples only, for tests that write verdicts."""
+    store = Store(database_url(tmp_path / "reviews.sqlite"))
+    store.import_files([(p, p.name) for p in GOOD], overseer)
+    return store
+
+
+def key_of(store: Store, trajectory_id: str) -> int:
+    [row] = [r for r in store.queue(QueueFilter(flagged_only=False, text=trajectory_id), limit=100)
+             if r["id"] == trajectory_id]
+    return row["key"]
+
+
+def verdict(store: Store, key: int, action: str, decision: str, reviewer: str = "alice", concepts=None,
+            version: str = "v1") -> int:
+    return store.add_verdict(Verdict(key, action, decision, reviewer, concepts or {}, "checked", version,
+                                     risk=0.5, flagged=True, model_risk=0.5, scores={"risk_logit": 0.1}))
+
+
+# --- import ---------------------------------------------------------------------------------------
+
+def test_import_saves_every_record_as_a_trajectory_or_a_failure(sample_db, overseer):
+    [job] = sample_db.jobs()
+    lines = sum(non_blank_lines(p) for p in [*GOOD, BAD])
+    counts = sample_db.counts()
+    assert job["status"] == "done" and job["done"] == job["total"] == lines
+    assert counts["trajectories"] + counts["failures"] == lines
+    failures, total = sample_db.failures()
+    expected = [r for r in read_records(BAD) if r.error is not None]
+    assert total == job["failed"] == len(expected) > 0
+    assert {(f["source"], f["line"]) for f in failures} == {(BAD.name, r.line) for r in expected}
+    assert all(f["error"].startswith(f"line {f['line']}") for f in failures)
+
+
+def test_a_stored_trajectory_keeps_its_text_and_scores(sample_db, overseer):
+    key = key_of(sample_db, RISKY)
+    row = sample_db.trajectory(key)
+    original = next(r.trajectory for r in read_records(SAMPLES / "database_session.openai.jsonl"))
+    result = overseer.score(original)
+    assert (row["source"], row["line"], row["model_version"]) == ("database_session.openai.jsonl", 1, overseer.version)
+    assert row["risk"] == result.risk and row["flagged"] and row["n_actions"] == len(result.actions)
+    steps = json.loads(row["native"])["steps"]
+    assert [s["text"] for s in steps] == [s.text for s in original.steps]
+    stored = {a["action"]: a for a in sample_db.actions(key)}
+    assert list(stored) == original.action_ids
+    drop = max(result.actions, key=lambda a: a.risk)
+    assert stored[drop.id]["concepts"] == drop.concepts and stored[drop.id]["concept_destructive_change"] == \
+        drop.concepts["destructive_change"]
+    assert stored[drop.id]["top_concepts"] == drop.top_concepts(3)
+
+
+def test_reimporting_a_file_updates_rows_instead_of_duplicating(store, overseer):
+    before = store.counts()["trajectories"]
+    store.import_files([(SAMPLES / "database_session.openai.jsonl", "again.jsonl")], overseer)
+    assert store.counts()["trajectories"] == before
+    assert store.trajectory(key_of(store, RISKY))["source"] == "again.jsonl"
+
+
+def test_score_output_attaches_to_imported_trajectories_by_id(store, overseer, tmp_path):
+    result = overseer.score(next(r.trajectory for r in read_records(SAMPLES / "database_session.openai.jsonl")))
+    record = result.to_json()
+    for action in record["actions"]:
+        action["risk"], action["flagged"] = 0.01, False
+    record["risk"], record["flagged"] = 0.01, False
+    other = {**result.to_json(), "id": "never-imported"}
+    failed = {"id": None, "risk": None, "flagged": None, "actions": [], "error": "line 3: not JSON"}
+    scores = tmp_path / "scores.jsonl"
+    scores.write_text("".join(json.dumps(r) + "\n" for r in (record, other, failed)), encoding="utf-8")
+    job = store.import_files([(scores, "scores.jsonl")], overseer)
+    assert store.job(job)["failed"] == 2
+    row = store.trajectory(key_of(store, RISKY))
+    assert row["risk"] == 0.01 and not row["flagged"] and row["model_version"] == "cbm score output scores.jsonl"
+    assert all(a["risk"] == 0.01 for a in store.actions(row["key"]))
+    errors = {f["line"]: f["error"] for f in store.failures()[0]}
+    assert "no imported trajectory has id 'never-imported'" in errors[2]
+    assert errors[3] == "scored with an error: line 3: not JSON"
+
+
+# --- the queue ------------------------------------------------------------------------------------
+
+def test_queue_lists_flagged_runs_riskiest_first_and_pages_in_sql(sample_db):
+    everything = sample_db.queue(QueueFilter(), limit=1000)
+    assert len(everything) == sample_db.count(QueueFilter()) == sample_db.counts()["flagged"]
+    assert all(r["flagged"] for r in everything)
+    assert [r["risk"] for r in everything] == sorted((r["risk"] for r in everything), reverse=True)
+    assert RISKY in {r["id"] for r in everything}
+    pages = [sample_db.queue(QueueFilter(), limit=4, offset=o) for o in range(0, len(everything), 4)]
+    assert [r["key"] for page in pages for r in page] == [r["key"] for r in everything]
+    assert all(len(page) <= 4 for page in pages)
+
+
+def step_texts(store: Store, key: int) -> str:
+    return " ".join(s["text"] for s in json.loads(store.trajectory(key)["native"])["steps"])
+
+
+@pytest.mark.parametrize("filters, check", [
+    (QueueFilter(risk=(0.5, 0.6)), lambda store, r: 0.5 <= r["risk"] <= 0.6),
+    (QueueFilter(concepts={"deceptive_report": 0.65}),
+     lambda store, r: any(a["concept_deceptive_report"] >= 0.65 for a in store.actions(r["key"]))),
+    (QueueFilter(tools=("execute_sql",)), lambda store, r: "execute_sql" in r["tools"]),
+    (QueueFilter(sources=("database_session.native.jsonl",)),
+     lambda store, r: r["source"] == "database_session.native.jsonl"),
+    (QueueFilter(flagged_only=False, text="DROP table"),
+     lambda store, r: "drop table" in step_texts(store, r["key"]).lower()),
+])
+def test_queue_filters_return_exactly_the_matching_runs(sample_db, filters, check):
+    every = sample_db.queue(QueueFilter(flagged_only=filters.flagged_only), limit=1000)
+    matching = sample_db.queue(filters, limit=1000)
+    expected = [r["key"] for r in every if check(sample_db, r)]
+    assert [r["key"] for r in matching] == expected and 0 < len(expected) < len(every)
+    assert sample_db.count(filters) == len(expected)
+
+
+def test_text_search_treats_like_wildcards_literally(sample_db):
+    assert sample_db.count(QueueFilter(flagged_only=False, text="91% disk")) == 1  # the risky run's first request
+    assert sample_db.count(QueueFilter(flagged_only=False, text="91_ disk")) == 0  # `_` is no wildcard
+    assert sample_db.count(QueueFilter(flagged_only=False, text="91%disk")) == 0  # nor is `%`
+
+
+def test_queue_filters_by_review_state_and_latest_verdict(store):
+    key = key_of(store, RISKY)
+    action = store.actions(key)[0]["action"]
+    verdict(store, key, action, "block")
+    assert [r["key"] for r in store.queue(QueueFilter(reviewed=True))] == [key]
+    assert key not in {r["key"] for r in store.queue(QueueFilter(reviewed=False), limit=100)}
+    assert [r["verdict"] for r in store.queue(QueueFilter(decisions=("block",)))] == ["block"]
+    verdict(store, key, action, "approve", reviewer="bob")  # the latest supersedes
+    assert store.count(QueueFilter(decisions=("block",))) == 0
+    assert [r["verdict"] for r in store.queue(QueueFilter(decisions=("approve",)))] == ["approve"]
+
+
+# --- verdicts -------------------------------------------------------------------------------------
+
+def test_verdicts_are_append_only(store, tmp_path):
+    key = key_of(store, RISKY)
+    first = verdict(store, key, "call_Nf8dH2qZ5vL1kW7tB4xM9cGs", "block", concepts={"user_authorized": 0})
+    second = verdict(store, key, "call_Nf8dH2qZ5vL1kW7tB4xM9cGs", "escalate", reviewer="bob")
+    trail = store.verdicts(key)
+    assert [v["id"] for v in trail] == [second, first]  # newest first; the old one stays
+    assert trail[1]["concepts"] == {"user_authorized": 0} and trail[1]["created_at"].endswith("+00:00")
+    with sqlite3.connect(tmp_path / "reviews.sqlite") as raw:
+        for sql in ("UPDATE verdicts SET decision = 'approve'", "DELETE FROM verdicts"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                raw.execute(sql)
+    assert len(store.verdicts(key)) == 2
+
+
+def test_a_verdict_needs_a_known_decision_a_reviewer_and_valid_labels(store):
+    key = key_of(store, RISKY)
+    with pytest.raises(ValueError, match="decision"):
+        verdict(store, key, "a", "maybe")
+    with pytest.raises(ValueError, match="reviewer"):
+        verdict(store, key, "a", "block", reviewer=" ")
+    with pytest.raises(ValueError, match="unknown concept"):
+        verdict(store, key, "a", "block", concepts={"is_rude": 1})
+
+
+def _write_verdicts(url: str, key: int, reviewer: str, n: int) -> None:
+    store = Store(url)
+    for i in range(n):
+        verdict(store, key, f"action-{i}", ("approve", "block", "escalate")[i % 3], reviewer=reviewer)
+
+
+def test_concurrent_reviewers_lose_no_verdict(store):
+    key = key_of(store, RISKY)
+    n, reviewers = 40, [f"reviewer-{i}" for i in range(4)]
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_verdicts, args=(store.url, key, r, n)) for r in reviewers]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    assert [w.exitcode for w in workers] == [0] * len(workers)
+    trail = store.verdicts(key)
+    assert len(trail) == n * len(reviewers) == len({v["id"] for v in trail})
+    for r in reviewers:
+        assert sorted(v["action"] for v in trail if v["reviewer"] == r) == sorted(f"action-{i}" for i in range(n))
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+def test_export_writes_the_latest_verdicts_as_labels_training_reads(store, tmp_path):
+    key = key_of(store, RISKY)
+    drop, vacuum, report = "call_Nf8dH2qZ5vL1kW7tB4xM9cGs", "call_Ke6wR3yM0bT8nJ5qX1vC4zDp", "msg:17"
+    verdict(store, key, drop, "approve", version="v1")
+    verdict(store, key, drop, "block", reviewer="bob", concepts={"touches_production": 1, "user_authorized": 0},
+            version="v1")
+    verdict(store, key, vacuum, "approve", version="v1", concepts={"destructive_change": 0})
+    verdict(store, key, report, "escalate", version="v2", concepts={"deceptive_report": 1})
+    out = tmp_path / "reviews.jsonl"
+    assert cli(["export-reviews", "--db", str(tmp_path / "reviews.sqlite"), "--out", str(out), "--all-versions"]) == 0
+    [record] = list(read_records(out))
+    assert record.error is None and record.format == "native" and record.trajectory.id == RISKY
+    labels = {a: label.to_json() for a, label in record.trajectory.labels.items()}
+    assert labels == {
+        drop: {"risk": 1, "concepts": {"touches_production": 1, "user_authorized": 0}, "source": "review:bob"},
+        vacuum: {"risk": 0, "concepts": {"destructive_change": 0}, "source": "review:alice"},
+        report: {"risk": None, "concepts": {"deceptive_report": 1}, "source": "review:alice"}}
+    assert [s.text for s in record.trajectory.steps] == \
+        [s.text for s in next(read_records(SAMPLES / "database_session.openai.jsonl")).trajectory.steps]
+
+    latest_only = tmp_path / "v2.jsonl"  # default: verdicts made against the newest verdict's model version
+    assert export_main(["--db", store.url, "--out", str(latest_only)]) == 0
+    [record] = list(read_records(latest_only))
+    assert list(record.trajectory.labels) == [report]
+
+    from training.data import read_labelled  # what `cbm train` reads from data.extra_train
+    [trained] = read_labelled([out])
+    assert set(trained.labels) == {drop, vacuum, report} and set(CONCEPT_IDS) >= set(trained.labels[drop].concepts)
+
+
+def test_export_of_a_missing_database_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        export_main(["--db", str(tmp_path / "none.sqlite"), "--out", str(tmp_path / "x.jsonl")])
+    assert exit_.value.code == 2 and "no such database" in capsys.readouterr().err
+
+
+def test_rescore_updates_every_row_in_place(store, overseer):
+    before = {r["key"]: r["risk"] for r in store.queue(QueueFilter(flagged_only=False), limit=100)}
+    job = store.rescore(overseer)
+    assert store.job(job)["status"] == "done" and store.job(job)["done"] == len(before)
+    after = {r["key"]: r["risk"] for r in store.queue(QueueFilter(flagged_only=False), limit=100)}
+    assert after == before and store.counts()["trajectories"] == len(before)

@@ -1,0 +1,112 @@
+"""Review store speed: `python -m training.bench app [--n 10000] [--db URL]`.
+
+Fills a fresh store (a temporary SQLite file by default) with `--n` scored trajectories and
+times what the reviewer app asks of it: saving scores, the queue's first and a deep page
+under each filter, the match count, and one trajectory's rows. The trajectories are the
+bundled samples scored once by the shipped model, copied with distinct text and random
+scores: query cost depends on row counts and sizes, not on how the scores were made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from app.store import CHUNK, QueueFilter, Store, Verdict, database_url
+from cbm.formats import read_records
+from cbm.scoring import Overseer, TrajectoryScore
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+
+
+def copies(results: list[TrajectoryScore], n: int, threshold: float, seed: int):
+    """`n` results: the samples' in turn, each with a new id, a distinct first text and random scores."""
+    rng = random.Random(seed)
+    for i in range(n):
+        base = results[i % len(results)]
+        steps = [replace(s) for s in base.trajectory.steps]
+        steps[0] = replace(steps[0], text=f"{steps[0].text} (copy {i})")
+        trajectory = replace(base.trajectory, id=f"{base.id}-{i}", steps=steps)
+        actions = []
+        for a in base.actions:
+            risk = round(rng.betavariate(0.25, 15), 6)
+            concepts = {c: round(rng.random() ** 3, 6) for c in a.concepts}
+            actions.append(replace(a, risk=risk, flagged=risk >= threshold, concepts=concepts))
+        yield replace(base, id=trajectory.id, trajectory=trajectory, actions=actions, line=i + 1,
+                      risk=max(a.risk for a in actions), flagged=any(a.flagged for a in actions))
+
+
+def timed(fn, repeat: int) -> tuple[float, float]:
+    """(median, max) milliseconds of `repeat` calls."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), max(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.bench app", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=10_000, help="scored trajectories (default 10000)")
+    parser.add_argument("--verdicts", type=int, default=1_000, help="verdicts on random runs (default 1000)")
+    parser.add_argument("--db", help="SQLAlchemy URL of an empty database (default: a temporary SQLite file)")
+    parser.add_argument("--repeat", type=int, default=20, help="timed calls per query (default 20)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+
+    overseer = Overseer.load(threads=1)
+    results = [r for path in sorted(SAMPLES.glob("*.jsonl")) for r in overseer.score_many(read_records(path))]
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(args.db or database_url(Path(tmp) / "bench.sqlite"))
+        start = time.perf_counter()
+        batch = []
+        for result in copies(results, args.n, overseer.threshold, args.seed):
+            batch.append(("bench.jsonl", result))
+            if len(batch) == CHUNK:
+                store.save_results(batch, overseer.version)
+                batch = []
+        store.save_results(batch, overseer.version)
+        seconds = time.perf_counter() - start
+        counts = store.counts()
+        actions = sum(len(r.actions) for r in copies(results, args.n, overseer.threshold, args.seed))
+        print(f"saved {counts['trajectories']} trajectories ({actions} actions) in {seconds:.1f} s "
+              f"({counts['trajectories'] / seconds:,.0f}/s); {counts['flagged']} flagged")
+
+        rng = random.Random(args.seed)
+        keys = [r["key"] for r in store.queue(QueueFilter(flagged_only=False), limit=args.n)]
+        for _ in range(args.verdicts):
+            store.add_verdict(Verdict(rng.choice(keys), "call", rng.choice(("approve", "block", "escalate")), "bench",
+                                      {}, "", overseer.version, 0.5, True, 0.5, {}))
+
+        deep = (counts["flagged"] // 25 - 1) * 25
+        cases = {
+            "queue, first page": QueueFilter(),
+            "concept present": QueueFilter(concepts={"destructive_change": 0.65, "touches_production": 0.4}),
+            "risk range": QueueFilter(risk=(0.3, 0.6)),
+            "tool": QueueFilter(tools=("execute_sql",)),
+            "source file": QueueFilter(sources=("bench.jsonl",)),
+            "not reviewed": QueueFilter(reviewed=False),
+            "latest verdict block": QueueFilter(decisions=("block",)),
+            "text search": QueueFilter(flagged_only=False, text="orders-live.prod"),
+        }
+        print(f"\n{'query (25 rows)':<26} {'page ms':>9} {'max':>7} {'count ms':>9} {'matches':>8}")
+        for name, filters in cases.items():
+            page, page_max = timed(lambda f=filters: store.queue(f, limit=25), args.repeat)
+            count, _ = timed(lambda f=filters: store.count(f), args.repeat)
+            print(f"{name:<26} {page:>9.1f} {page_max:>7.1f} {count:>9.1f} {store.count(filters):>8}")
+        page, page_max = timed(lambda: store.queue(QueueFilter(), limit=25, offset=deep), args.repeat)
+        print(f"{'queue, last page':<26} {page:>9.1f} {page_max:>7.1f}")
+        key = keys[len(keys) // 2]
+        one, _ = timed(lambda: (store.trajectory(key), store.actions(key), store.verdicts(key)), args.repeat)
+        print(f"{'one trajectory + audit':<26} {one:>9.1f}")
+    return 0
