@@ -13,7 +13,7 @@ import argparse
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -247,22 +247,29 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_FAILED_RECORDS if summary.failed else EXIT_OK
 
 
+def write_all(records: Iterable[dict[str, Any]], out: str | None, progress: tqdm | None = None) -> Summary:
+    """Write output records to `out` (Parquet when it ends in .parquet, else JSONL; None:
+    stdout) and count them. The summary's `seconds` is left for the caller, who knows the start."""
+    from cbm.concepts import CONCEPT_IDS
+
+    summary = Summary()
+    sink = ParquetSink(out, list(CONCEPT_IDS)) if out and out.endswith(".parquet") else JsonlSink(out)
+    try:
+        for record in records:
+            sink.write(record)
+            summary.add(record)
+            if progress is not None:
+                progress.update(1)
+    finally:
+        sink.close()
+    return summary
+
+
 def run(inputs: list[str], out: str | None, overseer_args: dict[str, Any], fmt: str = "auto", workers: int = 1,
         options: ReadOptions = ReadOptions(), quiet: bool = False) -> Summary:
     """Score `inputs` into `out` (None: stdout); returns the summary."""
-    from cbm.concepts import CONCEPT_IDS
-
     start = time.perf_counter()
-    summary = Summary()
-    sink = ParquetSink(out, list(CONCEPT_IDS)) if out and out.endswith(".parquet") else JsonlSink(out)
-    bar = tqdm(unit=" records", disable=quiet or not sys.stderr.isatty(), file=sys.stderr)
-    try:
-        for record in score_stream(inputs, overseer_args, fmt, workers, options):
-            sink.write(record)
-            summary.add(record)
-            bar.update(1)
-    finally:
-        bar.close()
-        sink.close()
+    with tqdm(unit=" records", disable=quiet or not sys.stderr.isatty(), file=sys.stderr) as bar:
+        summary = write_all(score_stream(inputs, overseer_args, fmt, workers, options), out, bar)
     summary.seconds = time.perf_counter() - start
     return summary

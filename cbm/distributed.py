@@ -25,9 +25,9 @@ import torch
 from pytorch_lightning.callbacks import BasePredictionWriter
 from torch.utils.data import DataLoader, IterableDataset
 
-from cbm.batch import CHUNK, JsonlSink, ParquetSink, Summary, chunks, load_overseer, score_lines
-from cbm.concepts import CONCEPT_IDS
+from cbm.batch import CHUNK, Summary, chunks, load_overseer, score_lines, write_all
 from cbm.formats import ReadOptions
+from cbm.scoring import default_batch_size
 
 
 class RecordShard(IterableDataset):
@@ -58,7 +58,7 @@ class ScoringTask(pl.LightningModule):
 
     def on_predict_start(self) -> None:
         self.overseer.device = self.device
-        self.overseer.batch_size = 1 if self.device.type == "cpu" else 64  # as Overseer chooses per device
+        self.overseer.batch_size = default_batch_size(self.device)
 
     def predict_step(self, batch: list[tuple[int, str, tuple]], batch_idx: int) -> list[tuple[int, dict[str, Any]]]:
         out = []
@@ -119,14 +119,7 @@ def predict(inputs: list[str], out: str | None, overseer_args: dict[str, Any], f
     trainer.strategy.barrier()
     if trainer.global_rank != 0:
         return None
-    summary = Summary()
-    sink = ParquetSink(out, list(CONCEPT_IDS)) if out and out.endswith(".parquet") else JsonlSink(out)
-    try:
-        for record in _merge(parts):
-            sink.write(record)
-            summary.add(record)
-    finally:
-        sink.close()
+    summary = write_all(_merge(parts), out)
     shutil.rmtree(parts, ignore_errors=True)
     summary.seconds = time.perf_counter() - start
     return summary

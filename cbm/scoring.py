@@ -17,7 +17,7 @@ import copy
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from cbm import checkpoint as ckpt
 from cbm.contributions import concept_contributions
 from cbm.features import encode
 from cbm.formats import Record, loads, parse_record
-from cbm.formats.base import FormatError, RecordError
+from cbm.formats.base import FormatError
 from cbm.predict import cpu_threads, predict_logits
 from cbm.trajectory import Step, Trajectory, assign_action_ids
 
@@ -42,6 +42,11 @@ def default_checkpoint() -> Path:
     if os.environ.get(DEFAULT_CHECKPOINT_ENV):
         return Path(os.environ[DEFAULT_CHECKPOINT_ENV])
     return Path(__file__).resolve().parent.parent / "checkpoints" / "default"
+
+
+def default_batch_size(device: str | torch.device) -> int:
+    """Trajectories per forward pass: 1 on the CPU (batch-invariant scores), 64 on an accelerator."""
+    return 1 if torch.device(device).type == "cpu" else 64
 
 
 def _r(x: float) -> float:
@@ -194,7 +199,7 @@ class Overseer:
         self.device = device
         self.threshold = float(checkpoint.threshold if threshold is None else threshold)
         self.block_threshold = max(float(checkpoint.block_threshold), self.threshold)
-        self.batch_size = batch_size or (1 if str(device) == "cpu" else 64)
+        self.batch_size = batch_size or default_batch_size(device)
         self.top_k = top_k
         self.concept_ids = [c.id for c in checkpoint.concepts]
         self.prior = torch.tensor([checkpoint.concept_prior.get(c, 0.5) for c in self.concept_ids])
