@@ -29,8 +29,10 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+
+from cbm.jsonl import read_lines
 
 ON_ERROR = ("open", "closed", "ask")
 ENV_URL, ENV_ON_ERROR, ENV_API_KEY = "CBM_GUARD_URL", "CBM_GUARD_ON_ERROR", "CBM_API_KEY"
@@ -100,7 +102,7 @@ def transcript_messages(path: str, proposed_id: str | None = None) -> list[dict[
     skipped = 0
     try:
         with open(path, "rb") as stream:
-            for number, line in enumerate(_bounded_lines(stream)):
+            for number, line, _ in read_lines(stream, MAX_EVENT_BYTES):
                 message = _message(line)
                 if message is None:
                     skipped += line is None
@@ -115,20 +117,6 @@ def transcript_messages(path: str, proposed_id: str | None = None) -> list[dict[
     first = recent[0][0] if recent else 0
     events = [m for n, m in prompts if n < first] + [m for _, m in recent]
     return _consistent(events, proposed_id)
-
-
-def _bounded_lines(stream: Any) -> Iterator[bytes | None]:
-    """Each line of a binary stream, or None for a line over MAX_EVENT_BYTES (read past, not kept)."""
-    while True:
-        line = stream.readline(MAX_EVENT_BYTES + 1)
-        if not line:
-            return
-        if len(line) <= MAX_EVENT_BYTES or line.endswith(b"\n"):
-            yield line
-            continue
-        while line and not line.endswith(b"\n"):
-            line = stream.readline(1 << 20)
-        yield None
 
 
 def _message(line: bytes | None) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from cbm.formats import anthropic, native, openai
 from cbm.formats.base import FormatError, ReadOptions, Record, RecordError
+from cbm.jsonl import read_lines
 from cbm.trajectory import Trajectory
 
 FORMATS = ("native", "openai", "anthropic")
@@ -64,27 +65,6 @@ def parse_record(obj: Any, fmt: str = "auto", options: ReadOptions = ReadOptions
     if fmt not in READERS:
         raise ValueError(f"unknown format {fmt!r} (one of auto, {', '.join(FORMATS)})")
     return READERS[fmt](obj, options, line_text)
-
-
-def read_lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None, int]]:
-    """(line number, bytes or None when over `limit`, size) of each non-blank line, reading at
-    most `limit` + 1 bytes of a line into memory. `parse_line` turns one into a Record; the two
-    are separate so that parsing can run in worker processes."""
-    number = 0
-    while True:
-        chunk = stream.readline(limit + 1)
-        if not chunk:
-            return
-        number += 1
-        if len(chunk) <= limit or chunk.endswith(b"\n"):
-            if chunk.strip():
-                yield number, chunk, len(chunk)
-            continue
-        size = len(chunk)
-        while chunk and not chunk.endswith(b"\n"):
-            chunk = stream.readline(1 << 20)
-            size += len(chunk)
-        yield number, None, size
 
 
 def _read_stream(stream: IO[bytes], fmt: str, options: ReadOptions) -> Iterator[Record]:
