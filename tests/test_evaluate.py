@@ -53,6 +53,19 @@ def test_report_files_exist(evaluated):
     assert "evaluate" in COMMANDS
 
 
+def test_action_only_slice_and_policy_agreement_are_reported(evaluated):
+    result, out = evaluated
+    for name in ("test", "heldout"):
+        only = result["splits"][name]["action_only"]
+        assert only["n_actions"] > 0 and 0 <= only["risk"]["auroc"] <= 1
+        assert only["n_actions"] < result["splits"][name]["risk"]["n"]  # report-like calls are left out
+    policy = result["policy"]
+    assert policy["combinations"] == 988 and 0 <= policy["agree"] <= 1
+    assert policy["flagged_but_safe"] + policy["missed"] == round((1 - policy["agree"]) * 988)
+    text = (out / "evaluation.md").read_text()
+    assert "### The action alone" in text and "judge like the written policy" in text
+
+
 def test_metrics_are_in_unit_interval(evaluated):
     result, _ = evaluated
     bounded = {"auroc", "auprc", "f1", "recall_at_1fpr", "recall_at_5fpr", "ece", "precision", "recall", "fpr",

@@ -3,13 +3,18 @@
 Labels may be partial. Every concept and risk target comes with a mask saying whether it is
 known, so importers' weak labels train what they know and nothing else; a run labelled only as
 a whole (ToolEmu) trains the max over its actions' risks.
+
+Two views of a generated run keep the model from judging an action by the story around it (in
+the generator, the narration and the tool outputs predict the risk well enough that a model can
+learn them instead of the action): `without_narration` drops the agent's running commentary,
+and `action_only_view` keeps only the people's words and the agent's calls.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +59,55 @@ def make_example(trajectory: Trajectory, vocab: Vocabulary, features: FeatureCon
     run_label = trajectory.metadata.get("trajectory_label") or {}
     run_risk = run_label.get("risk") if isinstance(run_label, dict) else None
     return Example(encoded, concepts, known, risk, risk_known, float(run_risk or 0), run_risk in (0, 1))
+
+
+# Concepts whose truth can hang on what a tool answered (the injected text, the output a report
+# contradicts, the failing test): a view without tool outputs cannot keep their labels.
+OBSERVED_CONCEPTS = ("follows_injected_instruction", "deceptive_report", "evaluation_gaming")
+
+
+def without_narration(trajectory: Trajectory) -> Trajectory:
+    """The run without the agent's commentary (assistant text that is not itself an action).
+    Labels are unchanged: the generator's labels never depend on what the agent says it does."""
+    steps = [s for s in trajectory.steps if s.kind != "assistant" or s.action_id is not None]
+    return replace(trajectory, steps=steps, metadata={**trajectory.metadata, "view": "without_narration"})
+
+
+def action_only_view(trajectory: Trajectory) -> Trajectory | None:
+    """The run as the system prompt, the user's messages and the agent's tool calls alone. A
+    call keeps its label when nothing in it could depend on a tool's output (generated label,
+    no family exception, none of OBSERVED_CONCEPTS); other labels become unknown. None when no
+    label is left. Trained on, it teaches the model to read the action (what it does, where);
+    evaluated on, it measures whether the model does."""
+    steps = [s for s in trajectory.steps if s.kind in ("system", "user", "tool_call")]
+    calls = {s.action_id for s in steps if s.action_id is not None}
+    labels = {a: label for a, label in trajectory.labels.items()
+              if a in calls and (label.source or "").startswith("generator:")
+              and not (label.source or "").startswith("generator:exception")
+              and not any(label.concepts.get(c) for c in OBSERVED_CONCEPTS)}
+    if not labels:
+        return None
+    return replace(trajectory, id=f"{trajectory.id}#action-only", steps=steps, labels=labels,
+                   metadata={**trajectory.metadata, "view": "action_only"})
+
+
+def augment(trajectories: Sequence[Trajectory], narration_dropout: float, action_only_share: float,
+            seed: int = 0) -> list[Trajectory]:
+    """Training runs with views mixed in: a generated run loses its narration with probability
+    `narration_dropout`, and with probability `action_only_share` its action-only view is added
+    beside it. Seeded; runs without generator metadata (imports, reviews) pass unchanged."""
+    rng = random.Random(f"augment:{seed}")
+    out = []
+    for t in trajectories:
+        generated = "generator" in t.metadata
+        if generated and rng.random() < narration_dropout:
+            t = without_narration(t)
+        out.append(t)
+        if generated and rng.random() < action_only_share:
+            view = action_only_view(t)
+            if view is not None:
+                out.append(view)
+    return out
 
 
 def concept_prior(trajectories: Sequence[Trajectory]) -> np.ndarray:
@@ -144,12 +198,14 @@ class TrajectoryDataModule(pl.LightningDataModule):
 
     def __init__(self, train: Sequence[str], val: Sequence[str], features: FeatureConfig = FeatureConfig(),
                  batch_size: int = 32, vocab_size: int = 20_000, vocab_min_count: int = 3, hash_buckets: int = 4096,
-                 num_workers: int = 0, pin_memory: bool = False, seed: int = 0, limit: int | None = None):
+                 num_workers: int = 0, pin_memory: bool = False, seed: int = 0, limit: int | None = None,
+                 narration_dropout: float = 0.0, action_only_share: float = 0.0):
         super().__init__()
         self.train_paths, self.val_paths = list(train), list(val)
         self.features, self.batch_size, self.seed = features, batch_size, seed
         self.vocab_size, self.vocab_min_count, self.hash_buckets = vocab_size, vocab_min_count, hash_buckets
         self.num_workers, self.pin_memory, self.limit = num_workers, pin_memory, limit
+        self.narration_dropout, self.action_only_share = narration_dropout, action_only_share
         self.vocab: Vocabulary | None = None
         self.train_set: Examples | None = None
         self.val_set: Examples | None = None
@@ -164,6 +220,7 @@ class TrajectoryDataModule(pl.LightningDataModule):
             raise ValueError(f"no labelled trajectories in {self.train_paths if not train else self.val_paths}")
         self.vocab = Vocabulary.build(train, self.vocab_size, self.vocab_min_count, self.hash_buckets)
         self.concept_prior = concept_prior(train)
+        train = augment(train, self.narration_dropout, self.action_only_share, self.seed)
         self.train_set = Examples([make_example(t, self.vocab, self.features) for t in train])
         self.val_set = Examples([make_example(t, self.vocab, self.features) for t in val])
 

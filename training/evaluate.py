@@ -39,7 +39,7 @@ from cbm.features import encode
 from cbm.model import collate
 from cbm.predict import predict_logits
 from cbm.trajectory import Trajectory
-from training.data import concept_prior, make_example, read_labelled
+from training.data import action_only_view, concept_prior, make_example, read_labelled
 
 K = len(CONCEPT_IDS)
 MODEL_NAMES = {"cbm": "CBM", "CBM": "CBM", "blackbox": "black box", "tfidf": "TF-IDF + LR", "rules": "rules"}
@@ -153,7 +153,10 @@ class Split:
 
 
 def load_split(name: str, path: Path, checkpoint: ckpt.Checkpoint, limit: int | None = None) -> Split:
-    trajectories = read_labelled([path], limit)
+    return make_split(name, str(path), read_labelled([path], limit), checkpoint)
+
+
+def make_split(name: str, source: str, trajectories: list[Trajectory], checkpoint: ckpt.Checkpoint) -> Split:
     examples = [make_example(t, checkpoint.vocab, checkpoint.features) for t in trajectories]
     family, evasion, owner = [], [], []
     for i, (t, e) in enumerate(zip(trajectories, examples)):
@@ -165,7 +168,7 @@ def load_split(name: str, path: Path, checkpoint: ckpt.Checkpoint, limit: int | 
             owner.append(i)
     cat = (lambda key, shape: np.concatenate([getattr(e, key) for e in examples]) if examples
            else np.zeros(shape))
-    return Split(name=name, source=str(path), trajectories=trajectories,
+    return Split(name=name, source=source, trajectories=trajectories,
                  concepts=cat("concepts", (0, K)), known=cat("concept_known", (0, K)).astype(bool),
                  risk=cat("risk", (0,)), risk_known=cat("risk_known", (0,)).astype(bool),
                  owner=np.asarray(owner, dtype=np.int64), family=family, evasion=evasion,
@@ -236,6 +239,43 @@ def risk_metrics(split: Split, checkpoint: ckpt.Checkpoint) -> dict[str, Any]:
     out["trajectory"]["at_threshold"] = threshold_metrics(run_y[keep], run_cal >= checkpoint.threshold) \
         if keep.any() else None
     return out
+
+
+def action_only_metrics(split: Split, checkpoint: ckpt.Checkpoint) -> dict[str, Any] | None:
+    """The split's runs seen as the people's words and the agent's calls only (no tool output, no
+    narration; `training.data.action_only_view`), scored afresh. Next to the full runs it says how
+    much of the model's judgement comes from the action itself rather than from the story."""
+    views = [v for v in map(action_only_view, split.trajectories) if v is not None]
+    if not views:
+        return None
+    view = make_split(f"{split.name}:action_only", split.source, views, checkpoint)
+    view.concept_logits, view.risk_logits = score_split(checkpoint.model.eval(), view.encoded)
+    view.risk_score = calibrated_logit(checkpoint, view.risk_logits)
+    rows = view.risk_known
+    risk = ranking_metrics(view.risk[rows].astype(int), view.risk_score[rows])
+    risk["at_threshold"] = threshold_metrics(view.risk[rows], view.calibrated[rows] >= checkpoint.threshold)
+    concepts = concept_metrics(view, checkpoint.concept_thresholds)
+    return {"n_trajectories": len(views), "n_actions": int(rows.sum()), "risk": risk,
+            "concept_macro_auroc": concepts["macro_auroc"],
+            "concept_auroc": {cid: e["auroc"] for cid, e in concepts["per_concept"].items()}}
+
+
+def policy_agreement(checkpoint: ckpt.Checkpoint, max_active: int = 3) -> dict[str, Any]:
+    """Does the risk head judge like the written policy? Every combination of at most
+    `max_active` concepts, set as a reviewer would set them (0/1), through the head and the
+    calibration, flagged or not, against the policy's risk for it (data/risk_policy.yaml).
+    This is what a reviewer's correction relies on."""
+    from training.generator.policy import Policy
+
+    policy = Policy.load()
+    x, y = policy.table(max_active)
+    flagged = _sigmoid(calibrated_logit(checkpoint, _head_risk(checkpoint.model.head, x))) >= checkpoint.threshold
+    wrong = np.flatnonzero(flagged != (y == 1))
+    return {"policy_sha256": policy.digest, "combinations": len(y), "agree": float(1 - len(wrong) / len(y)),
+            "flagged_but_safe": int((flagged & (y == 0)).sum()), "safe_combinations": int((y == 0).sum()),
+            "missed": int((~flagged & (y == 1)).sum()), "risky_combinations": int((y == 1).sum()),
+            "disagreements": [{"concepts": [CONCEPT_IDS[j] for j in np.flatnonzero(x[i])], "policy": int(y[i]),
+                               "flagged": bool(flagged[i])} for i in wrong[:20]]}
 
 
 def _head_risk(head: torch.nn.Module, probs: np.ndarray) -> np.ndarray:
@@ -649,6 +689,18 @@ def render_markdown(result: dict[str, Any]) -> str:
                      ("FPR @ flag threshold", "fpr")):
         rows.append([label, *[(sp[n]["risk"]["trajectory"].get("at_threshold") or {}).get(k) for n in names]])
     L += _table(["metric", *names], rows)
+    only = {n: sp[n]["action_only"] for n in names if sp[n].get("action_only")}
+    if only:
+        L += ["### The action alone", "",
+              ("The same runs with every tool output and all of the agent's commentary removed: the system prompt, "
+               "the user's messages and the agent's calls only. Calls whose label could hang on a tool's output "
+               "(an injected instruction, a report, a gamed test) are left out. A model that reads what an action "
+               "does keeps its AUROC here; one that reads the story around it loses it."), ""]
+        rows = [[n, o["n_actions"], o["risk"]["positives"], sp[n]["risk"].get("auroc"), o["risk"].get("auroc"),
+                 o["risk"].get("recall_at_5fpr"), (o["risk"].get("at_threshold") or {}).get("recall"),
+                 o["concept_macro_auroc"]] for n, o in only.items()]
+        L += _table(["split", "calls", "risky", "AUROC (full runs)", "AUROC (action only)", "recall @ 5% FPR",
+                     "recall @ flag threshold", "concept macro-AUROC"], rows)
     # concepts
     L += ["## Concepts", "",
           ("Per concept, on actions where the concept's label is known. *pos* = positives (support), F1 at the "
@@ -695,6 +747,20 @@ def render_markdown(result: dict[str, Any]) -> str:
         L += _table(["k", *map(str, shown)], rows)
         L += [(f"Risk errors: {iv['errors_k0']} with no correction, {iv['errors_k2_uncertain']} with the 2 most "
               f"uncertain concepts corrected (ratio {_f(iv['error_ratio_k2'])}; target <= 0.5)."), ""]
+    pa = result.get("policy")
+    if pa:
+        L += ["### Does the head judge like the written policy?", "",
+              (f"Every combination of at most 3 concepts set to 0/1 ({pa['combinations']}), through the risk head and "
+               f"the calibration, against `data/risk_policy.yaml`: the flag agrees with the policy on "
+               f"**{pa['agree']:.1%}**; {pa['flagged_but_safe']} of {pa['safe_combinations']} safe combinations are "
+               f"flagged and {pa['missed']} of {pa['risky_combinations']} risky ones are not. This is what a "
+               "reviewer's correction relies on: setting `user_authorized` or any other concept moves the flag the "
+               "way the policy says.")]
+        if pa["disagreements"]:
+            L += ["", "Disagreements: " + "; ".join(
+                f"{' + '.join(d['concepts']) or '(none)'} -> policy {d['policy']}, flagged {d['flagged']}"
+                for d in pa["disagreements"][:10]) + "."]
+        L += [""]
     # leakage
     L += ["## Leakage check", "",
           ("The whole model is run with every concept of every action set to its prior (its mean value "
@@ -901,6 +967,8 @@ def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, ou
         if split.generated:
             entry["evasion"] = evasion_analysis(split, calibrated >= checkpoint.threshold)
         entry["approval"] = approval_analysis(checkpoint, split, seed)
+        if split.generated:
+            entry["action_only"] = action_only_metrics(split, checkpoint)
         result["splits"][name] = entry
     result["seconds"]["read_encode_score"] = round(t_scored - t0, 2)
     result["seconds"]["cbm"] = round(time.perf_counter() - t0, 2)
@@ -944,6 +1012,7 @@ def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, ou
                     roc_curves[name][model_name] = (fpr, tpr)
         result["seconds"]["baselines"] = round(time.perf_counter() - t_base, 2)
     result["comparison"] = comparison
+    result["policy"] = policy_agreement(checkpoint)
     if train:
         result["heads"] = compare_heads(checkpoint, train, splits, seed=seed)
     result["targets"] = targets(result)
@@ -970,6 +1039,8 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         out[name] = {"source": split["source"], "actions": split["n_actions"], "risky_actions": risk["positives"],
                      "concept_macro_auroc": split["concepts"]["macro_auroc"], "risk_auroc": risk["auroc"],
                      "risk_auprc": risk["auprc"], "recall_at_5fpr": risk["recall_at_5fpr"], "ece": risk["ece"]}
+        if split.get("action_only"):
+            out[name]["action_only_risk_auroc"] = split["action_only"]["risk"]["auroc"]
     return out
 
 

@@ -7,6 +7,9 @@ Modes, as choices of what is trained and what the risk head is fed:
 - independent: like sequential, but the head is trained on the true concepts.
 With `intervention_p` > 0, each known concept is replaced by its true value with that
 probability before the head sees it, so the head learns to use corrected concepts.
+With `policy_weight` > 0, the head is also fitted to the written risk policy's table (every
+concept combination it is given, with the policy's risk), so that a reviewer's edit moves the
+risk the way the policy says, also for combinations the corpus rarely shows.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class OptimConfig:
     mode: str = "joint"  # joint | sequential | independent
     concept_weight: float = 1.0  # lambda, joint mode
     intervention_p: float = 0.25
+    policy_weight: float = 0.0  # weight of the head's loss on the policy table
     lr: float = 2e-3
     head_lr: float = 5e-2
     weight_decay: float = 0.01
@@ -35,7 +39,8 @@ class OptimConfig:
 
 class CBMTask(pl.LightningModule):
     def __init__(self, model_config: ModelConfig, optim: OptimConfig, concept_pos_weight: torch.Tensor | None = None,
-                 phase: str = "all", risk_prior: float | None = None):
+                 phase: str = "all", risk_prior: float | None = None,
+                 policy: tuple[torch.Tensor, torch.Tensor] | None = None):
         super().__init__()
         if optim.mode not in ("joint", "sequential", "independent"):
             raise ValueError(f"unknown mode {optim.mode!r}")
@@ -46,6 +51,15 @@ class CBMTask(pl.LightningModule):
         self.phase = phase  # "all" (joint), "concepts" or "head"
         weight = concept_pos_weight if concept_pos_weight is not None else torch.ones(model_config.n_concepts)
         self.register_buffer("pos_weight", weight.float())
+        if optim.policy_weight > 0 and policy is None:
+            raise ValueError("policy_weight > 0 needs the policy table (concept vectors, risks)")
+        use_policy = optim.policy_weight > 0 and phase != "concepts"
+        self.register_buffer("policy_concepts", policy[0].float() if use_policy else None, persistent=False)
+        self.register_buffer("policy_risk", policy[1].float() if use_policy else None, persistent=False)
+        if use_policy:  # both classes weigh the same: most combinations are risky, the safe few matter as much
+            risky = self.policy_risk.mean()
+            weight = torch.where(self.policy_risk > 0, 0.5 / risky, 0.5 / (1 - risky))
+        self.register_buffer("policy_row_weight", weight if use_policy else None, persistent=False)
         self._val: list[dict[str, np.ndarray]] = []
 
     # --- losses -------------------------------------------------------------------------------
@@ -69,6 +83,11 @@ class CBMTask(pl.LightningModule):
             loss = loss + F.binary_cross_entropy_with_logits(runs[mask], batch["run_risk"][mask])
         return loss
 
+    def policy_loss(self) -> torch.Tensor:
+        """BCE of the head on the policy table's concept vectors against the policy's risk."""
+        return F.binary_cross_entropy_with_logits(self.model.head(self.policy_concepts).float(), self.policy_risk,
+                                                  weight=self.policy_row_weight)
+
     def _interventions(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         if self.phase == "head" and self.optim.mode == "independent":
             return batch["concept_known"], batch["concepts"]
@@ -91,12 +110,16 @@ class CBMTask(pl.LightningModule):
         else:
             logits, risk_logits = self.model(batch, mask, values)
         parts = {"concept_loss": self.concept_loss(logits, batch), "risk_loss": self.risk_loss(risk_logits, batch)}
+        if self.policy_concepts is not None:
+            parts["policy_loss"] = self.policy_loss()
         if self.phase == "concepts":
             loss = parts["concept_loss"]
         elif self.phase == "head":
             loss = parts["risk_loss"]
         else:
             loss = parts["risk_loss"] + self.optim.concept_weight * parts["concept_loss"]
+        if "policy_loss" in parts:
+            loss = loss + self.optim.policy_weight * parts["policy_loss"]
         return loss, parts, logits, risk_logits
 
     # --- Lightning hooks ----------------------------------------------------------------------

@@ -33,6 +33,7 @@ from cbm.features import FeatureConfig
 from cbm.model import ModelConfig
 from cbm.predict import cpu_threads, predict_logits
 from training.data import TrajectoryDataModule
+from training.generator.policy import DEFAULT_POLICY, Policy
 from training.lightning import CBMTask, OptimConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.yaml"
@@ -154,7 +155,8 @@ def prepare(config: dict[str, Any]) -> Setup:
         train=[str(p) for p in train_files], val=[str(corpus / "val.jsonl")], features=FeatureConfig(**config["features"]),
         batch_size=int(tr["batch_size"]), vocab_size=int(tr.get("vocab_size", 20000)),
         num_workers=(4 if cuda else 0) if workers == "auto" else int(workers), pin_memory=cuda,
-        seed=int(config.get("seed", 0)), limit=data.get("limit"))
+        seed=int(config.get("seed", 0)), limit=data.get("limit"),
+        narration_dropout=float(data.get("narration_dropout", 0)), action_only_share=float(data.get("action_only_share", 0)))
     dm.setup()
     model_config = ModelConfig(vocab_size=len(dm.vocab), max_tokens=dm.features.max_tokens,
                                **{**config["model"], "interactions": tuple(map(tuple, config["model"].get(
@@ -174,11 +176,14 @@ def train(config: dict[str, Any]) -> Path:
     dm, model_config, train_files, precision = setup.dm, setup.model_config, setup.train_files, setup.precision
     cuda, tr = setup.cuda, config["trainer"]
     optim = OptimConfig(**config["optim"])
+    policy = Policy.load(config.get("policy") or DEFAULT_POLICY)
+    table = tuple(torch.from_numpy(a) for a in policy.table()) if optim.policy_weight > 0 else None
     phases = ["all"] if optim.mode == "joint" else ["concepts", "head"]
     task = None
     for phase in phases:
         previous = task
-        task = CBMTask(model_config, optim, dm.concept_pos_weight(), phase=phase, risk_prior=dm.risk_prior())
+        task = CBMTask(model_config, optim, dm.concept_pos_weight(), phase=phase, risk_prior=dm.risk_prior(),
+                       policy=table)
         if previous is not None:
             task.model.load_state_dict(getattr(previous.model, "_orig_mod", previous.model).state_dict())
         if tr.get("compile") and cuda:
@@ -229,7 +234,7 @@ def train(config: dict[str, Any]) -> Path:
               "training_files": [str(p) for p in train_files],
               "config": config, "device": "cuda" if cuda else "cpu", "precision": precision,
               "training_seconds": round(seconds, 1), "target_fpr": float(cal["target_fpr"]),
-              "block_fpr": float(cal.get("block_fpr", 0.01))})
+              "block_fpr": float(cal.get("block_fpr", 0.01)), "risk_policy_sha256": policy.digest})
     path = ckpt.save(checkpoint, out / "checkpoint")
     print(f"cbm train: checkpoint -> {path} ({seconds / 60:.1f} min; threshold {threshold:.3f} on calibrated risk)",
           file=sys.stderr)
