@@ -240,16 +240,14 @@ class Explainer:
         ids = torch.from_numpy(encoded.ids[:stop]).long().to(device)[None]
         segment = torch.from_numpy(encoded.segment[:stop]).long().to(device)[None]
         origin = torch.from_numpy(encoded.origin[:stop]).long().to(device)[None]
-        span = torch.tensor([[begin, stop]], device=device)
         words = torch.from_numpy(encoded.field[:stop] != FIELD_MARKER).to(device)[None]
         baseline = torch.where(words, torch.full_like(ids, PAD), ids)
         encoder = self.encoder
 
         def forward(x: torch.Tensor) -> torch.Tensor:
             n = x.shape[0]
-            states = encoder.action_states(encoder.embed(x, segment.expand(n, -1), origin.expand(n, -1)),
-                                           torch.arange(n, device=device), span.expand(n, -1))
-            return encoder.concepts(states).float()
+            return encoder.last_action_logits(encoder.embed(x, segment.expand(n, -1), origin.expand(n, -1)),
+                                              begin).float()
 
         return forward, ids, baseline
 

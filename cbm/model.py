@@ -65,12 +65,20 @@ class Block(nn.Module):
         self.dropout = nn.Dropout(config.dropout)  # on the residual branches; attention dropout
         # would force the slow T x T path on the CPU, so there is none
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, start: int = 0) -> torch.Tensor:
+        """(B, T, D) -> the new states of positions `start`..T-1 (all by default). Keys and values
+        always cover the whole prefix, so a later `start` gives the same states for those
+        positions with less work."""
         b, t, d = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(d, dim=2)
-        q, k, v = (z.view(b, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        x = x + self.dropout(self.proj(y.transpose(1, 2).reshape(b, t, d)))
+        q = q[:, start:]
+        q, k, v = (z.reshape(b, z.shape[1], self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
+        if start:  # query i is position start + i: it reads keys 0..start + i
+            mask = torch.ones(t - start, t, dtype=torch.bool, device=x.device).tril(diagonal=start)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x[:, start:] + self.dropout(self.proj(y.transpose(1, 2).reshape(b, t - start, d)))
         return x + self.dropout(self.mlp(self.ln2(x)))
 
 
@@ -107,6 +115,15 @@ class ConceptEncoder(nn.Module):
     def forward(self, ids: torch.Tensor, segment: torch.Tensor, origin: torch.Tensor, action_batch: torch.Tensor,
                 action_span: torch.Tensor) -> torch.Tensor:
         return self.concepts(self.action_states(self.embed(ids, segment, origin), action_batch, action_span))
+
+    def last_action_logits(self, x: torch.Tensor, begin: int) -> torch.Tensor:
+        """Concept logits (B, K) of the action at positions `begin`..T-1 of embeddings `x` (B, T, D),
+        the run cut at the action's end. The last block runs only on the action's own tokens, the
+        only states its pooling reads: the numbers of `forward`, with much less attention work
+        (explanations run this 32 times per concept)."""
+        for block in self.blocks[:-1]:
+            x = block(x)
+        return self.concepts(self.ln(self.blocks[-1](x, start=begin)).mean(dim=1))
 
 
 class RiskHead(nn.Module):

@@ -101,6 +101,23 @@ def test_an_action_never_sees_what_comes_after_it(tiny):
     assert not torch.allclose(ca[2], cb[2])  # the final message itself differs
 
 
+def test_the_explainers_shortcut_gives_the_models_concept_logits():
+    """`last_action_logits` runs the last block on the action's tokens only; explanations rely on
+    it computing exactly what scoring computes."""
+    torch.manual_seed(1)
+    vocab = Vocabulary([], hash_buckets=128)
+    model = ConceptBottleneckModel(ModelConfig(vocab_size=len(vocab), dim=32, layers=2, heads=2, max_tokens=512)).eval()
+    e = encode(_trajectory("Clean staging only.", "table sizes ...", "psql -h db.prod -c 'DROP TABLE x'",
+                           final="Done."), vocab)
+    with torch.no_grad():
+        logits, _ = model(collate([e]))
+        ids, segment, origin = (torch.from_numpy(a).long()[None] for a in (e.ids, e.segment, e.origin))
+        for a, (begin, stop) in enumerate(e.action_span):
+            x = model.encoder.embed(ids[:, :stop], segment[:, :stop], origin[:, :stop])
+            short = model.encoder.last_action_logits(x, int(begin))
+            assert torch.allclose(short[0], logits[a], atol=1e-5), a
+
+
 def test_risk_depends_on_the_concepts_only(tiny):
     vocab, model = tiny
     batch = collate([encode(_trajectory("a", "b", "rm -rf /"), vocab), encode(_trajectory("c", "d", "ls"), vocab)])

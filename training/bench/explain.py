@@ -1,7 +1,7 @@
 """Latency of explaining one action: the concepts that matter for its risk, with their text
-evidence, on one torch thread, over every action of the bundled samples.
+evidence, over every action of the bundled samples.
 
-    python -m training.bench explain [--n-steps 32] [--limit N]
+    python -m training.bench explain [--n-steps 32] [--threads 1] [--limit N]
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped one)")
     parser.add_argument("--n-steps", type=int, default=32, help="integration steps (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default %(default)s)")
     parser.add_argument("--limit", type=int, help="explain at most this many actions, spread over the samples")
     args = parser.parse_args(argv)
-    overseer = Overseer.load(args.checkpoint, device="cpu", threads=1)
+    overseer = Overseer.load(args.checkpoint, device="cpu", threads=args.threads)
     explainer = Explainer(overseer, args.n_steps)
     results = [overseer.score(r.trajectory) for path in sorted(SAMPLES.glob("*.jsonl"))
                for r in read_records(str(path)) if r.trajectory is not None]
