@@ -56,9 +56,11 @@ class CBMTask(pl.LightningModule):
         use_policy = optim.policy_weight > 0 and phase != "concepts"
         self.register_buffer("policy_concepts", policy[0].float() if use_policy else None, persistent=False)
         self.register_buffer("policy_risk", policy[1].float() if use_policy else None, persistent=False)
-        if use_policy:  # both classes weigh the same: most combinations are risky, the safe few matter as much
-            risky = self.policy_risk.mean()
-            weight = torch.where(self.policy_risk > 0, 0.5 / risky, 0.5 / (1 - risky))
+        if use_policy:  # each size of combination weighs the same in all: the empty row and the 18
+            # single concepts, which reviewers set most often, are not drowned by the 816 triples
+            size = self.policy_concepts.sum(1)
+            counts = torch.bincount(size.long()).float()
+            weight = len(size) / (len(counts) * counts[size.long()])
         self.register_buffer("policy_row_weight", weight if use_policy else None, persistent=False)
         self._val: list[dict[str, np.ndarray]] = []
 

@@ -1,6 +1,7 @@
 """The decision view: one trajectory as a timeline; for the selected action its concepts, what
 each contributed to the risk, the text evidence for a concept highlighted in place, the
-reviewer's corrections (risk and flag recomputed at once) and the verdict."""
+reviewer's corrections (risk and flag recomputed at once) and the verdict. Its address names the
+run and, optionally, the action: `?t=<run key>&a=<action id>`."""
 
 import altair as alt
 import pandas as pd
@@ -45,9 +46,10 @@ if row["model_version"] != model.version:
 by_id = {a.id: a for a in result.actions}
 labels = {a.id: f"step {a.step} · {a.tool or 'message to the user'} · risk {a.risk:.3f}{' · flagged' if a.flagged else ''}"
           for a in result.actions}
-riskiest = max(result.actions, key=lambda a: a.risk).id
+wanted = st.query_params.get("a", "")  # a link to one action; else the riskiest is shown first
+first = wanted if wanted in by_id else max(result.actions, key=lambda a: a.risk).id
 pick, explain = st.columns(2)
-action_id = pick.selectbox("Action", list(by_id), index=list(by_id).index(riskiest), format_func=labels.get,
+action_id = pick.selectbox("Action", list(by_id), index=list(by_id).index(first), format_func=labels.get,
                            key=f"action:{key}")
 model_action = by_id[action_id]
 ranked = sorted(model.concept_ids, key=lambda c: -abs(model_action.contributions[c]))
