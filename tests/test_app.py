@@ -73,7 +73,8 @@ def test_queue_lists_the_flagged_runs_riskiest_first(db):
     assert RISKY in shown and int(metric(at, "Matching")) == db.count(QueueFilter())
     positions = [shown.index(f">{r['id']}</b>") for r in expected if "<" not in r["id"]]
     assert positions == sorted(positions)  # riskiest first
-    assert "coding-billing-tz-anthropic" not in shown  # scored below the flag threshold
+    unflagged = [r["id"] for r in db.queue(QueueFilter(flagged_only=False), limit=1000) if not r["flagged"]]
+    assert not [i for i in unflagged if f">{i}</b>" in shown]  # runs scored below the flag threshold are not listed
 
 
 def test_queue_search_narrows_the_list(db):
@@ -84,36 +85,66 @@ def test_queue_search_narrows_the_list(db):
     assert "inject-web-follows-native" not in markdown(at)
 
 
-def test_decision_view_shows_concepts_contributions_and_evidence(db):
+def decision(overseer, action) -> str:
+    """The decision view's reading of a risk."""
+    return "block" if action.risk >= overseer.block_threshold else "flagged" if action.flagged else "not flagged"
+
+
+def drop_scores(overseer):
+    """The model's scores of the risky run, as the decision view computes them."""
+    return overseer.score(next(read_records(SAMPLES / "database_session.openai.jsonl")).trajectory)
+
+
+def concept_label(overseer, action, concept: str) -> str:
+    p = action.concepts[concept]
+    present = p >= overseer.checkpoint.concept_thresholds[concept]
+    return f"{dict((c.id, c.name) for c in overseer.checkpoint.concepts)[concept]} · model {p:.2f} " \
+           f"({'present' if present else 'absent'})"
+
+
+def test_decision_view_opens_on_the_riskiest_action_or_the_one_linked(db, overseer):
+    result = drop_scores(overseer)
+    riskiest = max(result.actions, key=lambda a: a.risk)
     at = page("decision", t=str(key_of(db, RISKY)))
-    assert at.selectbox(key=f"action:{key_of(db, RISKY)}").value == DROP  # the riskiest action first
+    assert at.selectbox(key=f"action:{key_of(db, RISKY)}").value == riskiest.id
+    assert metric(at, "Risk") == f"{riskiest.risk:.3f}"
+    at = page("decision", t=str(key_of(db, RISKY)), a=DROP)
+    assert at.selectbox(key=f"action:{key_of(db, RISKY)}").value == DROP
+
+
+def test_decision_view_shows_concepts_contributions_and_evidence(db, overseer):
+    drop = drop_scores(overseer).action(DROP)
+    at = page("decision", t=str(key_of(db, RISKY)), a=DROP)
     labels = [t.label for t in at.segmented_control]
-    assert "Touches production · model 0.89 (present)" in labels and "Destructive change · model 0.78 (present)" in labels
-    assert metric(at, "Risk") == "0.536"
+    for concept in ("touches_production", "destructive_change"):
+        assert concept_label(overseer, drop, concept) in labels
+    assert metric(at, "Risk") == f"{drop.risk:.3f}"
+    assert metric(at, "Decision") == decision(overseer, drop)
     assert at.get("vega_lite_chart")  # contributions to the risk
     assert "<mark" in markdown(at)  # evidence highlighted in the timeline
-    assert at.selectbox(key=f"concept:{key_of(db, RISKY)}:{DROP}").value == "destructive_change"
+    strongest = max(overseer.concept_ids, key=lambda c: abs(drop.contributions[c]))
+    assert at.selectbox(key=f"concept:{key_of(db, RISKY)}:{DROP}").value == strongest
 
 
 def test_intervention_recomputes_risk_and_flag_and_reset_restores(db, overseer):
     key = key_of(db, RISKY)
-    at = page("decision", t=str(key))
+    at = page("decision", t=str(key), a=DROP)
     for concept in ("destructive_change", "violates_user_instruction"):
         correction(at, concept).set_value("absent")
     at.run()
-    result = overseer.score(next(read_records(SAMPLES / "database_session.openai.jsonl")).trajectory)
+    result = drop_scores(overseer)
     edited = overseer.intervene(result, {"destructive_change": 0, "violates_user_instruction": 0}, action=DROP)
-    assert metric(at, "Risk") == f"{edited.action(DROP).risk:.3f}" != "0.536"
-    assert metric(at, "Decision") == ("flagged" if edited.action(DROP).flagged else "not flagged")
+    assert metric(at, "Risk") == f"{edited.action(DROP).risk:.3f}" != f"{result.action(DROP).risk:.3f}"
+    assert metric(at, "Decision") == decision(overseer, edited.action(DROP))
     changed = {c["action"] for c in overseer.changed_flags(edited)}
     assert all(f"Action {a} " in markdown(at) for a in changed)
     next(b for b in at.button if b.label == "Reset corrections").click().run()
-    assert metric(at, "Risk") == "0.536" and correction(at, "destructive_change").value is None
+    assert metric(at, "Risk") == f"{result.action(DROP).risk:.3f}" and correction(at, "destructive_change").value is None
 
 
 def test_verdict_is_saved_with_the_corrections_and_the_scores(db, overseer):
     key = key_of(db, RISKY)
-    at = page("decision", t=str(key))
+    at = page("decision", t=str(key), a=DROP)
     correction(at, "user_authorized").set_value("present")
     at.run()
     at.text_input(key="reviewer").input("alice")
@@ -122,12 +153,13 @@ def test_verdict_is_saved_with_the_corrections_and_the_scores(db, overseer):
     next(b for b in at.button if b.label == "Save verdict").click().run()
     assert not at.error and at.success
     latest = db.verdicts(key)[0]
-    risk = overseer.intervene(overseer.score(json.loads(db.trajectory(key)["native"])), {"user_authorized": 1},
-                              action=DROP).action(DROP).risk
+    result = overseer.score(json.loads(db.trajectory(key)["native"]))
+    risk = overseer.intervene(result, {"user_authorized": 1}, action=DROP).action(DROP).risk
     assert {k: latest[k] for k in ("action", "decision", "reviewer", "note", "concepts", "model_version")} == {
         "action": DROP, "decision": "escalate", "reviewer": "alice", "note": "ask the on-call DBA",
         "concepts": {"user_authorized": 1}, "model_version": overseer.version}
-    assert latest["risk"] == risk and latest["model_risk"] == 0.536357 and latest["scores"]["concepts"]["user_authorized"] == 1
+    assert latest["risk"] == risk and latest["model_risk"] == result.action(DROP).risk
+    assert latest["scores"]["concepts"]["user_authorized"] == 1
     trail = at.dataframe[-1].value
     assert trail.iloc[0]["reviewer"] == "alice" and bool(trail.iloc[0]["in force"])
 

@@ -76,10 +76,11 @@ def test_exit_codes_and_summary(tmp_path, capsys):
 
 def test_threshold_changes_flags_not_scores(tmp_path, scored):
     out = tmp_path / "strict.jsonl"
-    main([*map(str, INPUTS), "--out", str(out), "--quiet", "--threshold", "0.99"])
+    above = max(r["risk"] for r in scored if r["risk"] is not None) + 1e-6  # above every risk scored
+    main([*map(str, INPUTS), "--out", str(out), "--quiet", "--threshold", str(above)])
     strict = read_jsonl(out)
     assert [r["risk"] for r in strict] == [r["risk"] for r in scored]
-    assert not any(r["flagged"] for r in strict)
+    assert any(r["flagged"] for r in scored) and not any(r["flagged"] for r in strict)
 
 
 def test_parquet_output_holds_the_same_records(tmp_path, scored):

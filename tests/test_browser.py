@@ -15,9 +15,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SAMPLES
 
 from app.store import QueueFilter, Store, database_url
+from cbm.formats import read_records
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "reports" / "screenshots"
@@ -75,9 +76,11 @@ def page():
         browser.close()
 
 
-def test_review_the_risky_database_run(server, page):
+def test_review_the_risky_database_run(server, page, overseer):
     url, store = server
     expect = sync_api.expect
+    scores = overseer.score(next(r.trajectory for r in read_records(SAMPLES / "database_session.openai.jsonl")))
+    riskiest, drop = max(scores.actions, key=lambda a: a.risk), scores.action(DROP)
     page.goto(url)
     row = page.locator('[data-testid="stHorizontalBlock"]').filter(has_text=RISKY)
     expect(row.get_by_role("link", name="Open")).to_be_visible()
@@ -88,22 +91,25 @@ def test_review_the_risky_database_run(server, page):
     row.get_by_role("link", name="Open").click()
     expect(page).to_have_url(re.compile(r"/decision\?t=\d+"))
     risk = page.locator('[data-testid="stMetricValue"]').first
-    expect(risk).to_have_text("0.536")
+    expect(risk).to_have_text(f"{riskiest.risk:.3f}")  # the riskiest action first
+    page.goto(f"{page.url}&a={DROP}")  # a link to the DROP on production
+    expect(risk).to_have_text(f"{drop.risk:.3f}")
     for concept in ("Touches production", "Destructive change"):
         expect(page.get_by_role("radiogroup", name=re.compile(f"^{concept} · model"))).to_be_visible()
-    expect(page.locator("mark").first).to_be_visible()  # destructive change's evidence, highlighted in place
+    expect(page.locator("mark").first).to_be_visible()  # the strongest concept's evidence, highlighted in place
 
     evidence = page.get_by_role("combobox", name="Evidence for concept")
     evidence.click()
     page.get_by_role("option", name="Touches production").click()
     expect(page.get_by_role("heading", name="Evidence: Touches production")).to_be_visible()
-    expect(page.locator("mark").first).to_be_visible()
+    expect(page.locator("mark", has_text="orders-live.prod.acme.internal").first).to_be_visible()
 
     page.get_by_role("radiogroup", name=re.compile("^Destructive change · model")) \
         .get_by_role("radio", name="absent").click()
-    expect(risk).not_to_have_text("0.536")
+    expect(risk).not_to_have_text(f"{drop.risk:.3f}")
     corrected = float(risk.inner_text())
-    assert corrected < 0.536
+    expected = overseer.intervene(scores, {"destructive_change": 0}, action=DROP).action(DROP).risk
+    assert corrected == pytest.approx(expected, abs=5e-4) and corrected < drop.risk
     expect(page.get_by_text(f"risk {corrected:.3f}", exact=True)).to_be_visible()  # the timeline's chip too
     page.get_by_text(f"action {DROP}").scroll_into_view_if_needed()  # the action under review, evidence marked
     page.get_by_role("heading", name=RISKY).scroll_into_view_if_needed()

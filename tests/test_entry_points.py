@@ -24,7 +24,7 @@ KEY = "entry-points-key-3b9d"
 
 @pytest.fixture(scope="module")
 def case(overseer):
-    record, action = hook_request(hook_input("prod_drop"))
+    record, action = hook_request(hook_input("curl_bash"))  # a recorded call the model flags
     live = overseer.score_action(parse_record(record, "anthropic"), action)
     return record, action, live
 
@@ -70,7 +70,7 @@ def test_guard_equals_python(overseer, server, case, tmp_path, through_service):
         key = tmp_path / "key"
         key.write_text(KEY)
         args += ["--url", server.url, "--api-key-file", str(key)]
-    answer, _ = guard(hook_input("prod_drop"), *args)
+    answer, _ = guard(hook_input("curl_bash"), *args)
     want = HOOK_DECISIONS[decision(live.risk, overseer.threshold, overseer.block_threshold)]
     output = answer["hookSpecificOutput"]
     assert output["permissionDecision"] == want

@@ -48,8 +48,8 @@ def field_text(trajectory, span) -> str:
 # --- concept -> risk ----------------------------------------------------------------------------
 
 def test_contributions_add_up_to_the_risk_logit_for_the_shipped_linear_head(overseer, risky):
-    e = overseer.explain(risky, concepts=[])
-    assert (e.action_id, e.flagged, e.contribution_method, e.contribution_delta) == (DROP, True, "exact", None)
+    e = overseer.explain(risky, DROP, concepts=[])
+    assert (e.action_id, e.contribution_method, e.contribution_delta) == (DROP, "exact", None)
     assert e.baseline_logit + sum(c.contribution for c in e.concepts) == pytest.approx(e.risk_logit, abs=1e-5)
     assert e.risk == overseer.score(risky).action(DROP).risk
 
@@ -82,15 +82,14 @@ def test_token_scores_add_up_to_the_concept_logit_against_the_pad_baseline(overs
     assert 1 / (1 + np.exp(-found.logit[0])) == pytest.approx(probability, abs=1e-5)
 
 
-def test_the_flagged_drop_is_explained_by_the_concepts_that_matter_with_evidence_in_the_run(overseer, risky):
-    e = Explainer(overseer, n_steps=8).explain(risky)  # the riskiest action, the concepts that matter
+def test_the_drop_is_explained_by_the_concepts_that_matter_with_evidence_in_the_run(overseer, risky):
+    e = Explainer(overseer, n_steps=8).explain(risky, DROP)  # the concepts that matter, by default
     action = overseer.score(risky).action(DROP)
-    assert e.action_id == DROP and e.step == action.step and e.tool == "bash"
+    assert e.step == action.step and e.tool == "bash"
     present = {c for c, p in action.concepts.items() if p >= overseer.checkpoint.concept_thresholds[c]}
-    strongest = sorted(action.contributions, key=lambda c: -action.contributions[c])[:2]
-    assert strongest == ["destructive_change", "violates_user_instruction"]
-    assert set(strongest) <= set(e.explained) and len(e.explained) <= 6
-    assert set(e.explained) - set(strongest) <= present
+    pushing = sorted((c for c, v in action.contributions.items() if v > 0), key=lambda c: -action.contributions[c])
+    assert set(pushing[:3]) <= set(e.explained) and len(e.explained) <= 6
+    assert set(e.explained) - set(pushing[:3]) <= present
     for c in e.concepts:
         assert (c.evidence is not None) == (c.id in e.explained)
         assert c.probability == c.predicted == action.concepts[c.id] and not c.edited
@@ -101,6 +100,19 @@ def test_the_flagged_drop_is_explained_by_the_concepts_that_matter_with_evidence
         scores = [s.score for s in e.concept(cid).evidence]
         support = [s for s in scores if s > 0]
         assert scores[:len(support)] == sorted(support, reverse=True)
+
+
+def test_the_drops_evidence_names_the_production_host_and_the_statement(overseer, risky):
+    """What a reviewer of the risky database run must see: the production host is what made the
+    model see `touches_production`, and the DROP statement is part of the `destructive_change`
+    evidence, all pointing at the exact characters of the command."""
+    e = Explainer(overseer).explain(risky, DROP, ["touches_production", "destructive_change"], top_k=5)
+    command = risky.steps[e.step].text
+    top = e.concept("touches_production").evidence[0]
+    assert top.score > 0 and top.step == e.step and "orders-live.prod.acme.internal" in top.text
+    statement = command.index("DROP TABLE")
+    assert any(s.step == e.step and s.start < statement + len("DROP TABLE order_events_legacy") and s.end > statement
+               for s in e.concept("destructive_change").evidence)
 
 
 def test_span_offsets_reproduce_the_original_characters(fast):
@@ -138,19 +150,44 @@ def test_deleting_the_top_attributed_tokens_lowers_the_concept_more_than_random_
 
 # --- the explanation object ---------------------------------------------------------------------
 
+def truth(trajectory, action_id: str) -> dict[str, int]:
+    """A sample action's labelled concepts: what a reviewer who corrects every concept sets."""
+    return dict(trajectory.labels[action_id].concepts)
+
+
 def test_an_intervened_result_shows_the_edits_and_keeps_the_models_evidence(overseer, fast, risky):
     result = overseer.score(risky)
-    edited = overseer.intervene(result, {"violates_user_instruction": 0, "user_authorized": 1}, action=VACUUM)
-    e = fast.explain(edited, VACUUM, ["violates_user_instruction"], top_k=3)
-    before = fast.explain(result, VACUUM, ["violates_user_instruction"], top_k=3)
-    c = e.concept("violates_user_instruction")
-    assert (c.probability, c.edited) == (0.0, True) and c.predicted == result.action(VACUUM).concepts[c.id]
-    assert c.evidence == before.concept(c.id).evidence
-    assert e.interventions == [{"concept": "violates_user_instruction", "value": 0.0, "action": VACUUM},
-                               {"concept": "user_authorized", "value": 1.0, "action": VACUUM}]
-    assert e.changed_flags == [{"action": VACUUM, "flagged_before": True, "flagged_after": False,
-                                "risk_before": result.action(VACUUM).risk, "risk_after": e.risk}]
+    edits = {**truth(risky, VACUUM), "destructive_change": 1}  # the VACUUM, had it destroyed data unasked
+    edited = overseer.intervene(result, edits, action=VACUUM)
+    e = fast.explain(edited, VACUUM, ["destructive_change"], top_k=3)
+    before = fast.explain(result, VACUUM, ["destructive_change"], top_k=3)
+    c = e.concept("destructive_change")
+    assert (c.probability, c.edited) == (1.0, True) and c.predicted == result.action(VACUUM).concepts[c.id]
+    assert c.evidence == before.concept(c.id).evidence  # evidence is the model's, whatever the reviewer set
+    assert e.interventions == [{"concept": k, "value": float(v), "action": VACUUM} for k, v in edits.items()]
+    assert e.flagged  # data/risk_policy.yaml: an unauthorised destructive change is risky
+    flagged_before = result.action(VACUUM).flagged
+    assert e.changed_flags == ([] if flagged_before else [
+        {"action": VACUUM, "flagged_before": False, "flagged_after": True, "risk_before": result.action(VACUUM).risk,
+         "risk_after": e.risk}])
     assert e.baseline_logit + sum(x.contribution for x in e.concepts) == pytest.approx(e.risk_logit, abs=1e-5)
+
+
+def test_correcting_every_concept_gives_the_policys_decision_on_every_sample_action(overseer):
+    """A reviewer who sets all 18 concepts of an action to the truth gets the written policy's
+    decision (data/risk_policy.yaml, which the samples' risk labels follow)."""
+    checked = 0
+    for path in sorted(SAMPLES.glob("*.jsonl")):
+        for record in read_records(str(path)):
+            result = overseer.score(record.trajectory)
+            for action in result.actions:
+                label = record.trajectory.labels.get(action.id)
+                if label is None or label.risk is None or not label.complete:
+                    continue
+                corrected = overseer.intervene(result, dict(label.concepts), action=action.id).action(action.id)
+                assert corrected.flagged == bool(label.risk), (record.trajectory.id, action.id)
+                checked += 1
+    assert checked >= 90
 
 
 def test_json_round_trip_validates_against_the_schema(fast, risky):
@@ -197,28 +234,28 @@ def test_render_marks_spans_in_colour_only_on_a_terminal(fast, risky):
     assert inert("a\x1b[0mb\nc\u2028") == "a\\x1b[0mb\\nc\\u2028"
 
 
-def test_cli_set_flips_the_flags_the_policy_says(capsys):
-    """data/risk_policy.yaml: a broken user constraint ranks above the user's authorisation;
-    an authorised action that breaks no constraint is safe; touching production alone is safe."""
+def test_cli_set_flips_the_flags_the_policy_says(capsys, risky):
+    """data/risk_policy.yaml: a broken user constraint makes the drop risky; the user's
+    authorisation clears a destructive change that breaks no constraint; touching production
+    alone changes nothing."""
     db = str(SAMPLES / "database_session.openai.jsonl")
-    fast = ["--concept", "touches_production", "--top-k", "1", "--n-steps", "4", "--json"]
 
-    assert main([db, "--set", "user_authorized=1", *fast]) == 0
-    e = json.loads(capsys.readouterr().out)
-    assert (e["action_id"], e["flagged"]) == (DROP, True)
-    assert DROP not in [f["action"] for f in e["changed_flags"]]
+    def explain(**values):
+        sets = [x for c, v in {**truth(risky, DROP), **values}.items() for x in ("--set", f"{c}={v}")]
+        assert main([db, "--action", DROP, *sets, "--concept", "touches_production", "--top-k", "1",
+                     "--n-steps", "4", "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
 
-    assert main([db, "--set", "user_authorized=1", "--set", "violates_user_instruction=0", *fast]) == 0
-    flips = {f["action"]: f for f in json.loads(capsys.readouterr().out)["changed_flags"]}
-    assert flips[VACUUM]["flagged_before"] and not flips[VACUUM]["flagged_after"]
-    assert DROP not in flips
+    assert explain()["flagged"]  # the truth: production, destructive, against the user's constraint
+    assert explain(touches_production=0)["flagged"]
+    assert not explain(violates_user_instruction=0, user_authorized=1)["flagged"]
+    assert explain(violates_user_instruction=0, user_authorized=0)["flagged"]
+    assert not explain(violates_user_instruction=0, user_authorized=1, touches_production=0)["flagged"]
 
-    assert main([str(SAMPLES / "coding_session.openai.jsonl"), "--set", "touches_production=1", *fast]) == 0
-    assert json.loads(capsys.readouterr().out)["changed_flags"] == []
-
-    assert main([db, "--set", "user_authorized=1", "--concept", "touches_production", "--top-k", "1",
-                 "--n-steps", "4"]) == 0
-    assert "changed flags: msg:17 flagged -> clear" in capsys.readouterr().out
+    assert main([db, "--set", "destructive_change=1", "--set", "user_authorized=0", "--concept", "touches_production",
+                 "--top-k", "1", "--n-steps", "4"]) == 0  # readable output names the flags an edit changed
+    out = capsys.readouterr().out
+    assert "changed flags:" in out and "clear -> flagged" in out
 
 
 def test_cli_usage_errors_list_the_choices_and_a_failed_record_exits_3(capsys):

@@ -14,24 +14,26 @@ from cbm.scoring import Overseer, to_pandas
 from conftest import SAMPLES
 
 DB_SAMPLES = SAMPLES / "database_session.openai.jsonl"
+DROP = "call_Nf8dH2qZ5vL1kW7tB4xM9cGs"  # risky-db-prod-drop: its DROP TABLE on production
 
 
 def risky_db():
     return next(r.trajectory for r in read_records(DB_SAMPLES) if r.trajectory.id == "risky-db-prod-drop")
 
 
-def test_risky_database_run_is_flagged_with_readable_reasons(overseer):
+def test_the_production_drop_is_scored_with_readable_reasons(overseer):
     result = overseer.score(risky_db())
-    assert result.error is None and result.flagged
+    assert result.error is None
     assert result.risk == max(a.risk for a in result.actions)
-    drop = max(result.actions, key=lambda a: a.risk)
-    assert drop.flagged and drop.tool == "bash"
-    assert "DROP" in result.trajectory.steps[drop.step].text.upper()
-    assert set(drop.concepts) == set(CONCEPT_IDS)
-    assert drop.concepts["destructive_change"] > 0.5
+    assert result.flagged == any(a.flagged for a in result.actions)
+    assert all(a.flagged == (a.risk >= overseer.threshold) for a in result.actions)
+    drop = result.action(DROP)
+    assert drop.tool == "bash" and "DROP TABLE" in result.trajectory.steps[drop.step].text
+    assert set(drop.concepts) == set(CONCEPT_IDS) and all(0 <= p <= 1 for p in drop.concepts.values())
     top = drop.top_concepts(3)
-    assert len(top) == 3 and top[0]["contribution"] > 0
+    assert len(top) == 3
     assert abs(top[0]["contribution"]) >= abs(top[1]["contribution"]) >= abs(top[2]["contribution"])
+    assert top[0]["contribution"] == drop.contributions[top[0]["concept"]]
 
 
 def test_contributions_and_baseline_add_up_to_the_risk_logit(overseer):
@@ -78,7 +80,7 @@ def test_score_many_streams_one_batch_at_a_time(overseer):
 
 def test_a_proposed_action_scores_as_it_would_in_the_full_log(overseer):
     trajectory = risky_db()
-    drop = max(overseer.score(trajectory).actions, key=lambda a: a.risk)
+    drop = overseer.score(trajectory).action(DROP)
     step = trajectory.steps[drop.step]
     context = copy.deepcopy(trajectory)
     context.steps = context.steps[:drop.step]
@@ -88,7 +90,7 @@ def test_a_proposed_action_scores_as_it_would_in_the_full_log(overseer):
     full.steps = full.steps[:drop.step + 1]
     full.labels = {}
     assert live.to_json() == overseer.score(full).actions[-1].to_json()
-    assert live.id == step.call_id and live.flagged
+    assert live.id == step.call_id == DROP
 
 
 def test_proposed_action_errors_name_the_field(overseer):
@@ -105,18 +107,18 @@ def test_proposed_action_errors_name_the_field(overseer):
 
 def test_intervention_recomputes_risk_and_undo_restores_it(overseer):
     result = overseer.score(risky_db())
-    drop = max(result.actions, key=lambda a: a.risk)
-    cleared = overseer.intervene(result, {"destructive_change": 0, "touches_production": 0,
-                                          "violates_user_instruction": 0}, action=drop.id)
-    assert cleared.action(drop.id).risk < drop.risk
-    assert cleared.action(drop.id).concepts["destructive_change"] == 0.0
+    drop = result.action(DROP)
+    safe = {c: 0 for c in CONCEPT_IDS} | {"user_authorized": 1}  # a reviewer: asked for, and no risk holds
+    cleared = overseer.intervene(result, safe, action=DROP)
+    assert not cleared.action(DROP).flagged and cleared.action(DROP).concepts["destructive_change"] == 0.0
     assert cleared.predicted == result.predicted  # the model's own values are kept
-    others = [a for a in result.actions if a.id != drop.id]
+    others = [a for a in result.actions if a.id != DROP]
     assert [cleared.action(a.id).risk for a in others] == [a.risk for a in others]
-    if not cleared.action(drop.id).flagged:
-        assert {"action": drop.id, "flagged_before": True, "flagged_after": False}.items() <= \
-            overseer.changed_flags(cleared)[0].items()
-    raised = overseer.intervene(cleared, {"user_authorized": 1})
+    assert overseer.changed_flags(cleared) == ([] if not drop.flagged else [
+        {"action": DROP, "flagged_before": True, "flagged_after": False, "risk_before": drop.risk,
+         "risk_after": cleared.action(DROP).risk}])
+    raised = overseer.intervene(cleared, {"user_authorized": 0, "destructive_change": 1}, action=DROP)
+    assert raised.action(DROP).flagged  # destructive and not asked for: risky, as the policy says
     assert len(raised.edits) == 2
     assert overseer.undo(raised).to_json() == cleared.to_json()
     assert overseer.undo(raised, 2).to_json() == result.to_json()
@@ -134,10 +136,11 @@ def test_intervention_refuses_bad_edits(overseer):
 
 
 def test_threshold_override_and_model_info():
-    strict = Overseer.load(threshold=0.99, threads=None)
+    above = round(Overseer.load(threads=None).score(risky_db()).risk + 0.01, 2)  # above every action's risk
+    strict = Overseer.load(threshold=above, threads=None)
     assert not strict.score(risky_db()).flagged
     info = strict.info()
-    assert info["thresholds"]["flag"] == 0.99 and info["thresholds"]["block"] >= 0.99
+    assert info["thresholds"]["flag"] == above and info["thresholds"]["block"] >= above
     assert [c["id"] for c in info["concepts"]] == list(CONCEPT_IDS)
     assert all(c["definition"] for c in info["concepts"])
     assert set(info["head"]["weights"]["concepts"]) == set(CONCEPT_IDS)

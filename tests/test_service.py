@@ -189,16 +189,20 @@ def test_score_action_gives_the_overseer_score_and_decision(server, overseer):
     assert answer["thresholds"] == {"flag": overseer.threshold, "block": overseer.block_threshold}
 
 
-def test_intervene_clears_the_flag_of_the_production_drop(server, overseer):
+@pytest.mark.parametrize("authorized", [1, 0])
+def test_intervene_sets_the_flag_of_the_production_drop_as_the_policy_says(server, overseer, authorized):
     record = risky_record()
     edits = {c: 0 for c in overseer.concept_ids}
-    edits["user_authorized"] = 1  # a reviewer: authorized, and none of the risks hold
+    # a reviewer: destructive on production and nothing else; the user's authorisation decides
+    edits.update(touches_production=1, destructive_change=1, user_authorized=authorized)
     status, answer = post(server, "/v1/intervene", {"record": record, "edits": edits, "action": RISKY_CALL})
     assert status == 200
-    assert answer["changed_flags"] == [{"action": RISKY_CALL, "flagged_before": True, "flagged_after": False,
-                                        "risk_before": overseer.score(record).action(RISKY_CALL).risk,
-                                        "risk_after": next(a["risk"] for a in answer["actions"] if a["id"] == RISKY_CALL)}]
-    assert answer["changed_flags"][0]["risk_after"] < overseer.threshold
+    before = overseer.score(record).action(RISKY_CALL)
+    after = next(a for a in answer["actions"] if a["id"] == RISKY_CALL)
+    assert after["flagged"] == (not authorized)
+    assert answer["changed_flags"] == ([] if before.flagged == after["flagged"] else [
+        {"action": RISKY_CALL, "flagged_before": before.flagged, "flagged_after": after["flagged"],
+         "risk_before": before.risk, "risk_after": after["risk"]}])
     expected = overseer.intervene(overseer.score(record), edits, RISKY_CALL)
     assert {k: v for k, v in answer.items() if k != "changed_flags"} == expected.to_json()
 
