@@ -25,12 +25,14 @@ of one line pushing the same way are merged into spans of the original texts' ch
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
+import os
 import sys
 import threading
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,10 +150,12 @@ class Explainer:
     of the encoder, one attribution at a time: scoring with the overseer, in any thread, is never
     affected, and one explainer may serve several threads."""
 
-    def __init__(self, overseer: Overseer, n_steps: int = 32):
+    def __init__(self, overseer: Overseer, n_steps: int = 32, threads: int | None = None):
         self.overseer = overseer
         self.n_steps = n_steps
-        self.encoder = copy.deepcopy(overseer.model.encoder).eval()
+        self.threads = threads  # torch threads while attributing; None keeps the process's setting
+        self.encoder = copy.deepcopy(overseer.model.encoder).eval().requires_grad_(False)  # gradients flow
+        # to the embeddings Captum interpolates, never into weights: no weight gradients to compute
         self.lock = threading.Lock()
         self.thresholds = {c: float(overseer.checkpoint.concept_thresholds.get(c, 0.5)) for c in overseer.concept_ids}
 
@@ -221,7 +225,7 @@ class Explainer:
             return TokenAttribution(np.zeros((0, ids.shape[1])), np.zeros(0), np.zeros(0), np.zeros(0))
         rows = max(k, min(k * self.n_steps, TOKENS_PER_PASS // ids.shape[1]))
         lig = LayerIntegratedGradients(forward, self.encoder.token)
-        with self.lock:
+        with self.lock, _torch_threads(self.threads):
             with torch.enable_grad():
                 attr, delta = lig.attribute(ids.expand(k, -1), baselines=baseline.expand(k, -1), target=list(concepts),
                                             n_steps=self.n_steps, internal_batch_size=rows,
@@ -250,6 +254,20 @@ class Explainer:
                                               begin).float()
 
         return forward, ids, baseline
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    """Torch's (process-wide) thread count set to `n` for a block. Attribution is one large batch
+    that gains from every core, scoring at batch size 1 does not; only a process that scores
+    nothing meanwhile (the CLI) should pass a count."""
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @dataclass
@@ -486,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the explanation as JSON")
     parser.add_argument("--checkpoint", help="checkpoint directory (default: $CBM_CHECKPOINT or the shipped one)")
     parser.add_argument("--format", default="auto", choices=("auto", *FORMATS), help="input format (default auto)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="torch threads for the attribution, one large batch (default: every core, %(default)s)")
     args = parser.parse_args(argv)
     if args.file != "-" and not Path(args.file).is_file():
         print(f"cbm explain: no such file: {args.file}", file=sys.stderr)
@@ -505,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
                               f"(concepts: {', '.join(overseer.concept_ids)})")
         if args.edits:
             result = overseer.intervene(result, dict(args.edits))
-        explanation = Explainer(overseer, args.n_steps).explain(result, action, args.concept, args.top_k)
+        explanation = Explainer(overseer, args.n_steps, args.threads).explain(result, action, args.concept, args.top_k)
     except RecordFailed as exc:
         print(f"cbm explain: {args.file}: {exc}", file=sys.stderr)
         return EXIT_FAILED_RECORD

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from cbm.explain import Explainer
 from cbm.features import encode
@@ -26,11 +25,11 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped one)")
     parser.add_argument("--n-steps", type=int, default=32, help="integration steps (default %(default)s)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for the attribution (default %(default)s)")
     parser.add_argument("--limit", type=int, help="explain at most this many actions, spread over the samples")
     args = parser.parse_args(argv)
-    overseer = Overseer.load(args.checkpoint, device="cpu", threads=args.threads)
-    explainer = Explainer(overseer, args.n_steps)
+    overseer = Overseer.load(args.checkpoint, device="cpu", threads=1)
+    explainer = Explainer(overseer, args.n_steps, threads=args.threads)
     results = [overseer.score(r.trajectory) for path in sorted(SAMPLES.glob("*.jsonl"))
                for r in read_records(str(path)) if r.trajectory is not None]
     jobs = [(r, a.id) for r in results for a in r.actions]
@@ -46,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         encoded = encode(result.trajectory, overseer.checkpoint.vocab, overseer.checkpoint.features)
         tokens.append(int(encoded.action_span[encoded.action_ids.index(action), 1]))
     ms = np.array(seconds) * 1000
-    print(f"explain one action ({args.n_steps} steps, torch threads {torch.get_num_threads()}), "
+    print(f"explain one action ({args.n_steps} steps, {args.threads} torch thread(s) attributing), "
           f"{len(jobs)} actions of the bundled samples")
     print(f"  concepts explained per action: mean {np.mean(concepts):.1f}, max {max(concepts)}; "
           f"tokens read (up to the action's end): mean {np.mean(tokens):.0f}, max {max(tokens)}")
