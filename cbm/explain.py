@@ -45,8 +45,8 @@ from cbm.checkpoint import CheckpointError
 from cbm.contributions import concept_contributions
 from cbm.features import FIELD_MARKER, FIELD_TOOL_NAME, PAD, Encoded, encode
 from cbm.formats import FORMATS, read_records
-from cbm.scoring import DIGITS, ActionScore, Overseer, TrajectoryScore, as_trajectory
-from cbm.trajectory import Trajectory
+from cbm.scoring import ActionScore, Overseer, TrajectoryScore, as_trajectory, rounded
+from cbm.trajectory import Step, Trajectory
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED_RECORD = 0, 2, 3
 MAX_CONCEPTS = 6  # concepts explained by default
@@ -138,10 +138,6 @@ class TokenAttribution:
     baseline_logit: np.ndarray  # (K,) the same with every word PAD
 
 
-def _r(x: float) -> float:
-    return round(float(x), DIGITS)
-
-
 class Explainer:
     """Explains actions scored by `overseer`; `n_steps` integration steps (Gauss-Legendre) per
     text attribution.
@@ -189,7 +185,7 @@ class Explainer:
         names = {c.id: c.name for c in o.checkpoint.concepts}
         rows = {c: ConceptExplanation(
             id=c, name=names[c], probability=action.concepts[c], predicted=result.predicted[action_id][c],
-            threshold=_r(self.thresholds[c]), contribution=action.contributions[c], edited=c in edited)
+            threshold=rounded(self.thresholds[c]), contribution=action.contributions[c], edited=c in edited)
             for c in o.concept_ids}
 
         encoded = encode(result.trajectory, o.checkpoint.vocab, o.checkpoint.features)
@@ -198,13 +194,13 @@ class Explainer:
         for j, c in enumerate(chosen):
             rows[c].evidence = evidence_spans(result.trajectory, encoded, found.scores[j],
                                               int(encoded.action_span[index, 1]), top_k)
-            rows[c].baseline_probability = _r(1 / (1 + np.exp(-found.baseline_logit[j])))
-            rows[c].evidence_delta = _r(found.delta[j])
+            rows[c].baseline_probability = rounded(1 / (1 + np.exp(-found.baseline_logit[j])))
+            rows[c].evidence_delta = rounded(found.delta[j])
         return Explanation(
             trajectory_id=result.id, action_id=action_id, step=action.step, tool=action.tool, risk=action.risk,
-            flagged=action.flagged, threshold=_r(o.threshold), block_threshold=_r(o.block_threshold),
+            flagged=action.flagged, threshold=rounded(o.threshold), block_threshold=rounded(o.block_threshold),
             risk_logit=action.risk_logit, baseline_logit=action.baseline_logit, contribution_method=contrib.method,
-            contribution_delta=None if contrib.delta is None else _r(contrib.delta[0]),
+            contribution_delta=None if contrib.delta is None else rounded(contrib.delta[0]),
             concepts=list(rows.values()), explained=chosen, n_steps=self.n_steps, model_version=o.version,
             interventions=edits, changed_flags=o.changed_flags(result) if result.edits else [])
 
@@ -290,7 +286,7 @@ def _words(trajectory: Trajectory, encoded: Encoded, scores: np.ndarray, stop: i
 
     def close() -> None:
         if group:
-            text = _field_text(trajectory, encoded, group[0])
+            text = _token_text(trajectory, encoded, group[0])
             core = [t for t in group if any(ch.isalnum() for ch in text[encoded.start[t]:encoded.end[t]])] or group
             words.append(_Word(int(encoded.step[group[0]]), int(encoded.field[group[0]]), group[0], group[-1] + 1,
                                int(min(encoded.start[t] for t in core)), int(max(encoded.end[t] for t in core)),
@@ -303,7 +299,7 @@ def _words(trajectory: Trajectory, encoded: Encoded, scores: np.ndarray, stop: i
             continue
         if group:
             last = group[-1]
-            gap = _field_text(trajectory, encoded, t)[encoded.end[last]:encoded.start[t]]
+            gap = _token_text(trajectory, encoded, t)[encoded.end[last]:encoded.start[t]]
             if encoded.step[last] != encoded.step[t] or encoded.field[last] != encoded.field[t] or \
                     any(ch.isspace() for ch in gap) or len(group) == WORD_TOKENS:
                 close()
@@ -335,10 +331,9 @@ def evidence_spans(trajectory: Trajectory, encoded: Encoded, scores: np.ndarray,
         first, last = words[lo], words[hi]
         step = trajectory.steps[first.step]
         name = first.field == FIELD_TOOL_NAME
-        text = (step.tool_name or "") if name else step.text
         spans.append(Span(step=first.step, kind=step.kind, action_id=step.action_id,
                           field="tool_name" if name else "text", start=first.start, end=last.end,
-                          text=text[first.start:last.end], score=_r(sum(w.score for w in words[lo:hi + 1]))))
+                          text=_field_text(step, name)[first.start:last.end], score=rounded(sum(w.score for w in words[lo:hi + 1]))))
     return sorted(spans, key=lambda s: (s.score <= 0, -abs(s.score)))
 
 
@@ -351,15 +346,19 @@ def _joins(trajectory: Trajectory, words: list[_Word], used: np.ndarray, n: int,
     a, b = (words[n], words[lo]) if n < lo else (words[hi], words[n])
     if (a.step, a.field) != (b.step, b.field):
         return False
-    step = trajectory.steps[a.step]
-    text = (step.tool_name or "") if a.field == FIELD_TOOL_NAME else step.text
+    text = _field_text(trajectory.steps[a.step], a.field == FIELD_TOOL_NAME)
     return "\n" not in text[a.end:b.start] and np.sign(words[n].score) == np.sign(seed_score) and \
         abs(words[n].score) >= SPAN_KEEP * abs(seed_score)
 
 
-def _field_text(trajectory: Trajectory, encoded: Encoded, t: int) -> str:
-    step = trajectory.steps[int(encoded.step[t])]
-    return (step.tool_name or "") if encoded.field[t] == FIELD_TOOL_NAME else step.text
+def _field_text(step: Step, tool_name: bool) -> str:
+    """The text a span's offsets index: the step's tool name, or its text."""
+    return (step.tool_name or "") if tool_name else step.text
+
+
+def _token_text(trajectory: Trajectory, encoded: Encoded, t: int) -> str:
+    """The field text that token `t` was cut from."""
+    return _field_text(trajectory.steps[int(encoded.step[t])], encoded.field[t] == FIELD_TOOL_NAME)
 
 
 # --- the terminal -----------------------------------------------------------------------------
@@ -392,8 +391,7 @@ class Style:
 
 def in_context(trajectory: Trajectory, span: Span, style: Style, width: int = 48) -> str:
     """The span inside up to `width` characters of its text on either side, on one line."""
-    step = trajectory.steps[span.step]
-    text = (step.tool_name or "") if span.field == "tool_name" else step.text
+    text = _field_text(trajectory.steps[span.step], span.field == "tool_name")
     a, b = max(span.start - width, 0), min(span.end + width, len(text))
     return ("..." if a else "") + inert(text[a:span.start]) + style.mark(inert(span.text), span.score > 0) + \
         inert(text[span.end:b]) + ("..." if b < len(text) else "")

@@ -49,7 +49,8 @@ def default_batch_size(device: str | torch.device) -> int:
     return 1 if torch.device(device).type == "cpu" else 64
 
 
-def _r(x: float) -> float:
+def rounded(x: float) -> float:
+    """A score as results report it: DIGITS decimals."""
     return round(float(x), DIGITS)
 
 
@@ -361,9 +362,9 @@ class Overseer:
         weights = None
         if head.kind == "linear":
             w = head.linear.weight[0].detach().cpu().tolist()
-            weights = {"bias": _r(head.linear.bias.item()),
-                       "concepts": dict(zip(self.concept_ids, map(_r, w[:len(self.concept_ids)]))),
-                       "interactions": [{"concepts": list(p), "weight": _r(x)}
+            weights = {"bias": rounded(head.linear.bias.item()),
+                       "concepts": dict(zip(self.concept_ids, map(rounded, w[:len(self.concept_ids)]))),
+                       "interactions": [{"concepts": list(p), "weight": rounded(x)}
                                         for p, x in zip(self.model.config.interactions, w[len(self.concept_ids):])]}
         return {
             "version": self.version, "checkpoint": self.path, "trained_at": c.meta.get("trained_at"),

@@ -9,7 +9,9 @@ import streamlit as st
 
 from app import context, render
 from app.store import DECISIONS, Verdict
+from cbm.guard import decision
 
+READINGS = {"block": "block", "review": "flagged", "allow": "not flagged"}  # the guard's decisions, as shown
 AVATARS = {"system": ":material/settings:", "user": "user", "assistant": "assistant", "tool_call": ":material/build:",
            "tool_result": ":material/output:"}
 
@@ -95,8 +97,7 @@ with summary:
     risk, flag = st.columns(2)
     risk.metric("Risk", f"{after.risk:.3f}", delta=f"{after.risk - model_action.risk:+.3f}" if edits else None,
                 delta_color="inverse")
-    flag.metric("Decision", "block" if after.risk >= model.block_threshold else
-                "flagged" if after.flagged else "not flagged",
+    flag.metric("Decision", READINGS[decision(after.risk, model.threshold, model.block_threshold)],
                 delta=("was flagged" if model_action.flagged else "was not flagged")
                 if after.flagged != model_action.flagged else None, delta_color="off")
     for change in model.changed_flags(corrected):
