@@ -3,12 +3,13 @@ stated baseline, every concept at its training prior.
 
     risk logit = baseline logit + sum_k contribution_k
 
-For the linear head the split is exact, computed in float64 element by element, and the logit
-is the baseline plus their sum: a row's result never depends on which rows share its batch. `w_k (c_k - b_k)` for each concept, and each named
+For the linear head the split is exact: `w_k (c_k - b_k)` for each concept, and each named
 product `w_ab c_a c_b` is shared between its two concepts by its Shapley value,
-`w_ab (c_a - b_a)(c_b + b_b) / 2` to `a` (and symmetrically to `b`). For any other head the
-contributions are Captum's integrated gradients from the baseline, and the convergence delta
-(how far their sum misses the logit difference) is reported with them.
+`w_ab (c_a - b_a)(c_b + b_b) / 2` to `a` (and symmetrically to `b`). It is computed in float64
+element by element and the logit is the baseline plus the contributions' sum, so a row's result
+never depends on which rows share its batch. For any other head the contributions are Captum's
+integrated gradients from the baseline, and the convergence delta (how far their sum misses the
+logit difference) is reported with them.
 """
 
 from __future__ import annotations

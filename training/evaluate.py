@@ -263,11 +263,12 @@ def action_only_metrics(split: Split, checkpoint: ckpt.Checkpoint) -> dict[str, 
 def policy_agreement(checkpoint: ckpt.Checkpoint, max_active: int = 3) -> dict[str, Any]:
     """Does the risk head judge like the written policy? Every combination of at most
     `max_active` concepts, set as a reviewer would set them (0/1), through the head and the
-    calibration, flagged or not, against the policy's risk for it (data/risk_policy.yaml).
-    This is what a reviewer's correction relies on."""
-    from training.generator.policy import Policy
+    calibration, flagged or not, against the risk of the policy the checkpoint was trained with
+    (its config's `policy`, else data/risk_policy.yaml). This is what a reviewer's correction
+    relies on."""
+    from training.generator.policy import DEFAULT_POLICY, Policy
 
-    policy = Policy.load()
+    policy = Policy.load((checkpoint.meta.get("config") or {}).get("policy") or DEFAULT_POLICY)
     x, y = policy.table(max_active)
     flagged = _sigmoid(calibrated_logit(checkpoint, _head_risk(checkpoint.model.head, x))) >= checkpoint.threshold
     wrong = np.flatnonzero(flagged != (y == 1))
@@ -964,10 +965,9 @@ def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, ou
         split_prior = prior if prior is not None else np.where(
             split.known.sum(0) > 0, (split.concepts * split.known).sum(0) / np.maximum(split.known.sum(0), 1), 0.5)
         entry["leakage"] = leakage_check(checkpoint, split, split_prior)
-        if split.generated:
-            entry["evasion"] = evasion_analysis(split, calibrated >= checkpoint.threshold)
         entry["approval"] = approval_analysis(checkpoint, split, seed)
         if split.generated:
+            entry["evasion"] = evasion_analysis(split, calibrated >= checkpoint.threshold)
             entry["action_only"] = action_only_metrics(split, checkpoint)
         result["splits"][name] = entry
     result["seconds"]["read_encode_score"] = round(t_scored - t0, 2)

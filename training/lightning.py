@@ -53,15 +53,17 @@ class CBMTask(pl.LightningModule):
         self.register_buffer("pos_weight", weight.float())
         if optim.policy_weight > 0 and policy is None:
             raise ValueError("policy_weight > 0 needs the policy table (concept vectors, risks)")
-        use_policy = optim.policy_weight > 0 and phase != "concepts"
-        self.register_buffer("policy_concepts", policy[0].float() if use_policy else None, persistent=False)
-        self.register_buffer("policy_risk", policy[1].float() if use_policy else None, persistent=False)
-        if use_policy:  # each size of combination weighs the same in all: the empty row and the 18
-            # single concepts, which reviewers set most often, are not drowned by the 816 triples
-            size = self.policy_concepts.sum(1)
-            counts = torch.bincount(size.long()).float()
-            weight = len(size) / (len(counts) * counts[size.long()])
-        self.register_buffer("policy_row_weight", weight if use_policy else None, persistent=False)
+        concepts, risk, row_weight = None, None, None
+        if optim.policy_weight > 0 and phase != "concepts":
+            concepts, risk = policy[0].float(), policy[1].float()
+            # each size of combination weighs the same in all: the empty row and the 18 single
+            # concepts, which reviewers set most often, are not drowned by the 816 triples
+            size = concepts.sum(1).long()
+            counts = torch.bincount(size).float()
+            row_weight = len(size) / (len(counts) * counts[size])
+        self.register_buffer("policy_concepts", concepts, persistent=False)
+        self.register_buffer("policy_risk", risk, persistent=False)
+        self.register_buffer("policy_row_weight", row_weight, persistent=False)
         self._val: list[dict[str, np.ndarray]] = []
 
     # --- losses -------------------------------------------------------------------------------
