@@ -20,13 +20,11 @@ are bounded while they are read, chunked ones included, and batches by their rec
 from __future__ import annotations
 
 import argparse
-import copy
 import hmac
 import io
 import ipaddress
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,8 +214,8 @@ class Gate:
 
 def create_app(overseer: Overseer, config: ServiceConfig | None = None) -> FastAPI:
     """The service around one loaded model. Scoring runs in the threadpool without a lock (the
-    model is read-only at inference); explanations hook the embedding layer, so they run on a
-    copy of the model, one at a time."""
+    model is read-only at inference); explanations hook the embedding layer, so the Explainer
+    attributes on its own copy of the encoder, one attribution at a time."""
     config = config or ServiceConfig()
     app = FastAPI(title="cbm-oversight", version=__version__,
                   description="Concept bottleneck risk scoring of AI agent actions. /v1 routes take "
@@ -225,8 +223,7 @@ def create_app(overseer: Overseer, config: ServiceConfig | None = None) -> FastA
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(Gate, config=config)
-    explainer = Explainer(copy.deepcopy(overseer))
-    explain_lock = threading.Lock()
+    explainer = Explainer(overseer)
     top_k = overseer.top_k
 
     def too_many(count: int) -> None:
@@ -300,8 +297,7 @@ def create_app(overseer: Overseer, config: ServiceConfig | None = None) -> FastA
         for j, concept in enumerate(req.concepts or []):
             if concept not in overseer.concept_ids:
                 raise invalid(("concepts", j), f"unknown concept {concept!r}")
-        with explain_lock:
-            return explainer.explain(trajectory, req.action, req.concepts, req.top_k).to_json()
+        return explainer.explain(trajectory, req.action, req.concepts, req.top_k).to_json()
 
     @app.get("/v1/model")
     def model() -> dict[str, Any]:
