@@ -262,10 +262,9 @@ class Local:
         return verdict(self.overseer, parse_record(record, "anthropic"), action)
 
     def explanation(self, record: dict[str, Any], action_id: str, concepts: list[str]) -> dict[str, Any]:
-        from cbm.explain import Explainer
         from cbm.formats import parse_record
 
-        return Explainer(self.overseer).explain(parse_record(record, "anthropic"), action_id, concepts, 3).to_json()
+        return self.overseer.explain(parse_record(record, "anthropic"), action_id, concepts, 3).to_json()
 
 
 class Deadline:
