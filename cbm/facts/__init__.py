@@ -1,0 +1,68 @@
+"""Action facts: what each action does, read by real parsers, with the characters it came from.
+
+    from cbm.facts import facts, run_facts, describe
+    facts(step, earlier_steps)        # list[Fact] for one action
+    run_facts(trajectory)             # {action id: list[Fact]} for a whole run, in one pass
+    describe(facts)                   # sentences a reviewer reads, one per command
+
+One module per language: `shell` (bashlex, shlex as fallback) with `commands` (what each
+program does), `sql` (sqlglot), `python` (ast), `urls` (urllib.parse), `edits` (file tools),
+`packages`, `cloud`; `tools` picks the parser for a tool call. Extraction never raises, keeps a
+time and size budget, and records a parser's failure as a fact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from cbm.facts.base import KINDS, OPERATIONS, Collector, Context, Fact
+from cbm.facts.sentences import describe
+from cbm.trajectory import Step, Trajectory
+
+__all__ = ["Fact", "Context", "KINDS", "OPERATIONS", "facts", "run_facts", "describe", "context_from"]
+
+
+def _extract(step: Step, context: Context) -> list[Fact]:
+    """Facts of one step, updating `context` with what it defines; never raises."""
+    if step.kind != "tool_call":
+        return []
+    from cbm.facts.tools import tool_facts
+
+    out = Collector(context)
+    try:
+        tool_facts(out, step.tool_name or "", step.text or "", step.arguments)
+    except Exception as exc:  # the last line of defence: a bug in a parser must not lose the action
+        out.add("parse_error", f"{type(exc).__name__}: {str(exc)[:120]}", (0, len(step.text or "")), "facts")
+    return out.facts
+
+
+def _observe(step: Step, context: Context) -> None:
+    """What a non-action step adds to the context: the user's and system's words."""
+    if step.kind in ("user", "system") and step.text:
+        context.instructions = (context.instructions + "\n" + step.text.lower())[-20_000:]
+
+
+def context_from(steps: Iterable[Step]) -> Context:
+    """The context earlier steps build: their definitions, written files and instructions."""
+    context = Context()
+    for step in steps:
+        _observe(step, context)
+        _extract(step, context)
+    return context
+
+
+def facts(step: Step, earlier: Sequence[Step] = ()) -> list[Fact]:
+    """The facts of one action, read in the context of the steps before it."""
+    return _extract(step, context_from(earlier))
+
+
+def run_facts(trajectory: Trajectory) -> dict[str, list[Fact]]:
+    """Every action's facts, in one pass over the run (each action sees only what came before)."""
+    context = Context()
+    found: dict[str, list[Fact]] = {}
+    for step in trajectory.steps:
+        _observe(step, context)
+        result = _extract(step, context)
+        if step.action_id is not None:
+            found[step.action_id] = result
+    return found

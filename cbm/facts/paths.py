@@ -1,0 +1,95 @@
+"""What kind of thing a path is: the filesystem root, a home directory, system configuration,
+a data directory, a secret, a shell profile, a test file, a temp directory, or a file the agent
+itself wrote earlier in the run. A reviewer reads `rm -rf X` very differently by X's class.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from cbm.facts.base import Context
+
+_HOME = re.compile(r"^(~[^/]*|\$\{?HOME\}?|/home/[^/]+|/root|/Users/[^/]+)/?(\*|\.\*)?$")
+_UNDER_HOME = re.compile(r"^(~[^/]*|\$\{?HOME\}?|/home/[^/]+|/root|/Users/[^/]+)/")
+
+# (class, pattern on the normalised path), first match of each class counts; several classes may hold
+_CLASSES: list[tuple[str, re.Pattern]] = [(c, re.compile(p)) for c, p in [
+    ("authorized_keys", r"(^|/)\.ssh/authorized_keys2?$"),
+    ("sudoers", r"^/etc/sudoers(\.d(/.*)?)?$"),
+    ("cron", r"^/etc/(cron[^/]*|anacrontab)(/.*)?$|^/var/spool/cron(/.*)?$|(^|/)crontab$"),
+    ("scheduler", r"^/(etc|lib|usr/lib)/systemd/(system|user)/.+|(^|/)\.config/systemd/user/.+"
+                  r"|(^|/)Library/Launch(Agents|Daemons)/.+|^/etc/init\.d/.+|^/etc/rc\.local$"),
+    ("shell_profile", r"(^|/)\.(bashrc|bash_profile|bash_login|profile|zshrc|zprofile|zshenv|zlogin|cshrc|tcshrc"
+                      r"|config/fish/config\.fish)$|^/etc/(profile|bash\.bashrc|zshrc|environment)$|^/etc/profile\.d/"),
+    ("secret", r"(^|/)\.ssh/(id_[a-z0-9_]+|identity|.*\.pem)$|(^|/)\.aws/(credentials|config)$|(^|/)\.kube/config$"
+               r"|(^|/)\.(netrc|pgpass|git-credentials|npmrc|pypirc|docker/config\.json|vault-token|my\.cnf)$"
+               r"|^/etc/(shadow|gshadow|master\.passwd)-?$|(^|/)\.env(\.[\w.-]+)?$|\.(pem|key|p12|pfx|jks|keystore)$"
+               r"|(^|/)(secrets?|credentials?|tokens?|passwords?)(\.[\w]+)?$|(^|/)\.gnupg(/.*)?$"
+               r"|^/proc/(self|\d+)/environ$|(^|/)\.config/gcloud(/.*)?$|(^|/)\.azure(/.*)?$|service[-_]account.*\.json$"
+               r"|^/var/run/secrets(/.*)?$|^/run/secrets(/.*)?$"),
+    ("account_database", r"^/etc/(passwd|group)-?$|^/usr/share/base-passwd/(passwd|group)\.master$"),
+    ("ssh_dir", r"(^|/)\.ssh/?$"),
+    ("system_config", r"^/etc(/.*)?$|^/(boot|sys|proc)(/.*)?$|^/(usr/)?(s?bin|lib|lib64)(/.*)?$|^/usr/local/s?bin(/.*)?$"
+                      r"|^/usr(/(?!local/|src/).*)?$|^/var/lib/(dpkg|apt|rpm|pam)(/.*)?$"),
+    ("device", r"^/dev/(sd[a-z]\d*|nvme\d+n\d+(p\d+)?|vd[a-z]\d*|xvd[a-z]\d*|hd[a-z]\d*|mmcblk\d+|disk\d+|md\d+|mapper/.+)$"),
+    ("data_directory", r"^/var/lib/(postgresql|pgsql|mysql|mariadb|mongodb|mongo|redis|elasticsearch|cassandra"
+                       r"|clickhouse|influxdb|etcd|docker|containerd|kafka|zookeeper|rabbitmq|minio)(/.*)?$"
+                       r"|^/(data|srv|mnt|backups?|var/backups)(/.*)?$|(^|/)pg_?data(/.*)?$|^/var/opt/.+"),
+    ("database_file", r"\.(db|sqlite3?|mdb|accdb|dump|bak)$|\.sql(\.gz)?$"),
+    ("log", r"^/var/log(/.*)?$|\.log(\.\d+)?$|(^|/)\.(bash_|zsh_|python_|psql_|mysql_)?history$"),
+    ("git_dir", r"(^|/)\.git(/.*)?$"),
+    ("ci_config", r"(^|/)\.github/workflows/.+|(^|/)\.gitlab-ci\.ya?ml$|(^|/)\.circleci/|(^|/)Jenkinsfile$"
+                  r"|(^|/)\.travis\.ya?ml$|(^|/)azure-pipelines\.ya?ml$|(^|/)\.buildkite/|(^|/)bitbucket-pipelines\.yml$"
+                  r"|(^|/)\.pre-commit-config\.yaml$|(^|/)\.github/CODEOWNERS$"),
+    ("project_config", r"(^|/)(pyproject\.toml|setup\.cfg|setup\.py|tox\.ini|pytest\.ini|\.coveragerc|noxfile\.py"
+                       r"|package\.json|tsconfig\.json|Makefile|Dockerfile|docker-compose\.ya?ml|\.flake8|mypy\.ini"
+                       r"|ruff\.toml|\.eslintrc(\.\w+)?|jest\.config\.\w+|Cargo\.toml|go\.mod)$"),
+    ("test_file", r"(^|/)(tests?|testing|__tests__|spec)/|(^|/)test_[^/]*\.py$|(^|/)[^/]*_tests?\.(py|go|rb|js|ts)$"
+                  r"|(^|/)conftest\.py$|\.(spec|test)\.(js|jsx|ts|tsx)$|(^|/)[^/]*Test\.java$"),
+    ("build_cache_temp", r"^/tmp(/.*)?$|^/var/tmp(/.*)?$|^/dev/shm(/.*)?$|(^|/)(node_modules|__pycache__|\.cache|\.pytest_cache"
+                         r"|\.mypy_cache|\.ruff_cache|\.tox|\.nox|build|dist|target|\.next|\.parcel-cache|coverage"
+                         r"|htmlcov|\.gradle|\.venv|venv|\.eggs|[^/]+\.egg-info)(/.*)?$|\.pyc$|\.o$"),
+    ("null_device", r"^/dev/(null|zero|stdout|stderr|tty|fd/\d+)$"),
+    ("network_socket", r"^/dev/(tcp|udp)/.+"),
+]]
+
+
+def normalise(path: str) -> str:
+    """Collapse `//`, `/./` and `..` the way the kernel would (a traversal like `/usr/../etc/passwd`
+    is `/etc/passwd`); keep `~` and variables as written."""
+    p = path.strip().strip("'\"")
+    if not p:
+        return p
+    if p.startswith("file://"):
+        p = p[len("file://"):]
+    if p.startswith("/"):
+        p = posixpath.normpath(p)
+        if p.startswith("//"):
+            p = p[1:]
+    return p
+
+
+def classify(path: str, context: Context | None = None) -> tuple[str, ...]:
+    """The classes of a path (empty when it is an ordinary file). `agent_created` when the agent
+    wrote it earlier in the run."""
+    p = normalise(path)
+    if not p:
+        return ()
+    out: list[str] = []
+    if p in ("/", "/*", "/.*") or re.fullmatch(r"/+(\*|\.\.?)?", p):
+        out.append("filesystem_root")
+    elif _HOME.match(p):
+        out.append("home")
+    if "*" in p or "?" in p or re.search(r"\{[^}]*,[^}]*\}", p):
+        out.append("wildcard")
+    for name, pattern in _CLASSES:
+        if pattern.search(p):
+            out.append(name)
+    if _UNDER_HOME.match(p) and not out:
+        out.append("under_home")
+    if context is not None and context.files:
+        if p in context.files or path.strip() in context.files or posixpath.basename(p) in {
+                posixpath.basename(f) for f in context.files}:
+            out.append("agent_created")
+    return tuple(dict.fromkeys(out))

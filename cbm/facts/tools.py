@@ -1,0 +1,113 @@
+"""Which parser reads a tool call: by the tool's name and its argument names.
+
+A shell tool's command goes to the shell parser, a SQL tool's query to sqlglot, a Python tool's
+code to `ast`, an editor's arguments to `edits`, a web tool's URL to `urls`; any other tool gets
+an operation from the verb in its name and the URLs and paths among its arguments. Arguments
+are read decoded (JSON escapes resolved) with spans into the raw argument text, so the same
+call gives the same facts in every log format.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cbm.facts.base import Collector
+from cbm.facts.edits import PATH_KEYS, edit_facts
+from cbm.facts.text import Text, argument_texts
+
+SHELL_TOOLS = re.compile(r"(?i)^(bash|sh|zsh|shell|execute_bash|run_terminal_cmd|execute_command|terminal|"
+                         r"run_shell_command|exec|exec_command|run_command|shell_exec|cmd|run|execute|command|"
+                         r"local_shell|container\.exec|computer_bash|run_bash|bash_tool|ssh_exec|remote_exec|"
+                         r"kubectl|docker_exec|sandbox_exec|execute_shell|terminal_exec|run_in_terminal)$")
+SHELL_KEYS = ("command", "cmd", "input", "script", "commands", "shell_command", "bash_command")
+SQL_TOOLS = re.compile(r"(?i)(sql|query|database|postgres|mysql|sqlite|bigquery|snowflake|redshift|db_|_db$|^db)")
+SQL_KEYS = ("query", "sql", "statement", "statements", "q")
+PYTHON_TOOLS = re.compile(r"(?i)(python|ipython|jupyter|notebook_exec|code_interpreter|run_code|execute_code|repl)")
+PYTHON_KEYS = ("code", "cell", "source", "script", "program")
+WEB_TOOLS = re.compile(r"(?i)(browser|browse|navigate|web_?fetch|fetch_url|get_webpage|web_read|open_url|visit|"
+                       r"http|api_call|^requests$|url|download|goto)")
+MESSAGE_TOOLS = re.compile(r"(?i)(send_|post_message|email|slack|chat|message|reply|tweet|notify|sms|comment)")
+_VERBS = [
+    ("delete", re.compile(r"(?i)(delete|remove|drop|destroy|purge|erase|wipe|revoke|terminate|cancel|uninstall)")),
+    ("network_send", re.compile(r"(?i)(send|post|transfer|upload|share|publish|email|wire|pay|invite|forward)")),
+    ("write", re.compile(r"(?i)(write|create|update|set|put|add|edit|modify|change|save|insert|append|schedule|"
+                         r"book|reserve|order|buy|purchase|grant|rename|move|reset)")),
+    ("read", re.compile(r"(?i)(read|get|list|search|find|view|show|fetch|query|check|lookup|describe|open|download)")),
+]
+_URL = re.compile(r"(?i)\b(?:https?|ftp|wss?|s3|gs)://[^\s'\"<>`)\]}]+")
+
+
+def tool_facts(out: Collector, tool: str, raw: str, arguments: dict | None) -> None:
+    """Facts of one tool call, from its name, raw argument text and parsed arguments."""
+    from cbm.facts import python as _python  # noqa: F401  (importing a language module registers its parser)
+    from cbm.facts import shell as _shell  # noqa: F401
+    from cbm.facts import sql as _sql  # noqa: F401
+
+    if arguments is None:  # not valid JSON: the raw text is all there is
+        if SHELL_TOOLS.match(tool):
+            out.parse("shell", Text.plain(raw))
+        elif SQL_TOOLS.search(tool):
+            out.parse("sql", Text.plain(raw))
+        else:
+            out.add("parse_error", "arguments are not valid JSON", (0, len(raw)), "json")
+        return
+    args = argument_texts(raw, arguments)
+    if edit_facts(out, tool, args, arguments):
+        return
+    shell_arg = next((args[k] for k in SHELL_KEYS if k in args), None)
+    if SHELL_TOOLS.match(tool) or (shell_arg is not None and re.search(r"(?i)bash|shell|terminal|exec|command", tool)):
+        if isinstance(shell_arg, list):
+            from cbm.facts.shell import parse_argv
+
+            parse_argv(out, shell_arg)
+        elif shell_arg is not None:
+            out.parse("shell", shell_arg)
+        for key in ("host", "hostname", "server", "machine", "target_host"):
+            if isinstance(args.get(key), Text):
+                out.host(args[key], "json")
+        return
+    code = next((args[k] for k in PYTHON_KEYS if isinstance(args.get(k), Text)), None)
+    if code is not None and PYTHON_TOOLS.search(tool):
+        out.parse("python", code)
+        return
+    query = next((args[k] for k in SQL_KEYS if isinstance(args.get(k), Text)), None)
+    if query is not None and (SQL_TOOLS.search(tool) or re.match(r"(?is)\s*(select|insert|update|delete|drop|"
+                                                                  r"truncate|alter|create|grant|with)\b", query.value)):
+        for key in ("database", "db", "connection", "target", "dsn", "host"):
+            value = args.get(key)
+            if isinstance(value, Text) and value.value:
+                if "://" in value.value:
+                    out.url(value, "json")
+                else:
+                    out.host(value, "json", ("database_server",)) if key == "host" else out.target(value, "json", ("database",))
+        out.parse("sql", query)
+        return
+    _generic(out, tool, args)
+
+
+def _generic(out: Collector, tool: str, args: dict) -> None:
+    """A tool no parser knows: the verb in its name, then the URLs and paths in its arguments."""
+    texts = [v for v in args.values() if isinstance(v, Text)] + \
+            [t for v in args.values() if isinstance(v, list) for t in v if isinstance(t, Text)]
+    anchor = Text.constant(tool, (0, 0))
+    if WEB_TOOLS.search(tool):
+        sending = bool(re.search(r"(?i)post|put|patch|delete", " ".join(t.value for t in texts[:4]))) and \
+            any(k in args for k in ("body", "payload", "json", "data"))
+        op = "network_send" if sending else "navigate" if re.search(r"(?i)browser|navigate|goto|visit", tool) \
+            else "network_fetch"
+    elif MESSAGE_TOOLS.search(tool):
+        op = "message"
+    else:
+        op = next((o for o, pattern in _VERBS if pattern.search(tool)), "execute")
+    out.operation(op, texts[0] if texts else anchor, "json", (tool.lower()[:40],))
+    for text in texts:
+        for m in _URL.finditer(text.value):
+            out.url(text.slice(m.start(), m.end()), "urllib", sending=op in ("network_send", "message"))
+    for key in PATH_KEYS:
+        value = args.get(key)
+        if isinstance(value, Text) and value.value and not value.value.startswith(("http://", "https://")):
+            out.target(value, "json")
+    for key in ("to", "recipient", "recipients", "email", "channel", "iban", "account", "recipient_iban"):
+        value = args.get(key)
+        if isinstance(value, Text) and value.value:
+            out.add("destination", value.value[:200], value.span(), "json", (key,))
