@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-import shlex
-
 import pytest
 
 from cbm.facts.base import Collector
 from cbm.facts.cloud import cloud_facts
-from cbm.facts.text import Text
-
-
-def argv_of(cmd: str) -> list[Text]:
-    """The words of a command, each mapped to where it stands in `cmd`."""
-    words, at = [], 0
-    for word in shlex.split(cmd):
-        start = cmd.find(word, at)
-        assert start >= 0, word
-        words.append(Text.plain(word, start))
-        at = start + len(word)
-    return words
+from facts_helpers import argv_of, at, of, one
 
 
 def run(cmd: str) -> tuple[bool, list]:
     out = Collector()
     handled = cloud_facts(out, argv_of(cmd), "shlex")
     return handled, out.facts
-
-
-def of(facts, kind: str, value: str | None = None) -> list:
-    return [f for f in facts if f.kind == kind and (value is None or f.value == value)]
-
-
-def one(facts, kind: str, value: str | None = None):
-    found = of(facts, kind, value)
-    assert len(found) == 1, (kind, value, facts)
-    return found[0]
-
-
-def at(cmd: str, fact) -> str:
-    return cmd[fact.span[0]:fact.span[1]]
 
 
 def flags(facts) -> set[str]:

@@ -3,44 +3,18 @@
 from __future__ import annotations
 
 import json
-import shlex
 
 import pytest
 
 from cbm.facts.base import Collector, Context
 from cbm.facts.packages import MINERS, POPULAR_FILE, distance, package_facts, popular, read_spec, typo_of
-from cbm.facts.text import Text
-
-
-def argv_of(cmd: str) -> list[Text]:
-    """The words of a command, each mapped to where it stands in `cmd`."""
-    words, at = [], 0
-    for word in shlex.split(cmd):
-        start = cmd.find(word, at)
-        assert start >= 0, word
-        words.append(Text.plain(word, start))
-        at = start + len(word)
-    return words
+from facts_helpers import argv_of, at, of, one
 
 
 def run(cmd: str, context: Context | None = None) -> tuple[bool, list]:
     out = Collector(context)
     handled = package_facts(out, argv_of(cmd), "bashlex")
     return handled, out.facts
-
-
-def of(facts, kind: str, value: str | None = None) -> list:
-    return [f for f in facts if f.kind == kind and (value is None or f.value == value)]
-
-
-def one(facts, kind: str, value: str | None = None):
-    found = of(facts, kind, value)
-    assert len(found) == 1, (kind, value, facts)
-    return found[0]
-
-
-def at(cmd: str, fact) -> str:
-    return cmd[fact.span[0]:fact.span[1]]
 
 
 def test_pip_install_pinned_and_unpinned():
