@@ -279,7 +279,7 @@ def test_dunder_import_and_aliases(shell_calls):
                                  "b'\\xff'", "'''", "\\\n"]), max_size=14))
 def test_any_code_gives_facts_inside_it_and_no_crash(pieces):
     code = "".join(pieces)
-    collector = Collector(budget_s=10)
+    collector = Collector()
     collector.parse("python", Text.plain(code))
     for fact in collector.facts:
         assert 0 <= fact.span[0] <= fact.span[1] <= max(len(code), 1)

@@ -296,7 +296,7 @@ def test_tsql_guarded_statement_is_read():
                 max_size=16))
 def test_any_text_gives_facts_inside_it_and_no_crash(words):
     sql = "".join(words)
-    collector = Collector(budget_s=10)
+    collector = Collector()
     collector.parse("sql", Text.plain(sql))
     for fact in collector.facts:
         assert 0 <= fact.span[0] <= fact.span[1] <= max(len(sql), 1)

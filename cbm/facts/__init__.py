@@ -8,7 +8,7 @@
 One module per language: `shell` (bashlex, shlex as fallback) with `commands` (what each
 program does), `sql` (sqlglot), `python` (ast), `urls` (urllib.parse), `edits` (file tools),
 `packages`, `cloud`; `tools` picks the parser for a tool call. Extraction never raises, keeps a
-time and size budget, and records a parser's failure as a fact.
+work and size budget, and records a parser's failure as a fact.
 """
 
 from __future__ import annotations

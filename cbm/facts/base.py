@@ -7,12 +7,11 @@ reviewer's sentence can say which flags and targets go with which operation.
 
 The language modules (shell, SQL, Python, URLs, edits, packages, cloud CLIs) never call each
 other directly: a module that finds code of another language hands it to `Collector.parse`,
-which dispatches, bounds the depth of nesting and keeps the time budget.
+which dispatches, bounds the depth of nesting and keeps the work budget.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +35,9 @@ KINDS = ("operation", "flag", "target", "scope", "host", "destination", "data_se
 
 MAX_CHARS = 20_000  # the characters of one action's text any parser reads
 MAX_DEPTH = 8  # nested layers (bash -c inside ssh inside sudo ...)
-TIME_BUDGET_S = 0.25  # per action; past it, the remaining layers are skipped and a `cut` fact says so
+WORK_BUDGET = 60_000  # characters all parsers together read for one action; past it, a `cut` fact says so.
+# A count, not a clock: the same action must give the same facts (and scores) on any machine under
+# any load, and this bounds the time all the same (about 50 ms of parsing on one core)
 
 
 @dataclass(frozen=True)
@@ -94,19 +95,19 @@ class Collector:
     (a variable set before it is used, a function defined then called), and read for what
     earlier steps defined."""
 
-    def __init__(self, context: Context | None = None, budget_s: float = TIME_BUDGET_S):
+    def __init__(self, context: Context | None = None, budget: int = WORK_BUDGET):
         self.context = context if context is not None else Context()
         self.facts: list[Fact] = []
         self.depth = 0
         self.command = 0
-        self.budget_s = budget_s
-        self.deadline = float("inf")  # starts at the first parse: loading a parser's module is not the action's time
+        self.budget = budget  # characters the parsers may still read
         self._seen: set[tuple] = set()
         self._cut = False
 
     # --- writing facts -------------------------------------------------------------------------
 
     def add(self, kind: str, value: str, span: tuple[int, int], parser: str, tags: tuple[str, ...] = ()) -> None:
+        span = (int(span[0]), max(int(span[0]), int(span[1])))  # an empty word (`pod ''`) ends where it starts
         key = (kind, value, span, tags, self.command)
         if key in self._seen:
             return
@@ -152,22 +153,22 @@ class Collector:
 
     def parse(self, language: str, text: Text) -> None:
         """Read `text` as `language` ("shell", "sql", "python"); nested calls are bounded in depth,
-        size and time, and a parser's failure becomes a `parse_error` fact."""
+        size and work, and a parser's failure becomes a `parse_error` fact."""
         if not text.value.strip():
             return
-        if self.deadline == float("inf"):
-            self.deadline = time.perf_counter() + self.budget_s
         if self.depth >= MAX_DEPTH:
             self.add("cut", f"nesting deeper than {MAX_DEPTH} layers", text.span(), language)
             return
-        if time.perf_counter() > self.deadline:
+        if self.budget <= 0:
             if not self._cut:
                 self._cut = True
-                self.add("cut", f"time budget of {TIME_BUDGET_S * 1000:.0f} ms spent", text.span(), language)
+                self.add("cut", f"work budget of {WORK_BUDGET} characters spent", text.span(), language)
             return
-        if len(text) > MAX_CHARS:
-            self.add("cut", f"read {MAX_CHARS} of {len(text)} characters", text.span(MAX_CHARS), language)
-            text = text.slice(0, MAX_CHARS)
+        limit = min(MAX_CHARS, self.budget)
+        if len(text) > limit:
+            self.add("cut", f"read {limit} of {len(text)} characters", text.span(limit), language)
+            text = text.slice(0, limit)
+        self.budget -= len(text)
         self.depth += 1
         try:
             PARSERS[language](self, text)

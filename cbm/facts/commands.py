@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from cbm.facts.base import Collector
-from cbm.facts.shell import Command, Payload, b64decode, basename, hexdecode, unescape, unquote
+from cbm.facts.shell import Command, Payload, b64decode, basename, hexdecode, lookalike, unescape, unquote
 from cbm.facts.text import Text, join
 
 # program -> operation; targets are the non-option words unless a handler below says otherwise
@@ -94,6 +94,11 @@ WRAPPERS: dict[str, tuple[set[str], int]] = {
     "valgrind": (set(), 0), "gdb": ({"-ex", "-x"}, 0), "parallel": ({"-j", "--jobs"}, 0), "watch": ({"-n", "--interval"}, 0),
 }
 
+# every program the tables or handlers below name
+KNOWN = frozenset(SIMPLE) | SHELLS | frozenset(INTERPRETERS) | SQL_CLIENTS | CLOUD | PACKAGERS | frozenset(WRAPPERS) | {
+    "su", "eval", "source", "python", "python3", "ssh", "git", "systemctl", "service", "crontab", "iptables", "ufw",
+    "nft", "auditctl", "setenforce", "find", "dd", "sed", "tee", "awk", "truncate", "base64"}
+
 
 def run_command(walker, command: Command, stdin: Payload | None) -> Payload | None:
     """Facts of one simple command; returns what it prints when that is known."""
@@ -124,6 +129,7 @@ def redirect_facts(walker, redirects: list[tuple[str, Text]], payload: Payload |
             cut = host.value.find("/")
             out.host(host.slice(0, cut) if cut > 0 else host, walker.parser)
             out.operation("network_send", target, walker.parser, ("raw_socket",))
+            out.target(target, walker.parser)
             continue
         if op in (">", ">|", "&>", ">&"):
             out.operation("write", target, walker.parser, ("redirect",))
@@ -141,9 +147,10 @@ def redirect_facts(walker, redirects: list[tuple[str, Text]], payload: Payload |
                 out.parse("shell", payload.text)  # what a planted profile line will run at the next login
 
 
-def _options(words: list[Text], takes_value: set[str]) -> tuple[list[Text], list[Text]]:
-    """(option words, positional words); `--` ends options; an option in `takes_value` eats the
-    next word (kept among the options)."""
+def _options(words: list[Text], takes_value: set[str], anywhere: bool = False) -> tuple[list[Text], list[Text]]:
+    """(option words, positional words); `--` ends options, and so does the first positional word
+    unless options may come `anywhere` (git's); an option in `takes_value` eats the next word
+    (kept among the options)."""
     opts, pos = [], []
     k = 0
     while k < len(words):
@@ -151,7 +158,7 @@ def _options(words: list[Text], takes_value: set[str]) -> tuple[list[Text], list
         if w == "--":
             pos.extend(words[k + 1:])
             break
-        if w.startswith("-") and len(w) > 1 and not pos:
+        if w.startswith("-") and len(w) > 1 and (anywhere or not pos):
             opts.append(words[k])
             if w in takes_value and k + 1 < len(words):
                 opts.append(words[k + 1])
@@ -220,7 +227,7 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
     ctx = out.context
 
     # definitions the run made earlier: aliases and functions expand at the call site
-    if name in ctx.aliases and depth < 4 and not words[0].value.startswith("\\"):
+    if name in ctx.aliases and depth < 4 and (words[0] is not command.words[0] or command.literal_first):
         body = Text.constant(ctx.aliases.pop(name), words[0].span())
         out.add("wrapper", f"alias {name}", words[0].span(), p)
         try:
@@ -247,13 +254,26 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
             ctx.variables.update(saved)
         return None
 
+    # a program name spelled with look-alike letters (`ｒｍ`, Cyrillic `гм`): the shell finds no such
+    # program unless one was planted, so it runs an unknown program; what it spells is read too
+    plain = lookalike(name)
+    if plain is not None:
+        out.operation("execute", words[0], p, (name[:40], "unicode_lookalike", f"looks_like:{plain[:40]}"))
+        out.add("decoded", plain[:80], words[0].span(), p, ("unicode_lookalike",))
+        if plain in KNOWN and depth < 12:
+            first = Text(plain, words[0].starts, words[0].ends) if len(plain) == len(words[0]) else \
+                Text.constant(plain, words[0].span())
+            out.next_command()
+            return _run(walker, [first] + words[1:], command, stdin, depth + 1)
+        return None
+
     # wrappers: sudo, env, timeout, xargs, nohup ...
     if name in WRAPPERS:
         if name == "env" and len(words) == 1:
             out.operation("list", words[0], p, ("environment",))
             return Payload(origin="environment dump")
         rest = _unwrap(walker, words)
-        if name == "watch" and rest and len(rest) > 1:
+        if name == "watch" and rest:  # watch runs its words through `sh -c`
             out.parse("shell", join(rest))
             return None
         if not rest and not any(f.kind == "operation" and f.command == out.command for f in out.facts):
@@ -262,9 +282,9 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
     if name == "su":
         opts, pos = _options(words[1:], {"-c", "--command", "-s", "--shell", "-g", "-G"})
         out.add("wrapper", "su", words[0].span(), p, ("privilege",))
-        for k, o in enumerate(opts):
-            if o.value in ("-c", "--command") and k + 1 < len(opts):
-                out.parse("shell", opts[k + 1])
+        for k, o in enumerate(words[1:-1], start=1):  # `su -c CMD` and `su root -c CMD` alike
+            if o.value in ("-c", "--command"):
+                out.parse("shell", words[k + 1])
                 return None
         out.operation("execute", words[0], p, ("root_shell",))
         return None
@@ -278,6 +298,9 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
             sub = (command.substitutions or {}).get(1)
             code = sub.text if sub is not None and sub.text is not None and len(words) == 2 else join(words[1:])
             out.parse("shell", code)
+            return None
+        if len(words) < 2:
+            out.operation("execute", words[0], p, (name,))
             return None
         return _script(walker, words[0], words[1:], "shell")
     if PYTHONS.match(name):
@@ -330,6 +353,8 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
                 out.target(w, p, ("cron",))
         if stdin is not None and stdin.text is not None:
             out.operation("schedule", words[0], p, ("cron",))
+            for m in re.finditer(r"(?m)^[ \t]*(?:@\w+[ \t]+|(?:[\d*/,-]+[ \t]+){5})(\S.*)$", stdin.text.value):
+                out.parse("shell", stdin.text.slice(m.start(1), m.end(1)))  # the command each line schedules
         return None
     if name in ("iptables", "ip6tables", "nft", "ufw", "firewall-cmd", "setenforce", "auditctl", "aa-disable",
                 "aa-complain", "csrutil", "spctl", "pfctl"):
@@ -405,7 +430,7 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
         opts, pos = _options(words[1:], {"-e", "-f", "-m", "-A", "-B", "-C", "--include", "--exclude", "-g", "-t",
                                          "--exclude-dir", "--color", "--max-count", "--context", "--regexp", "--glob"})
         explicit = any(o.value in ("-e", "--regexp", "-f") for o in opts)
-        out.operation("search", words[0], p, ("recursive",) if {"-r", "-R", "--recursive"} & {o.value for o in opts} else ())
+        out.operation("search", words[0], p, ("recursive",) if {"r", "R", "--recursive"} & _short(opts) else ())
         for f in (pos if explicit else pos[1:]):
             out.target(f, p)
         return None
@@ -413,7 +438,7 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
         opts, pos = _options(words[1:], {"--reference", "-m", "-x", "--from"})
         out.operation(SIMPLE[name], words[0], p, (pos[0].value[:40],) if pos else ())
         if "R" in _short(opts) or "--recursive" in _short(opts):
-            out.flag("recursive", words[0], p)
+            out.flag("recursive", _first(opts, ("R", "--recursive")), p)
         if pos and name in ("chmod",) and re.search(r"(^|[^0-7])[0-7]?777$|a\+rwx|o\+w|\+s|u\+s|g\+s|4755", pos[0].value):
             out.add("scope", "world_writable_or_setuid", pos[0].span(), p)
         for f in pos[1:]:
@@ -451,9 +476,15 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
                 "bfgminer", "xmr-stak", "nanominer", "gminer", "srbminer"):
         tags = ("cryptominer",)
     out.operation(op, words[0], p, tags or ((name,) if op in ("print", "list", "read", "search") else ()))
-    opts, pos = _options(words[1:], {"-n", "-m", "-o", "-t", "-S", "-T", "-g", "-u", "-L", "--target-directory"})
+    if tags == ("cryptominer",):  # the pool it mines for: `-o pool:port`, `--url=stratum+tcp://pool:port`
+        for k, w in enumerate(words[1:], start=1):
+            pool = words[k + 1] if w.value in ("-o", "--url") and k + 1 < len(words) else \
+                w.slice(len("--url=")) if w.value.startswith("--url=") else None
+            if pool is not None:
+                out.url(pool, p) if "://" in pool.value else out.host(pool, p, ("mining_pool",))
+    opts, pos = _options(words[1:], {"-n", "-m", "-o", "-t", "-S", "-T", "-g", "-L", "--target-directory"})
     short = _short(opts)
-    if op in ("delete", "copy", "move", "write", "chmod", "chown") or name in ("ls", "du", "tree"):
+    if op in ("delete", "copy", "move", "write", "create", "chmod", "chown") or name in ("ls", "du", "tree"):
         if short & {"r", "R", "--recursive", "a", "--archive"} and op in ("delete", "copy", "chmod", "chown"):
             out.flag("recursive", _first(opts, ("r", "R", "--recursive", "a")), p)
         if short & {"f", "--force"} and op in ("delete", "copy", "move", "write"):
@@ -751,7 +782,8 @@ def _git(walker, words: list[Text]) -> Payload | None:
         return None
     sub = words[k]
     verb = sub.value
-    opts, pos = _options(words[k + 1:], {"-m", "-C", "-c", "-b", "-B", "-o", "--message", "--author", "-F", "-u"})
+    opts, pos = _options(words[k + 1:], {"-m", "-C", "-c", "-b", "-B", "-o", "--message", "--author", "-F", "-u"},
+                         anywhere=True)
     flags = _short(opts)
     values = {o.value for o in opts}
     if verb == "push":
@@ -921,7 +953,7 @@ def _netcat(walker, words: list[Text], stdin: Payload | None) -> Payload | None:
     p = walker.parser
     values = {o.value for o in words[1:]}
     opts, pos = _options(words[1:], {"-e", "-c", "-p", "-w", "-s", "-x", "-X", "-i", "-q"})
-    if values & {"-e", "-c", "--exec", "--sh-exec"} or any(re.search(r"exec:|system:", w.value) for w in words[1:]):
+    if values & {"-e", "-c", "--exec", "--sh-exec"} or any(re.search(r"(?i)exec:|system:", w.value) for w in words[1:]):
         out.operation("reverse_shell", words[0], p)
     elif values & {"-l", "-lvp", "-lnvp", "-nlvp", "-lp", "-vlp"} or any(o.value.startswith("-l") for o in opts):
         out.operation("execute", words[0], p, ("listener",))
@@ -1073,7 +1105,7 @@ def _find(walker, words: list[Text]) -> Payload | None:
     if "-exec" in vals or "-execdir" in vals or "-ok" in vals:
         at = next(i for i, v in enumerate(vals) if v in ("-exec", "-execdir", "-ok"))
         end = next((i for i in range(at + 1, len(vals)) if vals[i] in (";", "\\;", "+")), len(vals))
-        inner = words[at + 1:end]
+        inner = [paths[0] if w.value == "{}" and paths else w for w in words[at + 1:end]]  # `{}`: what find finds
         if inner:
             out.operation("list", words[0], p, ("find",))
             for w in paths:

@@ -89,6 +89,8 @@ def _file(out: Collector, op: str, anchor: Text | None, path: Text | None, conte
         out.context.files[path.value] = content.value[:MAX_CHARS] if content is not None else ""
     elif op in ("create", "write"):
         out.context.files.setdefault(path.value, "")
+    if op in ("create", "write") and content is not None and re.search(r"(^|/)\.(bash|zsh)rc$|profile$", path.value):
+        out.parse("shell", content)  # what a planted profile line will run at the next login
 
 
 def _patch(out: Collector, patch: Text) -> None:

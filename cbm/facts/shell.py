@@ -18,6 +18,7 @@ import io
 import posixpath
 import re
 import shlex
+import unicodedata
 from dataclasses import dataclass
 
 import bashlex
@@ -43,6 +44,7 @@ class Command:
     redirects: list[tuple[str, Text]]  # (operator, target word) e.g. (">", "out.txt")
     stdin: Text | None = None  # a heredoc or here-string body
     substitutions: dict[int, Payload] | None = None  # word index -> payload of a whole-word $(...)
+    literal_first: bool = True  # the first word has no quotes or backslashes (else no alias applies)
 
 
 # --- words -----------------------------------------------------------------------------------------
@@ -142,6 +144,16 @@ def unquote(text: Text, variables: dict[str, str]) -> Text:
     return out
 
 
+def _merge(payloads: list[Payload | None]) -> Payload | None:
+    """What a list of commands prints, as far as known: the last one's text, and what the others
+    print when that is unknown (`(crontab -l; echo LINE)` prints the crontab, then LINE)."""
+    known = [p for p in payloads if p is not None]
+    if len(known) < 2 or known[-1].text is None:
+        return known[-1] if known else None
+    last = known[-1]
+    return Payload(last.text, last.download, last.decoded, next((p.origin for p in known if p.origin), None))
+
+
 def _heredoc_body(text: Text, node) -> Text:
     body = text.slice(node.pos[0], node.pos[1])
     cut = body.value.rfind("\n")
@@ -159,11 +171,7 @@ class _Walker:
     def visit(self, node) -> Payload | None:
         kind = node.kind
         if kind == "list":
-            last = None
-            for part in node.parts:
-                if part.kind != "operator":
-                    last = self.visit(part)
-            return last
+            return _merge([self.visit(part) for part in node.parts if part.kind != "operator"])
         if kind == "pipeline":
             commands = [p for p in node.parts if p.kind != "pipe"]
             payload = None
@@ -173,12 +181,10 @@ class _Walker:
         if kind == "command":
             return self.visit_stage(node, None)
         if kind == "compound":
-            for part in node.list:
-                if part.kind not in ("reservedword", "operator"):
-                    self.visit(part)
+            payload = _merge([self.visit(part) for part in node.list if part.kind not in ("reservedword", "operator")])
             for r in getattr(node, "redirects", []) or []:
                 self._redirect_facts(r)
-            return None
+            return payload
         if kind in ("for", "while", "until", "if", "case"):
             for part in node.parts:
                 if part.kind not in ("reservedword", "operator", "word"):
@@ -203,6 +209,7 @@ class _Walker:
         heredoc: Text | None = None
         subs: dict[int, Payload] = {}
         assigned: list = []
+        literal = True
         variables = self.out.context.variables
         for part in node.parts:
             if part.kind == "assignment":
@@ -223,6 +230,8 @@ class _Walker:
                 payload = self._substitutions(part)
                 if payload is not None:
                     subs[len(words)] = payload
+                if not words:
+                    literal = not re.search(r"[\\'\"]", self.text.value[part.pos[0]:part.pos[1]])
                 words.append(unquote(self.text.slice(part.pos[0], part.pos[1]), variables))
             elif part.kind == "redirect":
                 if getattr(part, "heredoc", None) is not None:
@@ -249,7 +258,7 @@ class _Walker:
             return None
         from cbm.facts.commands import run_command
 
-        return run_command(self, Command(words, redirects, heredoc, subs), stdin)
+        return run_command(self, Command(words, redirects, heredoc, subs, literal), stdin)
 
     def _substitutions(self, node) -> Payload | None:
         """Run the `$(...)`, backtick and `<(...)` parts of a word; the payload of a word that
@@ -419,6 +428,19 @@ def hexdecode(text: Text) -> Text | None:
     except (ValueError, UnicodeDecodeError):
         return None
     return Text.constant(decoded, text.span())
+
+
+# letters of other scripts that look like Latin ones (after NFKC has folded fullwidth `ｒｍ` to `rm`)
+_CONFUSABLES = str.maketrans("аеһіјорԛгѕԝхуԁмтсаοαρνιυкАВЕНІЈКМОРСТХ", "aehijopqrswxydmtcaoapviukABEHIJKMOPCTX")
+
+
+def lookalike(word: str) -> str | None:
+    """The ASCII word a Unicode look-alike spells (`ｒｍ`, Cyrillic `гм`), or None when `word` is
+    plain ASCII or no look-alike of one."""
+    if word.isascii():
+        return None
+    plain = unicodedata.normalize("NFKC", word).translate(_CONFUSABLES)
+    return plain if plain.isascii() and plain != word else None
 
 
 def basename(word: str) -> str:

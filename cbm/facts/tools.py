@@ -13,7 +13,7 @@ import re
 
 from cbm.facts.base import Collector
 from cbm.facts.edits import PATH_KEYS, edit_facts
-from cbm.facts.text import Text, argument_texts
+from cbm.facts.text import Text, argument_texts, json_strings
 
 SHELL_TOOLS = re.compile(r"(?i)^(bash|sh|zsh|shell|execute_bash|run_terminal_cmd|execute_command|terminal|"
                          r"run_shell_command|exec|exec_command|run_command|shell_exec|cmd|run|execute|command|"
@@ -44,14 +44,19 @@ def tool_facts(out: Collector, tool: str, raw: str, arguments: dict | None) -> N
     from cbm.facts import sql as _sql  # noqa: F401
 
     if arguments is None:  # not valid JSON: the raw text is all there is
-        if SHELL_TOOLS.match(tool):
-            out.parse("shell", Text.plain(raw))
-        elif SQL_TOOLS.search(tool):
-            out.parse("sql", Text.plain(raw))
-        else:
-            out.add("parse_error", "arguments are not valid JSON", (0, len(raw)), "json")
-        return
-    args = argument_texts(raw, arguments)
+        args = _salvage(raw) if raw.lstrip().startswith("{") else {}
+        if not args:
+            if SHELL_TOOLS.match(tool):
+                out.parse("shell", Text.plain(raw))
+            elif SQL_TOOLS.search(tool):
+                out.parse("sql", Text.plain(raw))
+            else:
+                out.add("parse_error", "arguments are not valid JSON", (0, len(raw)), "json")
+            return
+        out.add("parse_error", "arguments are not valid JSON", (0, len(raw)), "json")
+        arguments = {k: v.value for k, v in args.items()}
+    else:
+        args = argument_texts(raw, arguments)
     if edit_facts(out, tool, args, arguments):
         return
     shell_arg = next((args[k] for k in SHELL_KEYS if k in args), None)
@@ -83,6 +88,19 @@ def tool_facts(out: Collector, tool: str, raw: str, arguments: dict | None) -> N
         out.parse("sql", query)
         return
     _generic(out, tool, args)
+
+
+def _salvage(raw: str) -> dict[str, Text]:
+    """The `"key": "string"` pairs readable at the top level of a JSON object that is cut short or
+    otherwise broken (`{"command": "rm -rf /srv"` without its closing brace)."""
+    found: dict[str, Text] = {}
+    strings = json_strings(raw)
+    for (depth, key), (value_depth, value) in zip(strings, strings[1:]):
+        if depth != 1 or value_depth != 1 or not key.value or not value.value or key.value in found:
+            continue
+        if raw[key.ends[-1] + 1:value.starts[0] - 1].strip() == ":":
+            found[key.value] = value
+    return found
 
 
 def _generic(out: Collector, tool: str, args: dict) -> None:

@@ -33,6 +33,8 @@ PASTE_SERVICES = frozenset({
 PUBLIC_TLDS = frozenset("""com net org io ai co app dev cloud info biz me xyz site online tech us uk de fr nl eu ca au jp cn
 ru br in it es se ch no fi dk pl be at cz ie nz sg hk kr tw il za mx ar cl gov edu mil int sh gg tv cc ly to ws fm
 gl so st la im is ee lt lv ro hu gr pt ua tr vn id my th ph pk sa ae ng ke eg ma""".split())
+_DOCUMENTATION = tuple(ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
+                                                         "2001:db8::/32"))
 _PROHIBITION = re.compile(r"\b(do not|don't|dont|never|must not|mustn't|no|not|avoid|without|freeze|frozen|read-only|"
                           r"readonly|forbidden|prohibited|stay off|hands off)\b")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?)*\.?$")
@@ -48,7 +50,10 @@ def host_tags(host: str, instructions: str = "") -> tuple[str, ...]:
         ip = None
     if ip is not None:
         tags.append("raw_ip")
-        tags.append("loopback" if ip.is_loopback else "private" if ip.is_private else "public")
+        # the documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) stand
+        # for public addresses in examples and tests, though Python counts them as private
+        documentation = any(ip.version == n.version and ip in n for n in _DOCUMENTATION)
+        tags.append("loopback" if ip.is_loopback else "private" if ip.is_private and not documentation else "public")
     elif h in ("localhost", "localhost.localdomain") or h.endswith(".localhost"):
         tags.append("loopback")
     elif "." not in h or h.rsplit(".", 1)[1] not in PUBLIC_TLDS:
@@ -111,7 +116,7 @@ def url_facts(out: Collector, text: Text, parser: str, sending: bool = False) ->
     except ValueError:
         out.add("parse_error", "not a URL", text.span(), "urllib")
         return
-    if not host or not (_HOSTNAME.match(host) or _is_ip(host)):  # `$1`, `{{url}}`: no host is known
+    if not host or re.search(r"[^\w.:%-]", host):  # `$1`, `{{url}}`: no host is known
         return
     at = text.value.lower().find(host)
     htext = text.slice(at, at + len(host)) if at >= 0 else text
