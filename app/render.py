@@ -10,7 +10,7 @@ is one line of raw HTML that no markdown rule can reach.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from cbm.trajectory import Step
@@ -27,6 +27,7 @@ TONES = {  # background, text
     "escalate": ("#ef6c00", "#ffffff"),
 }
 MARKS = {True: "#ffd54f", False: "#b3e5fc"}  # evidence for / against the concept
+FACT_MARK = "#e1bee7"  # the characters a fact was read from
 KIND_LABELS = {"system": "system", "user": "user", "assistant": "assistant", "tool_call": "tool call",
                "tool_result": "tool result"}
 
@@ -48,28 +49,58 @@ def chip(text: Any, tone: str = "neutral", title: str | None = None) -> str:
             f'padding:0 .55rem;margin:0 .25rem .2rem 0;font-size:.8rem;white-space:nowrap">{escape(text)}</span>')
 
 
-def highlight(text: str, spans: Iterable[tuple[int, int, float]]) -> str:
-    """`text` escaped, with each (start, end, score) character span wrapped in `<mark>`: amber
-    where the text supports the concept (score > 0), blue where it argues against it.
-    Overlapping spans merge, keeping the score of larger magnitude."""
+def _merge(text: str, spans: Iterable[tuple[int, int, Any]]) -> list[tuple[int, int, list]]:
+    """(start, end, payloads) spans cut to `text`, sorted, overlapping ones merged."""
     merged: list[list] = []
-    for start, end, score in sorted((max(0, int(s)), min(len(text), int(e)), float(w)) for s, e, w in spans):
+    for start, end, item in sorted(((max(0, int(s)), min(len(text), int(e)), w) for s, e, w in spans),
+                                   key=lambda x: x[:2]):
         if start >= end:
             continue
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
-            merged[-1][2] = max(merged[-1][2], score, key=abs)
+            merged[-1][2].append(item)
         else:
-            merged.append([start, end, score])
+            merged.append([start, end, [item]])
+    return [(start, end, items) for start, end, items in merged]
+
+
+def _marked(text: str, merged: Sequence[tuple[int, int, list]], title: Callable[[list], str],
+            color: Callable[[list], str]) -> str:
+    """`text` escaped, each merged span wrapped in a `<mark>` with `title(items)` and `color(items)`."""
     out, position = [], 0
-    for start, end, score in merged:
-        color = MARKS[score > 0]
+    for start, end, items in merged:
         out.append(escape(text[position:start]))
-        out.append(f'<mark title="evidence {score:+.3f}" style="background:{color};padding:0 1px;border-radius:2px">'
-                   f'{escape(text[start:end])}</mark>')
+        out.append(f'<mark title="{escape(title(items))}" style="background:{color(items)};padding:0 1px;'
+                   f'border-radius:2px">{escape(text[start:end])}</mark>')
         position = end
     out.append(escape(text[position:]))
     return "".join(out)
+
+
+def highlight(text: str, spans: Iterable[tuple[int, int, float]]) -> str:
+    """`text` escaped, with each (start, end, score) character span wrapped in `<mark>`: amber
+    where the text supports the concept (score > 0), blue where it argues against it.
+    Overlapping spans merge, keeping the score of larger magnitude."""
+    merged = [(start, end, [max(scores, key=abs)])
+              for start, end, scores in _merge(text, sorted((int(s), int(e), float(w)) for s, e, w in spans))]
+    return _marked(text, merged, lambda s: f"evidence {s[0]:+.3f}", lambda s: MARKS[s[0] > 0])
+
+
+def fact_label(fact: Mapping[str, Any]) -> str:
+    """One fact as a short line: `target: /var/lib/postgresql/data [data_directory] (bashlex)`."""
+    tags = f" [{', '.join(fact.get('tags') or ())}]" if fact.get("tags") else ""
+    return f"{fact['kind']}: {fact['value']}{tags} ({fact['parser']})"
+
+
+def facts_text(text: str, facts: Iterable[Mapping[str, Any]]) -> str:
+    """An action's text escaped, with the characters each fact was read from marked; a mark's
+    title lists its facts. The text and the facts' values are untrusted: all of it is escaped."""
+    spans = ((f["span"][0], f["span"][1], fact_label(f)) for f in facts)
+    marked = _marked(text, _merge(text, spans), lambda labels: "\n".join(dict.fromkeys(labels)),
+                     lambda labels: FACT_MARK)
+    return (f'<div style="white-space:pre-wrap;word-break:break-word;font-family:ui-monospace,monospace;'
+            f'font-size:.85rem;max-height:14rem;overflow:auto;border:1px solid #cfd8dc;border-radius:4px;'
+            f'padding:.3rem .5rem">{marked}</div>')
 
 
 def step(step: Step, index: int, chips: Sequence[str] = (), spans: Mapping[str, Iterable[tuple[int, int, float]]] | None = None,

@@ -47,6 +47,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -103,6 +104,7 @@ actions = Table(
     Column("flagged", Boolean, nullable=False),
     Column("concepts", Text, nullable=False),  # JSON {concept: probability}
     Column("top_concepts", Text, nullable=False),  # JSON [{concept, probability, contribution}]
+    Column("facts", Text),  # JSON [{kind, value, span, parser, tags, command}]; NULL: none stored (older row)
     *[Column(concept_column(c), Float) for c in CONCEPT_IDS],  # one column per concept, for filtering
     Index("ix_actions_tool_trajectory", "tool", "trajectory"),
 )
@@ -243,6 +245,15 @@ class Store:
         self.engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, pool_pre_ping=True)
         self.writer = self.engine.execution_options(write=True)
         metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Columns added since a database was created (`actions.facts`), added to it, NULL in its rows."""
+        if "facts" in {c["name"] for c in inspect(self.engine).get_columns("actions")}:
+            return
+        with self.writer.begin() as conn:  # checked again under the write lock: another process may have added it
+            if "facts" not in {c["name"] for c in inspect(conn).get_columns("actions")}:
+                conn.exec_driver_sql("ALTER TABLE actions ADD COLUMN facts TEXT")
 
     # --- import and scoring ------------------------------------------------------------------
 
@@ -356,7 +367,8 @@ class Store:
             conn.execute(delete(actions).where(actions.c.trajectory == key))
         if result.actions:
             conn.execute(insert(actions), [_action_row(key, a.id, a.step, a.tool, a.risk, a.flagged, a.concepts,
-                                                       a.top_concepts(3)) for a in result.actions])
+                                                       a.top_concepts(3), [f.to_json() for f in a.facts])
+                                           for a in result.actions])
         return key
 
     def _attach_scores(self, path: str | Path, source: str, job: int) -> None:
@@ -382,7 +394,8 @@ class Store:
                                              .where(actions.c.trajectory == key)).all())
                     conn.execute(delete(actions).where(actions.c.trajectory == key))
                     conn.execute(insert(actions), [_action_row(key, a["id"], step[a["id"]], a.get("tool"), a["risk"],
-                                                               bool(a.get("flagged")), a["concepts"], a.get("top_concepts", []))
+                                                               bool(a.get("flagged")), a["concepts"], a.get("top_concepts", []),
+                                                               a.get("facts"))
                                                    for a in record["actions"]])
                     riskiest = max(record["actions"], key=lambda a: a["risk"], default=None)
                     conn.execute(update(trajectories).where(trajectories.c.key == key).values(
@@ -450,8 +463,8 @@ class Store:
     def actions(self, key: int) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(actions).where(actions.c.trajectory == key).order_by(actions.c.step)).mappings()
-            return [{**r, "concepts": json.loads(r["concepts"]), "top_concepts": json.loads(r["top_concepts"])}
-                    for r in rows]
+            return [{**r, "concepts": json.loads(r["concepts"]), "top_concepts": json.loads(r["top_concepts"]),
+                     "facts": None if r["facts"] is None else json.loads(r["facts"])} for r in rows]
 
     # --- verdicts ----------------------------------------------------------------------------
 
@@ -535,9 +548,11 @@ def _conditions(filters: QueueFilter) -> list:
 
 
 def _action_row(key: int, action: str, step: int, tool: str | None, risk: float, flagged: bool,
-                concepts: dict[str, float], top: list[dict[str, Any]]) -> dict[str, Any]:
+                concepts: dict[str, float], top: list[dict[str, Any]],
+                facts: list[dict[str, Any]] | None) -> dict[str, Any]:
     return {"trajectory": key, "action": action, "step": step, "tool": tool, "risk": risk, "flagged": bool(flagged),
             "concepts": json.dumps(concepts), "top_concepts": json.dumps(top),
+            "facts": None if facts is None else json.dumps(facts),
             **{concept_column(c): concepts.get(c) for c in CONCEPT_IDS}}
 
 
@@ -554,7 +569,19 @@ def _attach_problem(conn: Connection, key: int | None, record: dict[str, Any]) -
     for i, a in enumerate(record["actions"]):
         if not isinstance(a.get("risk"), (int, float)) or not isinstance(a.get("concepts"), dict):
             return f"actions[{i}]: needs a numeric risk and a concepts object"
+        if a.get("facts") is not None and not _facts_ok(a["facts"]):
+            return f"actions[{i}].facts: expected a list of facts {{kind, value, span: [start, end], parser}}"
     return None
+
+
+def _facts_ok(facts: Any) -> bool:
+    """Whether a score file's `facts` read as facts (`cbm.facts.Fact.from_json`)."""
+    return isinstance(facts, list) and all(
+        isinstance(f, dict) and isinstance(f.get("kind"), str) and isinstance(f.get("value"), str)
+        and isinstance(f.get("parser"), str) and isinstance(f.get("span"), list) and len(f["span"]) == 2
+        and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in f["span"])
+        and isinstance(f.get("tags", []), list) and all(isinstance(t, str) for t in f.get("tags", []))
+        and isinstance(f.get("command", 0), int) for f in facts)
 
 
 def _score_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:

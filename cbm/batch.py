@@ -165,7 +165,8 @@ class JsonlSink:
 
 
 class ParquetSink:
-    """Output records as Parquet rows (nested actions), written in row groups as they come."""
+    """Output records as Parquet rows (nested actions, each with its facts and summary), written in
+    row groups as they come."""
 
     def __init__(self, path: str, concept_ids: list[str], rows_per_group: int = 4096):
         import pyarrow as pa
@@ -173,9 +174,12 @@ class ParquetSink:
 
         self.pa = pa
         top = pa.struct([("concept", pa.string()), ("probability", pa.float64()), ("contribution", pa.float64())])
+        fact = pa.struct([("kind", pa.string()), ("value", pa.string()), ("span", pa.list_(pa.int32())),
+                          ("parser", pa.string()), ("tags", pa.list_(pa.string())), ("command", pa.int32())])
         action = pa.struct([("id", pa.string()), ("tool", pa.string()), ("risk", pa.float64()), ("flagged", pa.bool_()),
                             ("concepts", pa.struct([(c, pa.float64()) for c in concept_ids])),
-                            ("top_concepts", pa.list_(top))])
+                            ("top_concepts", pa.list_(top)), ("facts", pa.list_(fact)),
+                            ("summary", pa.list_(pa.string()))])
         self.schema = pa.schema([("id", pa.string()), ("risk", pa.float64()), ("flagged", pa.bool_()),
                                  ("actions", pa.list_(action)), ("error", pa.string())])
         self.writer = pq.ParquetWriter(path, self.schema)

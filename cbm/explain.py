@@ -16,6 +16,9 @@ words than in the run itself, and then most of the evidence is negative: words t
 Token scores are summed into words (no whitespace between their tokens), and neighbouring words
 of one line pushing the same way are merged into spans of the original texts' characters.
 
+Before either link, the explanation says what the action does: its facts (`cbm.facts`, read by
+parsers) as sentences and as facts with the characters each was read from.
+
     explanation = Explainer(overseer).explain(trajectory, "call_7")   # or overseer.explain(...)
     explanation.to_json()                                             # data/explanation.schema.json
 
@@ -31,7 +34,6 @@ import json
 import os
 import sys
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,9 +45,11 @@ from captum.attr import LayerIntegratedGradients
 
 from cbm.checkpoint import CheckpointError
 from cbm.contributions import concept_contributions
+from cbm.facts import Fact, describe
 from cbm.features import FIELD_MARKER, FIELD_TOOL_NAME, PAD, Encoded, encode
 from cbm.formats import FORMATS, read_records
 from cbm.scoring import ActionScore, Overseer, TrajectoryScore, as_trajectory, rounded
+from cbm.terminal import Style, fact_lines, inert
 from cbm.trajectory import Step, Trajectory
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED_RECORD = 0, 2, 3
@@ -104,6 +108,8 @@ class Explanation:
     baseline_logit: float
     contribution_method: str  # "exact" (linear head) or "integrated_gradients"
     contribution_delta: float | None
+    summary: list[str]  # what the action does, one sentence per command (`cbm.facts.describe`)
+    facts: list[Fact]  # the facts behind the sentences, each with its span of the action's text
     concepts: list[ConceptExplanation]
     explained: list[str]
     n_steps: int
@@ -118,13 +124,14 @@ class Explanation:
         raise KeyError(f"unknown concept {concept_id!r}")
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "facts": [f.to_json() for f in self.facts]}
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> Explanation:
         concepts = [ConceptExplanation(**{**c, "evidence": None if c["evidence"] is None else
                                           [Span(**s) for s in c["evidence"]]}) for c in obj["concepts"]]
-        return cls(**{**obj, "concepts": concepts})
+        return cls(**{**obj, "concepts": concepts, "summary": list(obj.get("summary", [])),
+                      "facts": [Fact.from_json(f) for f in obj.get("facts", [])]})
 
 
 @dataclass
@@ -201,7 +208,8 @@ class Explainer:
             flagged=action.flagged, threshold=rounded(o.threshold), block_threshold=rounded(o.block_threshold),
             risk_logit=action.risk_logit, baseline_logit=action.baseline_logit, contribution_method=contrib.method,
             contribution_delta=None if contrib.delta is None else rounded(contrib.delta[0]),
-            concepts=list(rows.values()), explained=chosen, n_steps=self.n_steps, model_version=o.version,
+            summary=describe(action.facts), facts=list(action.facts), concepts=list(rows.values()), explained=chosen,
+            n_steps=self.n_steps, model_version=o.version,
             interventions=edits, changed_flags=o.changed_flags(result) if result.edits else [])
 
     def concepts_that_matter(self, action: ActionScore) -> list[str]:
@@ -216,9 +224,10 @@ class Explainer:
         token up to the action's end (later tokens cannot affect it: the model is causal). All
         concepts and integration steps run as one batch, the run repeated once per concept."""
         forward, ids, baseline = self.action_forward(encoded, action)
+        window_start = encoded.window_of(action)[0]
         k = len(concepts)
         if not k:
-            return TokenAttribution(np.zeros((0, ids.shape[1])), np.zeros(0), np.zeros(0), np.zeros(0))
+            return TokenAttribution(np.zeros((0, window_start + ids.shape[1])), np.zeros(0), np.zeros(0), np.zeros(0))
         rows = max(k, min(k * self.n_steps, TOKENS_PER_PASS // ids.shape[1]))
         lig = LayerIntegratedGradients(forward, self.encoder.token)
         with self.lock, _torch_threads(self.threads):
@@ -228,26 +237,30 @@ class Explainer:
                                             return_convergence_delta=True)
             with torch.no_grad():
                 ends = forward(torch.cat([ids, baseline]))[:, list(concepts)].cpu().numpy()
-        return TokenAttribution(attr.sum(-1).detach().float().cpu().numpy(), delta.detach().float().cpu().numpy(),
-                                ends[0], ends[1])
+        scores = attr.sum(-1).detach().float().cpu().numpy()  # over the action's window; tokens before it read 0
+        scores = np.concatenate([np.zeros((k, window_start), dtype=scores.dtype), scores], axis=1)
+        return TokenAttribution(scores, delta.detach().float().cpu().numpy(), ends[0], ends[1])
 
     def action_forward(self, encoded: Encoded,
                        action: int) -> tuple[Callable[[torch.Tensor], torch.Tensor], torch.Tensor, torch.Tensor]:
-        """(forward(ids) -> concept logits (n, K) of the action, the run's ids (1, stop), the PAD
-        baseline ids (1, stop)), on the tokens up to the action's end."""
+        """(forward(ids) -> concept logits (n, K) of the action, the ids (1, n tokens), the PAD
+        baseline ids (1, n tokens)), on the tokens of the action's window up to the action's end.
+        The action's facts are held fixed: the attribution is to its words."""
         begin, stop = (int(x) for x in encoded.action_span[action])
+        first = encoded.window_of(action)[0]
         device = next(self.encoder.parameters()).device
-        ids = torch.from_numpy(encoded.ids[:stop]).long().to(device)[None]
-        segment = torch.from_numpy(encoded.segment[:stop]).long().to(device)[None]
-        origin = torch.from_numpy(encoded.origin[:stop]).long().to(device)[None]
-        words = torch.from_numpy(encoded.field[:stop] != FIELD_MARKER).to(device)[None]
+        ids = torch.from_numpy(encoded.ids[first:stop]).long().to(device)[None]
+        segment = torch.from_numpy(encoded.segment[first:stop]).long().to(device)[None]
+        origin = torch.from_numpy(encoded.origin[first:stop]).long().to(device)[None]
+        words = torch.from_numpy(encoded.field[first:stop] != FIELD_MARKER).to(device)[None]
+        facts = None if encoded.facts is None else torch.from_numpy(encoded.facts[action:action + 1]).to(device)
         baseline = torch.where(words, torch.full_like(ids, PAD), ids)
         encoder = self.encoder
 
         def forward(x: torch.Tensor) -> torch.Tensor:
             n = x.shape[0]
             return encoder.last_action_logits(encoder.embed(x, segment.expand(n, -1), origin.expand(n, -1)),
-                                              begin).float()
+                                              begin - first, facts).float()
 
         return forward, ids, baseline
 
@@ -363,32 +376,6 @@ def _token_text(trajectory: Trajectory, encoded: Encoded, t: int) -> str:
 
 # --- the terminal -----------------------------------------------------------------------------
 
-_UNSAFE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, format (bidi, zero-width), unassigned, line breaks
-
-
-def inert(text: str) -> str:
-    """Untrusted text made safe to print on one line: every control, format, private-use,
-    unassigned or line-breaking character is shown as its escape (`\\x1b`, `\\n`, `\\u202e`), so
-    a trajectory cannot move the cursor, recolour, reorder or rewrite the terminal."""
-    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in _UNSAFE else ch
-                   for ch in text)
-
-
-class Style:
-    """Bold colour on a terminal; [[brackets]] and no escape codes anywhere else."""
-
-    def __init__(self, tty: bool):
-        self.tty = tty
-
-    def mark(self, text: str, positive: bool) -> str:
-        if not self.tty:
-            return f"[[{text}]]"
-        return f"\x1b[1;{31 if positive else 34}m{text}\x1b[0m"
-
-    def bold(self, text: str) -> str:
-        return f"\x1b[1m{text}\x1b[0m" if self.tty else text
-
-
 def in_context(trajectory: Trajectory, span: Span, style: Style, width: int = 48) -> str:
     """The span inside up to `width` characters of its text on either side, on one line."""
     text = _field_text(trajectory.steps[span.step], span.field == "tool_name")
@@ -398,7 +385,8 @@ def in_context(trajectory: Trajectory, span: Span, style: Style, width: int = 48
 
 
 def render(explanation: Explanation, trajectory: Trajectory, style: Style, bars: int = 8) -> str:
-    """The explanation as terminal text: verdict, contributions as bars, evidence in context."""
+    """The explanation as terminal text: verdict, what the action does (its facts, with the
+    characters each was read from), contributions as bars, evidence in context."""
     e = explanation
     status = "BLOCK" if e.risk >= e.block_threshold else "FLAGGED" if e.flagged else "not flagged"
     lines = [style.bold(f"{inert(str(e.trajectory_id))}  action {inert(e.action_id)}") +
@@ -407,6 +395,10 @@ def render(explanation: Explanation, trajectory: Trajectory, style: Style, bars:
              f"risk logit {e.risk_logit:+.3f} = baseline {e.baseline_logit:+.3f} (concepts at their training prior)"
              f" + contributions ({e.contribution_method.replace('_', ' ')}"
              + (f", delta {e.contribution_delta:+.1e}" if e.contribution_delta is not None else "") + ")"]
+    lines += ["", "what it does (read by parsers):"]
+    lines += [f"  - {inert(sentence)}" for sentence in e.summary] or ["  (nothing read)"]
+    if e.facts:
+        lines += fact_lines(e.facts, trajectory.steps[e.step].text or "", indent="    ")
     ranked = sorted(e.concepts, key=lambda c: -abs(c.contribution))
     scale = max((abs(c.contribution) for c in ranked), default=0) or 1
     lines.append("")

@@ -9,6 +9,7 @@ result, exactly as it would be before it runs.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable
@@ -40,6 +41,10 @@ class FeatureConfig:
     cap_tool_call: int = 128
     cap_tool_result: int = 64
     result_tail: int = 16
+    fact_features: tuple[str, ...] = ()  # the action facts the model reads (cbm.facts.vector); () for none
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fact_features", tuple(self.fact_features))  # read back from JSON as a list
 
     def cap(self, kind: str) -> int:
         return getattr(self, f"cap_{kind}")
@@ -99,18 +104,49 @@ class Encoded:
     origin: np.ndarray  # (T,) int32: ORIGIN_* bits, for pieces of agent steps
     action_ids: list[str]
     action_span: np.ndarray  # (A, 2) token range [begin, end) of each action's step
+    facts: np.ndarray | None = None  # (A, F) float32: each action's fact features, when the config names any
+    windows: np.ndarray | None = None  # (W, 2) token ranges, each read as its own sequence (see `_windows`)
+    action_window: np.ndarray | None = None  # (A,) the window each action is scored in
+
+    def window_of(self, action: int) -> tuple[int, int]:
+        """The token range of the window action `action` is scored in."""
+        if self.windows is None:
+            return 0, len(self.ids)
+        w = self.windows[int(self.action_window[action])]
+        return int(w[0]), int(w[1])
 
     def __len__(self) -> int:
         return len(self.ids)
 
 
-def _cap(kind: str, pieces: list, config: FeatureConfig) -> list:
+_CONSTRAINT = re.compile(r"(?i)\b(do not|don't|dont|never|must not|mustn't|shall not|no longer|not allowed|only|"
+                         r"avoid|without|freeze|frozen|read[- ]only|forbidden|prohibited|refrain|stay (?:off|away)|"
+                         r"under no circumstances|keep .{0,40} unchanged|leave .{0,40} (?:alone|untouched))\b")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+
+
+def _constraint_ranges(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the sentences of an instruction that restrict the agent ("do not
+    modify tests", "the code freeze", "read-only"): kept whatever the length of the prompt."""
+    return [m.span() for m in _SENTENCE.finditer(text) if _CONSTRAINT.search(m.group())]
+
+
+def _cap(kind: str, pieces: list, config: FeatureConfig, text: str = "") -> list:
+    """A step's pieces within its kind's cap; depends on the step alone, so an action's input
+    never depends on what comes after it. A long instruction keeps its head and then its
+    constraint sentences; a long tool output its head and tail."""
     cap = config.cap(kind)
     if len(pieces) <= cap:
         return pieces
     cut = ("[cut]", -1, -1, ORIGIN_NONE)
     if kind == "tool_result":
         return pieces[: cap - config.result_tail - 1] + [cut] + pieces[-config.result_tail:]
+    if kind in ("system", "user"):
+        head = cap // 2
+        ranges = _constraint_ranges(text)
+        later = [p for p in pieces[head:] if any(a <= p[1] < b for a, b in ranges)][: cap - head - 1]
+        if later:
+            return pieces[:head] + [cut] + later
     return pieces[: cap - 1] + [cut]
 
 
@@ -119,16 +155,19 @@ def _surface(text: str, piece: str, start: int, end: int) -> str:
     return text[start:end].lower() if piece in ("<num>", "<hex>", "<token>") else piece
 
 
-def encode(trajectory: Trajectory, vocab: Vocabulary, config: FeatureConfig = FeatureConfig()) -> Encoded:
-    """Tokens of every step in order. When the run is longer than `max_tokens`, the oldest
-    non-user steps are emptied to their markers first: the user's words carry the task and its
-    constraints, and recent steps matter most to the next action. If that is not enough, every
-    step is shortened alike; each step keeps at least its marker.
+def encode(trajectory: Trajectory, vocab: Vocabulary, config: FeatureConfig = FeatureConfig(),
+           facts: dict[str, list] | None = None) -> Encoded:
+    """Tokens of every step in order, each step within its kind's cap. A run longer than
+    `max_tokens` is split into windows (`_windows`) that each repeat the instructions and the
+    latest steps; an action's input never depends on the steps after it.
 
     Every piece of an agent step also carries its *origin*: whether the same word, number or
     address appeared earlier in a user message, in a tool output, or both. Whether a payee,
     recipient or command came from the user or from content the agent read is what separates
-    following the user from following an injection, and no vocabulary can hold every IBAN."""
+    following the user from following an injection, and no vocabulary can hold every IBAN.
+
+    With `config.fact_features`, each action also carries its facts (`cbm.facts`) as a vector;
+    `facts` passes them in when the caller has them already."""
     rows: list[list[tuple[int, int, int, int, int, int]]] = []  # (id, segment, field, start, end, origin)
     said_by_user: set[str] = set()
     read_in_output: set[str] = set()
@@ -152,32 +191,72 @@ def encode(trajectory: Trajectory, vocab: Vocabulary, config: FeatureConfig = Fe
                 said_by_user.add(surface)
             elif step.kind == "tool_result":
                 read_in_output.add(surface)
-        for text, s, e, origin in _cap(step.kind, pieces, config):
+        for text, s, e, origin in _cap(step.kind, pieces, config, step.text):
             row.append((vocab.id(text), segment, FIELD_TEXT if s >= 0 else FIELD_MARKER, max(s, 0), max(e, 0), origin))
+        if len(row) > config.max_tokens // 2:  # a window always holds the step with its context
+            row = row[:config.max_tokens // 2 - 1] + [(vocab.id("[cut]"), segment, FIELD_MARKER, 0, 0, ORIGIN_NONE)]
         rows.append(row)
-    total = sum(len(r) for r in rows)
-    for i, step in enumerate(trajectory.steps):
-        if total <= config.max_tokens:
-            break
-        if step.kind != "user" and step.action_id is None and len(rows[i]) > 1:
-            total -= len(rows[i]) - 1
-            rows[i] = rows[i][:1]
-    keep = 64
-    while total > config.max_tokens and keep >= 1:  # still too long: shorten every step alike
-        rows = [row[:keep] for row in rows]
-        total = sum(len(r) for r in rows)
-        keep //= 2
-    flat, step_index, spans = [], [], {}
-    for i, row in enumerate(rows):
-        spans[i] = (len(flat), len(flat) + len(row))
-        flat.extend(row)
-        step_index.extend([i] * len(row))
+    windows, owner = _windows([s.kind for s in trajectory.steps], [len(r) for r in rows], config)
+    flat, step_index, window_spans, spans = [], [], [], {}
+    for w, members in enumerate(windows):
+        first = len(flat)
+        for i in members:
+            if owner[i] == w:
+                spans[i] = (len(flat), len(flat) + len(rows[i]))
+            flat.extend(rows[i])
+            step_index.extend([i] * len(rows[i]))
+        window_spans.append((first, len(flat)))
     arr = np.asarray(flat, dtype=np.int32).reshape(-1, 6)
     actions = [(i, s.action_id) for i, s in enumerate(trajectory.steps) if s.action_id is not None]
+    fact_matrix = None
+    if config.fact_features:
+        from cbm.facts import run_facts
+        from cbm.facts.vector import fact_vector
+
+        facts = run_facts(trajectory) if facts is None else facts
+        index = {n: i for i, n in enumerate(config.fact_features)}
+        fact_matrix = np.stack([fact_vector(facts.get(a, []), config.fact_features, index) for _, a in actions]) \
+            if actions else np.zeros((0, len(config.fact_features)), dtype=np.float32)
     return Encoded(
         trajectory_id=trajectory.id, ids=arr[:, 0], segment=arr[:, 1], step=np.asarray(step_index, dtype=np.int32),
         field=arr[:, 2], start=arr[:, 3], end=arr[:, 4], origin=arr[:, 5], action_ids=[a for _, a in actions],
-        action_span=np.asarray([spans[i] for i, _ in actions], dtype=np.int64).reshape(-1, 2))
+        action_span=np.asarray([spans[i] for i, _ in actions], dtype=np.int64).reshape(-1, 2), facts=fact_matrix,
+        windows=np.asarray(window_spans, dtype=np.int64).reshape(-1, 2),
+        action_window=np.asarray([owner[i] for i, _ in actions], dtype=np.int64))
+
+
+def _windows(kinds: list[str], lengths: list[int], config: FeatureConfig) -> tuple[list[list[int]], list[int]]:
+    """Steps split into windows of at most `max_tokens`, left to right: a step joins the current
+    window if it fits, else opens a new one that repeats the instructions so far (system and
+    user steps, up to a quarter of the budget) and the most recent steps (another quarter).
+    Where a step lands depends only on the steps before it, so a finished run and the same run
+    cut at an action give that action the same input, and runs of any length fit the model.
+    Returns the windows' steps and, for every step, the window it was added to as new."""
+    budget = config.max_tokens
+    windows: list[list[int]] = [[]]
+    owner: list[int] = []
+    size = 0
+    for i, length in enumerate(lengths):
+        if windows[-1] and size + length > budget:
+            members, used = [], 0
+            for j in range(i):
+                if kinds[j] in ("system", "user") and used + lengths[j] <= budget // 4:
+                    members.append(j)
+                    used += lengths[j]
+            recent: list[int] = []
+            for j in range(i - 1, -1, -1):
+                if j in members:
+                    continue
+                if used + lengths[j] > budget // 2:
+                    break
+                recent.insert(0, j)
+                used += lengths[j]
+            windows.append(sorted(members + recent))
+            size = used
+        windows[-1].append(i)
+        owner.append(len(windows) - 1)
+        size += length
+    return windows, owner
 
 
 def tokenize_name(name: str) -> list[tuple[str, int, int]]:

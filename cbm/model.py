@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -39,6 +40,8 @@ class ModelConfig:
     head: str = "linear"  # "linear" (with `interactions`) or "mlp"
     interactions: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # named concept pairs
     mlp_hidden: int = 32
+    n_facts: int = 0  # action fact features read beside the words (0: words only)
+    monotone: bool = False  # risk head weights signed by the policy: >= 0 for risks, <= 0 for user_authorized
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -94,6 +97,10 @@ class ConceptEncoder(nn.Module):
         self.position = nn.Embedding(config.max_tokens, config.dim)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
         self.ln = nn.LayerNorm(config.dim)
+        # what the action's facts add to its pooled state: a small network, so that a pair such as
+        # "deletes" and "a data directory" can mean more than its parts
+        self.facts = nn.Sequential(nn.Linear(config.n_facts, config.dim), nn.GELU(),
+                                   nn.Linear(config.dim, config.dim)) if config.n_facts else None
         self.concepts = nn.Linear(config.dim, config.n_concepts)
 
     def embed(self, ids: torch.Tensor, segment: torch.Tensor, origin: torch.Tensor) -> torch.Tensor:
@@ -112,25 +119,61 @@ class ConceptEncoder(nn.Module):
         total = cumulative[action_batch, end] - cumulative[action_batch, begin]
         return total / (end - begin).clamp(min=1).unsqueeze(1).to(x.dtype)
 
-    def forward(self, ids: torch.Tensor, segment: torch.Tensor, origin: torch.Tensor, action_batch: torch.Tensor,
-                action_span: torch.Tensor) -> torch.Tensor:
-        return self.concepts(self.action_states(self.embed(ids, segment, origin), action_batch, action_span))
+    def concept_logits(self, states: torch.Tensor, facts: torch.Tensor | None) -> torch.Tensor:
+        """Pooled action states (A, D) and fact features (A, F) -> concept logits (A, K)."""
+        if self.facts is not None:
+            if facts is None:
+                raise ValueError("this model reads action facts: encode with the checkpoint's FeatureConfig")
+            states = states + self.facts(facts.to(states.dtype))
+        return self.concepts(states)
 
-    def last_action_logits(self, x: torch.Tensor, begin: int) -> torch.Tensor:
+    def forward(self, ids: torch.Tensor, segment: torch.Tensor, origin: torch.Tensor, action_batch: torch.Tensor,
+                action_span: torch.Tensor, facts: torch.Tensor | None = None) -> torch.Tensor:
+        return self.concept_logits(self.action_states(self.embed(ids, segment, origin), action_batch, action_span), facts)
+
+    def last_action_logits(self, x: torch.Tensor, begin: int, facts: torch.Tensor | None = None) -> torch.Tensor:
         """Concept logits (B, K) of the action at positions `begin`..T-1 of embeddings `x` (B, T, D),
         the run cut at the action's end. The last block runs only on the action's own tokens, the
         only states its pooling reads: the numbers of `forward`, with much less attention work
         (explanations run this 32 times per concept)."""
         for block in self.blocks[:-1]:
             x = block(x)
-        return self.concepts(self.ln(self.blocks[-1](x, start=begin)).mean(dim=1))
+        states = self.ln(self.blocks[-1](x, start=begin)).mean(dim=1)
+        return self.concept_logits(states, None if facts is None else facts.expand(len(states), -1))
+
+
+class SignedLinear(nn.Module):
+    """A linear layer to one output whose weights keep given signs: `weight = sign * |raw|` (the
+    gradient never vanishes, unlike softplus near zero). `weight` reads and sets like
+    `nn.Linear.weight`; a zero weight is stored as a tiny one, so it can still grow."""
+
+    def __init__(self, sign: torch.Tensor):
+        super().__init__()
+        self.register_buffer("sign", sign.reshape(1, -1), persistent=False)
+        self.raw = nn.Parameter(torch.full_like(self.sign, 0.1))
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    @property
+    def weight(self) -> torch.Tensor:
+        return self.sign * self.raw.abs()
+
+    @weight.setter
+    def weight(self, value: torch.Tensor) -> None:
+        with torch.no_grad():
+            self.raw.copy_((value * self.sign).clamp(min=1e-4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.weight, self.bias)
 
 
 class RiskHead(nn.Module):
     """c -> y: the risk logit from concept probabilities only.
 
     Linear: `bias + sum_k w_k c_k + sum_(a,b) w_ab c_a c_b` over named pairs, so every
-    contribution is exact and readable. MLP: a small network, for comparison."""
+    contribution is exact and readable. With `monotone`, every risk concept's weight is kept
+    >= 0 and `user_authorized`'s (alone or in a pair) <= 0, so a reviewer who confirms a risk
+    can never lower the risk, and the user's approval can never raise it. MLP: a small network,
+    for comparison."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -139,7 +182,13 @@ class RiskHead(nn.Module):
         pairs = [(index[a], index[b]) for a, b in config.interactions]
         self.register_buffer("pairs", torch.tensor(pairs, dtype=torch.long).reshape(-1, 2), persistent=False)
         if self.kind == "linear":
-            self.linear = nn.Linear(config.n_concepts + len(pairs), 1)
+            if config.monotone:
+                clears = index.get("user_authorized", -1)
+                sign = [-1.0 if k == clears else 1.0 for k in range(config.n_concepts)]
+                sign += [-1.0 if clears in p else 1.0 for p in pairs]
+                self.linear = SignedLinear(torch.tensor(sign))
+            else:
+                self.linear = nn.Linear(config.n_concepts + len(pairs), 1)
         elif self.kind == "mlp":
             self.mlp = nn.Sequential(nn.Linear(config.n_concepts, config.mlp_hidden), nn.GELU(),
                                      nn.Linear(config.mlp_hidden, 1))
@@ -151,7 +200,7 @@ class RiskHead(nn.Module):
         """No concept weighs anything yet; every action starts at the base rate. A random start
         lets early, uncalibrated concept probabilities pull weights the wrong way."""
         last = self.linear if self.kind == "linear" else self.mlp[-1]
-        last.weight.zero_()
+        last.weight = torch.zeros_like(last.weight)
         p = min(max(risk_prior, 1e-4), 1 - 1e-4)
         last.bias.fill_(float(torch.logit(torch.tensor(p))))
 
@@ -179,7 +228,7 @@ class ConceptBottleneckModel(nn.Module):
         """(concept logits (A, K), risk logits (A,)). Where `intervene_mask` is true the head
         sees `intervene_values` instead of the predicted probability."""
         logits = self.encoder(batch["ids"], batch["segment"], batch["origin"], batch["action_batch"],
-                              batch["action_span"])
+                              batch["action_span"], batch.get("facts"))
         probs = torch.sigmoid(logits.float())
         if intervene_mask is not None:
             probs = torch.where(intervene_mask, intervene_values.to(probs.dtype), probs)
@@ -187,18 +236,29 @@ class ConceptBottleneckModel(nn.Module):
 
 
 def collate(encoded: list, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
-    """Right-pad a list of `features.Encoded` into one batch; actions are flattened across runs."""
-    t = max(len(e) for e in encoded)
-    ids = torch.zeros(len(encoded), t, dtype=torch.long)
-    segment = torch.zeros(len(encoded), t, dtype=torch.long)
-    origin = torch.zeros(len(encoded), t, dtype=torch.long)
-    action_batch, action_span = [], []
-    for i, e in enumerate(encoded):
-        ids[i, :len(e)] = torch.from_numpy(e.ids)
-        segment[i, :len(e)] = torch.from_numpy(e.segment)
-        origin[i, :len(e)] = torch.from_numpy(e.origin)
-        action_batch.append(torch.full((len(e.action_ids),), i, dtype=torch.long))
-        action_span.append(torch.from_numpy(e.action_span).reshape(-1, 2))
+    """Right-pad a list of `features.Encoded` into one batch, one row per window (a short run is
+    one window); actions are flattened across runs, each pointing at its window's row
+    (`action_batch`) and its run (`action_run`)."""
+    rows = []  # (encoded, token range)
+    action_batch, action_span, action_run = [], [], []
+    for r, e in enumerate(encoded):
+        windows = e.windows if e.windows is not None else np.asarray([[0, len(e)]])
+        owner = e.action_window if e.action_window is not None else np.zeros(len(e.action_ids), dtype=np.int64)
+        first = len(rows)
+        rows.extend((e, int(a), int(b)) for a, b in windows)
+        action_batch.append(torch.from_numpy(first + owner.astype(np.int64)))
+        action_span.append(torch.from_numpy(e.action_span - windows[owner][:, :1]).reshape(-1, 2))
+        action_run.append(torch.full((len(e.action_ids),), r, dtype=torch.long))
+    t = max(b - a for _, a, b in rows)
+    ids = torch.zeros(len(rows), t, dtype=torch.long)
+    segment = torch.zeros(len(rows), t, dtype=torch.long)
+    origin = torch.zeros(len(rows), t, dtype=torch.long)
+    for i, (e, a, b) in enumerate(rows):
+        ids[i, :b - a] = torch.from_numpy(e.ids[a:b])
+        segment[i, :b - a] = torch.from_numpy(e.segment[a:b])
+        origin[i, :b - a] = torch.from_numpy(e.origin[a:b])
     batch = {"ids": ids, "segment": segment, "origin": origin, "action_batch": torch.cat(action_batch),
-             "action_span": torch.cat(action_span)}
+             "action_span": torch.cat(action_span), "action_run": torch.cat(action_run)}
+    if encoded[0].facts is not None:
+        batch["facts"] = torch.from_numpy(np.concatenate([e.facts for e in encoded]))
     return {k: v.to(device) for k, v in batch.items()}

@@ -38,7 +38,7 @@ def predict_logits(model: ConceptBottleneckModel, encoded: Sequence[Encoded], ba
         batch = collate([encoded[i] for i in chunk], device)
         concept_logits, risk_logits = model(batch)
         concept_logits, risk_logits = concept_logits.float().cpu().numpy(), risk_logits.float().cpu().numpy()
-        owner = batch["action_batch"].cpu().numpy()
+        owner = batch["action_run"].cpu().numpy()
         for j, i in enumerate(chunk):
             rows = owner == j
             out[i] = (concept_logits[rows], risk_logits[rows])

@@ -26,6 +26,7 @@ import torch
 
 from cbm import checkpoint as ckpt
 from cbm.contributions import concept_contributions
+from cbm.facts import Fact, describe, run_facts
 from cbm.features import encode
 from cbm.formats import Record, loads, parse_record
 from cbm.formats.base import FormatError
@@ -69,6 +70,7 @@ class ActionScore:
     contributions: dict[str, float]
     risk_logit: float
     baseline_logit: float
+    facts: list[Fact] = field(default_factory=list)  # what the action does, read by parsers (cbm.facts)
 
     def top_concepts(self, k: int = 3) -> list[dict[str, Any]]:
         """The `k` concepts that moved the risk most (largest |contribution|), strongest first."""
@@ -78,7 +80,8 @@ class ActionScore:
 
     def to_json(self, top_k: int = 3) -> dict[str, Any]:
         return {"id": self.id, "tool": self.tool, "risk": self.risk, "flagged": self.flagged,
-                "concepts": self.concepts, "top_concepts": self.top_concepts(top_k)}
+                "concepts": self.concepts, "top_concepts": self.top_concepts(top_k),
+                "facts": [f.to_json() for f in self.facts], "summary": describe(self.facts)}
 
 
 @dataclass
@@ -102,6 +105,7 @@ class TrajectoryScore:
     line: int | None = None
     trajectory: Trajectory | None = field(default=None, repr=False)
     predicted: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)  # action -> model's concepts
+    facts: dict[str, list[Fact]] = field(default_factory=dict, repr=False)  # action -> its facts
     edits: list[list[Edit]] = field(default_factory=list)  # groups of edits, in order (undo pops a group)
 
     def action(self, action_id: str) -> ActionScore:
@@ -281,10 +285,11 @@ class Overseer:
         for trajectory, (concept_logits, _) in zip(trajectories, logits):
             probs = np.round(1 / (1 + np.exp(-concept_logits.astype(np.float64))), DIGITS).tolist()
             predicted.append({a: dict(zip(self.concept_ids, row)) for a, row in zip(trajectory.action_ids, probs)})
-        return self._results([(t, p, []) for t, p in zip(trajectories, predicted)])
+        return self._results([(t, p, []) for t, p in zip(trajectories, predicted)],
+                             [run_facts(t) for t in trajectories])
 
-    def _results(self, items: list[tuple[Trajectory, dict[str, dict[str, float]], list[list[Edit]]]]
-                 ) -> list[TrajectoryScore]:
+    def _results(self, items: list[tuple[Trajectory, dict[str, dict[str, float]], list[list[Edit]]]],
+                 facts: list[dict[str, list[Fact]]]) -> list[TrajectoryScore]:
         """Risk, flags and contributions from concept values: the model's (`predicted`), with a
         reviewer's edits applied; one head pass for all actions of all items. The head reads the
         rounded probabilities, so a result rebuilt from its JSON is identical."""
@@ -304,7 +309,7 @@ class Overseer:
         logit = np.round(contrib.logit.double().numpy(), DIGITS).tolist()
         base = np.round(contrib.baseline_logit.double().numpy(), DIGITS).tolist()
         out, j = [], 0
-        for (trajectory, predicted, edits), v in zip(items, values):
+        for (trajectory, predicted, edits), v, found in zip(items, values, facts):
             actions = []
             for i, step in enumerate(trajectory.steps):
                 if step.action_id is None:
@@ -312,11 +317,11 @@ class Overseer:
                 actions.append(ActionScore(
                     id=step.action_id, step=i, tool=step.tool_name, risk=risk[j], flagged=risk[j] >= self.threshold,
                     concepts=v[step.action_id], contributions=dict(zip(self.concept_ids, shares[j])),
-                    risk_logit=logit[j], baseline_logit=base[j]))
+                    risk_logit=logit[j], baseline_logit=base[j], facts=found.get(step.action_id, [])))
                 j += 1
             out.append(TrajectoryScore(trajectory.id, max((a.risk for a in actions), default=None),
                                        any(a.flagged for a in actions), actions, trajectory=trajectory,
-                                       predicted=predicted, edits=edits))
+                                       predicted=predicted, edits=edits, facts=found))
         return out
 
     # --- interventions -----------------------------------------------------------------------
@@ -339,15 +344,16 @@ class Overseer:
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{concept}: a concept value is 0, 1 or a probability in between, got {value!r}")
             group.append(Edit(concept, float(value), action))
-        return self._results([(result.trajectory, result.predicted, [*result.edits, group])])[0]
+        return self._results([(result.trajectory, result.predicted, [*result.edits, group])], [result.facts])[0]
 
     def undo(self, result: TrajectoryScore, groups: int = 1) -> TrajectoryScore:
         """The result without its last `groups` interventions (all of them with `groups=len(result.edits)`)."""
-        return self._results([(result.trajectory, result.predicted, result.edits[:max(len(result.edits) - groups, 0)])])[0]
+        kept = result.edits[:max(len(result.edits) - groups, 0)]
+        return self._results([(result.trajectory, result.predicted, kept)], [result.facts])[0]
 
     def changed_flags(self, result: TrajectoryScore) -> list[dict[str, Any]]:
         """Actions whose flag differs from the model's own prediction, with both risks."""
-        original = self._results([(result.trajectory, result.predicted, [])])[0]
+        original = self._results([(result.trajectory, result.predicted, [])], [result.facts])[0]
         return [{"action": b.id, "flagged_before": a.flagged, "flagged_after": b.flagged,
                  "risk_before": a.risk, "risk_after": b.risk}
                 for a, b in zip(original.actions, result.actions) if a.flagged != b.flagged]

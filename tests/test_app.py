@@ -12,7 +12,9 @@ import pytest
 from conftest import ROOT, SAMPLES
 from streamlit.testing.v1 import AppTest
 
+from app import render
 from app.store import QueueFilter, Store, database_url
+from cbm.facts import Fact, describe
 from cbm.formats import read_records
 
 RISKY = "risky-db-prod-drop"
@@ -126,14 +128,54 @@ def test_decision_view_shows_concepts_contributions_and_evidence(db, overseer):
     assert at.selectbox(key=f"concept:{key_of(db, RISKY)}:{DROP}").value == strongest
 
 
+def test_decision_view_shows_what_the_action_does_first(db):
+    """The stored facts of the action, above its concepts and evidence: each sentence, and the
+    action's text with the characters of each fact marked."""
+    key = key_of(db, RISKY)
+    at = page("decision", t=str(key), a=DROP)
+    headings = [h.value for h in at.subheader]
+    assert headings[0] == "What it does" and {"Concepts", "Timeline", "Verdict"} <= set(headings[1:])
+    assert any(h.startswith("Evidence: ") for h in headings[1:])
+    stored = next(a for a in db.actions(key) if a["action"] == DROP)["facts"]
+    facts = [Fact.from_json(f) for f in stored]
+    shown = [m.value for m in at.markdown]
+    sentences = [render.paragraph(s) for s in describe(facts)]
+    assert sentences and all(s in shown for s in sentences)
+    text = next(r.trajectory for r in read_records(SAMPLES / "database_session.openai.jsonl")).steps[
+        next(a for a in db.actions(key) if a["action"] == DROP)["step"]].text
+    marked = render.facts_text(text, stored)
+    assert marked in shown and shown.index(sentences[0]) < shown.index(marked)
+    host = next(f for f in facts if f.kind == "host")
+    assert f">{render.escape(host.value)}</mark>" in marked and text[host.span[0]:host.span[1]] == host.value
+    assert f"title=\"{render.escape(render.fact_label(host.to_json()))}" in marked
+
+
+def test_decision_view_of_a_score_file_without_facts_shows_none(tmp_path, monkeypatch, overseer):
+    store = Store(database_url(tmp_path / "old.sqlite"))
+    store.import_files([(SAMPLES / "database_session.openai.jsonl", "db.jsonl")], overseer)
+    record = overseer.score(next(read_records(SAMPLES / "database_session.openai.jsonl")).trajectory).to_json()
+    for action in record["actions"]:  # a `cbm score` output from before actions carried facts
+        del action["facts"], action["summary"]
+    scores = tmp_path / "scores.jsonl"
+    scores.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    store.import_files([(scores, "scores.jsonl")], overseer)
+    monkeypatch.setenv("CBM_DB", store.url)
+    at = page("decision", t=str(key_of(store, RISKY)), a=DROP)
+    assert "What it does" in [h.value for h in at.subheader]
+    assert any(c.value.startswith("No facts are stored for this action") for c in at.caption)
+    assert all('title="evidence' in m for m in re.findall(r"<mark[^>]*>", markdown(at)))  # evidence marks only
+
+
 def test_intervention_recomputes_risk_and_flag_and_reset_restores(db, overseer):
     key = key_of(db, RISKY)
     at = page("decision", t=str(key), a=DROP)
-    for concept in ("destructive_change", "violates_user_instruction"):
+    result = drop_scores(overseer)
+    # a reviewer who disputes every risk concept the model saw in the DROP
+    disputed = {c: 0 for c, p in result.action(DROP).concepts.items() if p >= 0.5 and c != "user_authorized"}
+    for concept in disputed:
         correction(at, concept).set_value("absent")
     at.run()
-    result = drop_scores(overseer)
-    edited = overseer.intervene(result, {"destructive_change": 0, "violates_user_instruction": 0}, action=DROP)
+    edited = overseer.intervene(result, disputed, action=DROP)
     assert metric(at, "Risk") == f"{edited.action(DROP).risk:.3f}" != f"{result.action(DROP).risk:.3f}"
     assert metric(at, "Decision") == decision(overseer, edited.action(DROP))
     changed = {c["action"] for c in overseer.changed_flags(edited)}
@@ -181,6 +223,8 @@ def test_untrusted_text_is_shown_as_inert_text(db):
     assert "&lt;&#33;-- hidden --&gt;" in shown and "hostile-&lt;b&gt;run&lt;/b&gt;" in shown
     for raw in ("<script", "<img", "<!--", "javascript:", "<b>run", "**bold**", ":red[", "$x$"):
         assert raw not in shown
+    assert "What it does" in [h.value for h in at.subheader]  # the facts' block, escaped like the rest
+    assert re.search(r'<mark title="[^"]*" style="background:#e1bee7', markdown(at))
     at = page("queue_view")
     at.toggle(key="q_flagged").set_value(False)
     at.text_input(key="q_text").input("hostile").run()

@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from cbm.batch import chunks, main
-from cbm.formats import ReadOptions
+from cbm.facts import Fact, describe
+from cbm.formats import ReadOptions, read_records
 
 from conftest import ROOT, SAMPLES
 
@@ -45,7 +47,7 @@ def test_one_output_record_per_input_record_in_order(scored):
         if record["error"] is None:
             assert record["actions"] and 0 <= record["risk"] <= 1
             for action in record["actions"]:
-                assert set(action) == {"id", "tool", "risk", "flagged", "concepts", "top_concepts"}
+                assert set(action) == {"id", "tool", "risk", "flagged", "concepts", "top_concepts", "facts", "summary"}
                 assert len(action["concepts"]) == 18
         else:
             assert record["actions"] == [] and record["risk"] is None
@@ -76,11 +78,14 @@ def test_exit_codes_and_summary(tmp_path, capsys):
 
 def test_threshold_changes_flags_not_scores(tmp_path, scored):
     out = tmp_path / "strict.jsonl"
-    above = max(r["risk"] for r in scored if r["risk"] is not None) + 1e-6  # above every risk scored
-    main([*map(str, INPUTS), "--out", str(out), "--quiet", "--threshold", str(above)])
+    risks = sorted({r["risk"] for r in scored if r["risk"] is not None})
+    threshold = (risks[len(risks) // 2 - 1] + risks[len(risks) // 2]) / 2  # between two scored risks
+    main([*map(str, INPUTS), "--out", str(out), "--quiet", "--threshold", str(threshold)])
     strict = read_jsonl(out)
     assert [r["risk"] for r in strict] == [r["risk"] for r in scored]
-    assert any(r["flagged"] for r in scored) and not any(r["flagged"] for r in strict)
+    assert [r["flagged"] for r in strict if r["risk"] is not None] == [
+        r["risk"] >= threshold for r in strict if r["risk"] is not None]
+    assert sum(bool(r["flagged"]) for r in strict) < sum(bool(r["flagged"]) for r in scored)
 
 
 def test_parquet_output_holds_the_same_records(tmp_path, scored):
@@ -94,6 +99,35 @@ def test_parquet_output_holds_the_same_records(tmp_path, scored):
     row = next(i for i, r in enumerate(scored) if r["actions"])
     assert frame["actions"][row][0]["concepts"]["touches_production"] == \
         scored[row]["actions"][0]["concepts"]["touches_production"]
+    rows = pq.read_table(out).to_pylist()  # every action keeps its facts and their sentences
+    assert [(a["facts"], a["summary"]) for r in rows for a in r["actions"] or []] == \
+        [(a["facts"], a["summary"]) for r in scored for a in r["actions"]]
+    assert any(a["facts"] for r in rows for a in r["actions"] or [])
+    fact = pq.read_schema(out).field("actions").type.value_type.field("facts").type.value_type
+    assert [(f.name, str(f.type)) for f in fact] == [
+        ("kind", "string"), ("value", "string"), ("span", "list<element: int32>"), ("parser", "string"),
+        ("tags", "list<element: string>"), ("command", "int32")]
+
+
+def test_each_action_carries_its_facts_with_spans_into_its_text(scored):
+    """The shell facts of the risky run's DROP on production, and spans that index the raw
+    argument text of every action of the samples."""
+    texts = {(t.id, s.action_id): s.text for path in INPUTS for r in read_records(path) if r.error is None
+             for t in [r.trajectory] for s in t.steps if s.action_id is not None}
+    checked = 0
+    for record in scored:
+        for action in record["actions"]:
+            text = texts[record["id"], action["id"]]
+            for fact in action["facts"]:
+                start, end = fact["span"]
+                assert 0 <= start <= end <= len(text), (record["id"], action["id"], fact)
+                checked += 1
+            assert action["summary"] == describe([Fact.from_json(f) for f in action["facts"]])
+    assert checked > 50
+    drop = next(a for r in scored if r["id"] == "risky-db-prod-drop" for a in r["actions"]
+                if a["id"] == "call_Nf8dH2qZ5vL1kW7tB4xM9cGs")
+    host = next(f for f in drop["facts"] if f["kind"] == "host")
+    assert host["value"] == "orders-live.prod.acme.internal" and "production" in host["tags"]
 
 
 def test_stdin_to_stdout_as_a_real_process(scored):

@@ -96,19 +96,26 @@ def test_review_the_risky_database_run(server, page, overseer):
     expect(risk).to_have_text(f"{drop.risk:.3f}")
     for concept in ("Touches production", "Destructive change"):
         expect(page.get_by_role("radiogroup", name=re.compile(f"^{concept} · model"))).to_be_visible()
-    expect(page.locator("mark").first).to_be_visible()  # the strongest concept's evidence, highlighted in place
+    expect(page.get_by_role("heading", name="What it does")).to_be_visible()  # the action's facts, first
+    expect(page.locator("mark", has_text="DROP TABLE").first).to_be_visible()  # a fact's source characters
+    evidence_marks = page.locator('mark[title^="evidence"]')
+    expect(evidence_marks.first).to_be_visible()  # the strongest concept's evidence, highlighted in place
 
     evidence = page.get_by_role("combobox", name="Evidence for concept")
     evidence.click()
     page.get_by_role("option", name="Touches production").click()
     expect(page.get_by_role("heading", name="Evidence: Touches production")).to_be_visible()
-    expect(page.locator("mark", has_text="orders-live.prod.acme.internal").first).to_be_visible()
+    expect(evidence_marks.filter(has_text="orders-live.prod.acme.internal").first).to_be_visible()
 
-    page.get_by_role("radiogroup", name=re.compile("^Destructive change · model")) \
-        .get_by_role("radio", name="absent").click()
-    expect(risk).not_to_have_text(f"{drop.risk:.3f}")
+    # the reviewer disputes every risk concept the model saw in the DROP
+    disputed = {c: 0 for c, p in drop.concepts.items() if p >= 0.5 and c != "user_authorized"}
+    names = {c.id: c.name for c in overseer.checkpoint.concepts}
+    for concept in disputed:
+        page.get_by_role("radiogroup", name=re.compile(f"^{names[concept]} · model")) \
+            .get_by_role("radio", name="absent").click()
+    expected = overseer.intervene(scores, disputed, action=DROP).action(DROP).risk
+    expect(risk).to_have_text(f"{expected:.3f}")
     corrected = float(risk.inner_text())
-    expected = overseer.intervene(scores, {"destructive_change": 0}, action=DROP).action(DROP).risk
     assert corrected == pytest.approx(expected, abs=5e-4) and corrected < drop.risk
     expect(page.get_by_text(f"risk {corrected:.3f}", exact=True)).to_be_visible()  # the timeline's chip too
     page.get_by_text(f"action {DROP}").scroll_into_view_if_needed()  # the action under review, evidence marked
@@ -123,7 +130,7 @@ def test_review_the_risky_database_run(server, page, overseer):
 
     [verdict] = store.verdicts()
     assert (verdict["reviewer"], verdict["decision"], verdict["concepts"], verdict["risk"]) == \
-        ("browser-reviewer", "block", {"destructive_change": 0}, pytest.approx(corrected, abs=5e-4))
+        ("browser-reviewer", "block", disputed, pytest.approx(corrected, abs=5e-4))
     assert verdict["trajectory_id"] == RISKY and verdict["note"] == "dropped a production table during a freeze"
 
 

@@ -130,7 +130,24 @@ def test_bad_arguments_exit_2(argv, capsys):
 def test_no_command_prints_help_and_exits_2(capsys):
     assert main([]) == 2
     out = capsys.readouterr().out
-    assert "validate" in out and "convert" in out and "exit codes" in out
+    assert "validate" in out and "convert" in out and "facts" in out and "exit codes" in out
+
+
+def test_facts_command_prints_each_actions_facts_and_fails_bad_records_with_3(mixed, capsys):
+    """`cbm facts` (cbm/facts/cli.py; tests/test_facts_cli.py has the rest): one JSON line per
+    action of the records that read, the others on stderr with their line."""
+    assert main(["facts", str(mixed), "--json"]) == 3
+    captured = capsys.readouterr()
+    printed = [json.loads(line) for line in captured.out.splitlines()]
+    assert [(x["trajectory"], x["action"], x["tool"]) for x in printed] == [
+        ("run-1", "c1", "read_secret"), ("run-1", "c2", "post"), ("run-1", "msg:5", None), ("run-2", "msg:1", None)]
+    assert all(set(x) == {"trajectory", "action", "tool", "facts", "summary"} for x in printed)
+    assert [line.split(": ")[:4] for line in captured.err.splitlines()] == [
+        ["cbm facts", str(mixed), "line 2", "not JSON (Expecting property name enclosed in double quotes at column 2)"],
+        ["cbm facts", str(mixed), "line 4 (id 'bad-role')", "messages[0].role"]]
+    with pytest.raises(SystemExit) as info:
+        main(["facts"])
+    assert info.value.code == 2 and "usage: cbm facts" in capsys.readouterr().err
 
 
 def test_version(capsys):

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from cbm import checkpoint as ckpt
 from cbm.cli import COMMANDS
 from training.baselines import RuleMonitor
-from training.evaluate import K, evaluate, expected_calibration_error, recall_at_fpr
+from training.evaluate import (COMMAND_CHARS, K, TOP_RISKY, evaluate, expected_calibration_error, real_sets,
+                               recall_at_fpr, record_summary, threshold_for_fpr)
 from training.generate import GeneratorConfig, generate
+from training.importers import Summary, import_oas, import_swe_eval
 from training.train import DEFAULT_CONFIG, load_config, train
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # the public data sets; absent in a fresh clone
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +31,8 @@ def evaluated(tmp_path_factory):
         "model.heads=2", "trainer.max_epochs=1", "trainer.batch_size=16", "optim.warmup_steps=2", "data.imports=[]",
         "optim.mode=independent"]))  # the head learns from true concepts, so setting them all must help
     out = root / "reports"
-    result = evaluate(path, corpus, out, baselines=True, log=lambda msg: None)
-    return result, out
+    result = evaluate(path, corpus, out, baselines=True, log=lambda msg: None, shared_data=DATA)
+    return result, out, path, corpus
 
 
 def _numbers(obj, key=""):
@@ -41,7 +48,7 @@ def _numbers(obj, key=""):
 
 
 def test_report_files_exist(evaluated):
-    result, out = evaluated
+    result, out, *_ = evaluated
     for name in ("evaluation.md", "evaluation.json", "reliability.png", "interventions.png", "roc.png"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     assert json.loads((out / "evaluation.json").read_text())["splits"].keys() == {"test", "heldout"}
@@ -54,7 +61,7 @@ def test_report_files_exist(evaluated):
 
 
 def test_action_only_slice_and_policy_agreement_are_reported(evaluated):
-    result, out = evaluated
+    result, out, *_ = evaluated
     for name in ("test", "heldout"):
         only = result["splits"][name]["action_only"]
         assert only["n_actions"] > 0 and 0 <= only["risk"]["auroc"] <= 1
@@ -67,7 +74,7 @@ def test_action_only_slice_and_policy_agreement_are_reported(evaluated):
 
 
 def test_metrics_are_in_unit_interval(evaluated):
-    result, _ = evaluated
+    result, *_ = evaluated
     bounded = {"auroc", "auprc", "f1", "recall_at_1fpr", "recall_at_5fpr", "ece", "precision", "recall", "fpr",
                "base_rate", "mean_calibrated_risk", "macro_auroc", "macro_auprc"}
     seen = 0
@@ -82,14 +89,14 @@ def test_metrics_are_in_unit_interval(evaluated):
 
 
 def test_leakage_check_gives_exactly_chance(evaluated):
-    result, _ = evaluated
+    result, *_ = evaluated
     for split in ("test", "heldout"):
         leak = result["splits"][split]["leakage"]
         assert leak["auroc"] == 0.5 and leak["distinct_risk_values"] == 1 and leak["passed"]
 
 
 def test_all_true_concepts_are_at_least_as_good_as_none(evaluated):
-    result, _ = evaluated
+    result, *_ = evaluated
     for split in ("test", "heldout"):
         curve = result["splits"][split]["interventions"]
         assert curve["k"][-1] == K == 18
@@ -124,3 +131,123 @@ def test_recall_at_fpr():
     assert recall_at_fpr(y, score, 0.0) == 0.5
     assert recall_at_fpr(y, score, 0.5) == 1.0
     assert recall_at_fpr(np.zeros(5), np.arange(5), 0.05) is None
+
+
+# ----------------------------------------------------------------------------------- real data sets
+
+def _need_shared(*folders: str) -> None:
+    for folder in folders:
+        if not (DATA / folder).is_dir():
+            pytest.skip(f"public data set not available: {DATA / folder} (../shared/data is absent in a fresh clone)")
+
+
+def _shares(obj):
+    """Every {n, of, share} count under a result."""
+    if isinstance(obj, dict):
+        if {"n", "of", "share"} <= set(obj):
+            yield obj
+        for v in obj.values():
+            yield from _shares(v)
+
+
+def test_real_sets_swe_heldout(evaluated):
+    _need_shared("real-sessions")
+    result, out, *_ = evaluated
+    rs = result["real_sets"]
+    swe = rs["sets"]["swe_heldout"]
+    trajectories = list(import_swe_eval(DATA, Summary("swe-heldout")))
+    n_actions = sum(len(t.action_ids) for t in trajectories)
+    edits = sum(label.source == "swe:test_edit" for t in trajectories for label in t.labels.values())
+    assert swe["n_runs"] == len(trajectories) == 33 and swe["n_actions"] == n_actions
+    assert swe["test_edit_actions"] == edits and swe["harmless_actions"] == n_actions - edits
+    assert set(swe["repos"]) == {"astropy/astropy", "psf/requests", "mwaskom/seaborn", "pallets/flask"}
+    assert swe["held_out"] and not swe["trained_on_django_sessions"]  # the tiny model trains on generated runs only
+    assert set(swe["models"]) == {"cbm", "tfidf", "rules"}  # thresholds matched on the corpus's val split
+    for m in swe["models"].values():
+        assert m["actions_flagged"]["of"] == n_actions and m["runs_flagged"]["of"] == 33
+        assert m["harmless_flagged"]["of"] == n_actions - edits and m["test_edits_flagged"]["of"] == edits
+        assert m["actions_blocked"]["n"] <= m["actions_flagged"]["n"]
+        assert m["harmless_flagged"]["n"] + m["test_edits_flagged"]["n"] == m["actions_flagged"]["n"]
+        assert m["runs_flagged"]["n"] <= min(33, m["actions_flagged"]["n"])
+    shares = list(_shares(swe))
+    assert len(shares) == 15 and all(0 <= s["share"] <= 1 and 0 <= s["n"] <= s["of"] for s in shares if s["of"])
+    risky = swe["riskiest"]
+    ids = {(t.id, a) for t in trajectories for a in t.action_ids}
+    assert len(risky) == TOP_RISKY and all((r["run"], r["action"]) in ids for r in risky)
+    assert [r["risk"] for r in risky] == sorted((r["risk"] for r in risky), reverse=True)
+    assert all(0 <= r["risk"] <= 1 and len(r["command"]) <= COMMAND_CHARS for r in risky)
+    thresholds = rs["thresholds"]
+    assert thresholds["cbm"]["flag"] == ckpt.load(evaluated[2]).threshold
+    for key in ("tfidf", "rules"):  # never more false positives on validation than the CBM
+        assert thresholds[key]["val_fpr_flag"] <= thresholds["cbm"]["val_fpr_flag"] + 1e-12
+        assert thresholds[key]["val_fpr_block"] <= thresholds["cbm"]["val_fpr_block"] + 1e-12
+    text = (out / "evaluation.md").read_text()
+    section = text[text.index("## Real data sets"):]
+    for heading in ("### Thresholds", "### SWE held-out repositories", "harmless actions flagged", "TF-IDF + LR",
+                    "rules", risky[0]["action"]):
+        assert heading in section
+    saved = json.loads((out / "evaluation.json").read_text())["real_sets"]
+    assert saved["sets"]["swe_heldout"]["models"]["cbm"] == json.loads(json.dumps(swe["models"]["cbm"]))
+
+
+def test_real_sets_oas_and_agentdojo(evaluated):
+    _need_shared("openagentsafety", "agentdojo")
+    result, out, *_ = evaluated
+    rs = result["real_sets"]
+    oas = rs["sets"]["oas"]
+    labels = [t.metadata["trajectory_label"] for t in import_oas(DATA, Summary("oas"))]
+    judged = [lb["risk"] for lb in labels if lb["risk"] is not None]
+    checked = [lb["rule_check"] for lb in labels if lb["rule_check"] is not None]
+    assert oas["n_runs"] == len(labels) == 316 and oas["held_out"]
+    for key in ("cbm", "tfidf", "rules"):
+        m = oas["models"][key]
+        assert m["judge"]["n"] == len(judged) and m["judge"]["positives"] == sum(judged)
+        assert m["rule_check"]["n"] == len(checked) and m["rule_check"]["positives"] == sum(checked)
+        assert 0 <= m["judge"]["auroc"] <= 1 and 0 <= m["rule_check"]["auroc"] <= 1
+    ad = rs["sets"]["agentdojo"]
+    assert ad["n_runs"] == 388 and ad["attacked_runs"] == 194 and ad["runs_with_attacker_call"] == 60
+    for key in ("cbm", "tfidf", "rules"):
+        m = ad["models"][key]
+        assert m["runs"]["n"] == 388 and m["runs"]["positives"] == 60 and m["attacked_runs"]["n"] == 194
+        assert m["actions"]["n"] == ad["actions_with_risk_label"] and 0 <= m["actions"]["auroc"] <= 1
+    assert list(rs["verdicts"]) == ["swe_heldout", "oas", "agentdojo"]
+    assert all(("beats both baselines" in v) != ("does NOT beat" in v) for v in rs["verdicts"].values())
+    text = (out / "evaluation.md").read_text()
+    for heading in ("### OpenAgentSafety", "run AUROC (judge)", "run AUROC (rule check)", "### AgentDojo",
+                    "run AUROC (all runs)", *rs["verdicts"].values()):
+        assert heading in text
+
+
+def test_real_sets_recorded_in_the_checkpoint(evaluated, tmp_path):
+    result, _, path, _ = evaluated
+    copy = tmp_path / "checkpoint"
+    shutil.copytree(path, copy)
+    record_summary(result, copy)
+    recorded = json.loads((copy / ckpt.CONFIG).read_text())["meta"]["evaluation"]
+    assert set(recorded["summary"]) == {"test", "heldout"}  # the per-split table stays as it was
+    real = recorded["real_sets"]
+    assert real["verdicts"] == result["real_sets"]["verdicts"]
+    assert set(real) == {"verdicts", "swe_heldout", "oas", "agentdojo"}
+    assert ckpt.load(copy).weights_sha256 == ckpt.load(path).weights_sha256
+
+
+def test_real_sets_skip_cleanly_without_the_data(evaluated, tmp_path):
+    _, _, path, _ = evaluated
+    messages = []
+    rs = real_sets(ckpt.load(path), tmp_path / "nowhere", log=messages.append)
+    assert {k: "skipped" in v for k, v in rs["sets"].items()} == {"swe_heldout": True, "oas": True, "agentdojo": True}
+    assert all("not evaluated" in v for v in rs["verdicts"].values())
+    assert any("not found" in m for m in messages)
+    # no corpus given: TF-IDF still fits on the checkpoint's own training files, but without a validation
+    # split no baseline threshold can be matched
+    assert rs["tfidf"]["training_data"] == "the checkpoint's own training files (hash verified)"
+    assert rs["thresholds"]["tfidf"] is None and rs["thresholds"]["rules"] is None and "validation" not in rs
+
+
+def test_threshold_for_fpr():
+    y = np.array([0] * 100 + [1] * 10)
+    score = np.concatenate([np.arange(100), [200] * 10]).astype(float)
+    assert threshold_for_fpr(y, score, 0.05) == 95  # flags 5 of the 100 negatives
+    assert threshold_for_fpr(y, score, 0.0) == 200
+    assert threshold_for_fpr(y, -score, 0.0) == np.inf  # no threshold keeps FPR at 0: nothing is flagged
+    assert threshold_for_fpr(y, np.where(y == 1, 1.0, 0.0), 0.01) == 1.0

@@ -28,9 +28,13 @@ def _need(source_folder: str) -> Path:
     return folder
 
 
+# the data folder each importer reads, where it is not named like the importer
+FOLDERS = {"swe": "real-sessions", "swe-heldout": "real-sessions", "oas": "openagentsafety"}
+
+
 def _imported(source: str, tmp_path_factory) -> tuple[Path, importers.Summary, list]:
     """Import once per session and read the output back; every record must read without error."""
-    _need(source)
+    _need(FOLDERS.get(source, source))
     if source not in _CACHE:
         out = tmp_path_factory.mktemp(source) / f"{source}.jsonl"
         summary = run_import(source, DATA, out)
@@ -249,6 +253,79 @@ def test_safe_os_import(tmp_path_factory):
     assert len(risky) == summary.risky_actions == 48  # 30 sabotage + 18 environment commands
     usermod = [t for t in trajectories if "usermod -aG sudo" in t.actions[0].text]
     assert len(usermod) == 1 and usermod[0].labels["call_0"].concepts["privilege_escalation"] == 1
+
+
+# ------------------------------------------------------------------------------------- OpenAgentSafety
+
+def test_oas_label_rule():
+    for llm, risk in ((2, 1), (1, 1), (0, 0), (-1, None), (None, None), (True, None), ("2", None)):
+        label = importers.oas_trajectory_label(llm, 1)
+        assert label["risk"] == risk and label["source"] == "oas:llm_judge", llm
+    assert importers.oas_trajectory_label(-1, 1)["rule_check"] == 1  # the rule result is kept beside an unknown
+    assert importers.oas_trajectory_label(0, None)["rule_check"] is None
+    assert importers.oas_trajectory_label(2, 0)["oas_rule_result"] == 0
+
+
+def test_oas_import(tmp_path_factory):
+    from training.evaluate import trajectory_labels
+
+    _, summary, trajectories = _imported("oas", tmp_path_factory)
+    assert len(trajectories) == summary.records == 316 and summary.errors == []
+    assert len({t.id for t in trajectories}) == 316 and all(t.id.startswith("oas:gpt-4o:safety-") for t in trajectories)
+    assert all(t.labels == {} for t in trajectories)  # run-level labels only
+    assert summary.actions == 3302 and summary.labelled_actions == 0
+    by_judge, by_rule = Counter(), Counter()
+    for t in trajectories:
+        meta, label = t.metadata, t.metadata["trajectory_label"]
+        assert meta["dataset"] == "openagentsafety" and meta["licence"].startswith("MIT")
+        assert meta["source_file"] == "openagentsafety/oas-gpt-4o.jsonl" and meta["source_line"] >= 1
+        assert label["oas_llm_label"] == meta["oas_llm_label"] and label["oas_rule_result"] == meta["oas_rule_result"]
+        assert label["risk"] == {2: 1, 1: 1, 0: 0, -1: None}[meta["oas_llm_label"]]
+        by_judge[label["risk"]] += 1
+        by_rule[label["rule_check"]] += 1
+    # the counts of openagentsafety/SCHEMA.md: 105 + 21 unsafe, 64 safe, 126 never reached the unsafe step
+    assert by_judge == {1: 126, 0: 64, None: 126}
+    assert by_rule == {0: 189, 1: 106, None: 21}
+    # the evaluation reads the unknown runs as unknown (-1), never as safe
+    runs = trajectory_labels(type("Runs", (), {"trajectories": trajectories})())
+    assert Counter(runs.tolist()) == {1: 126, 0: 64, -1: 126}
+    first = (DATA / "openagentsafety" / "oas-gpt-4o.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    assert trajectories[0].id == "oas:gpt-4o:" + json.loads(first)["metadata"]["task"]
+
+
+# ------------------------------------------------------------------------------------ SWE-bench sessions
+
+def test_swe_train_and_heldout_split_by_repository(tmp_path_factory):
+    _, train_summary, train = _imported("swe", tmp_path_factory)
+    _, held_summary, held = _imported("swe-heldout", tmp_path_factory)
+    assert len(train) == train_summary.records == 231 and len(held) == held_summary.records == 33
+    assert {t.metadata["swe_repo"] for t in train} == {"django/django"}
+    assert {t.metadata["swe_repo"] for t in held} == set(importers.SWE_HELD_OUT_REPOS)
+    assert not {t.id for t in train} & {t.id for t in held}
+    assert all(t.metadata["held_out"] for t in held) and not any(t.metadata["held_out"] for t in train)
+    raw = [json.loads(line)["id"] for line in
+           (DATA / importers.SWE_FILE).read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert sorted(raw) == sorted(t.id for t in train + held)  # every run lands in exactly one of the two
+
+
+def test_swe_labels(tmp_path_factory):
+    for source in ("swe", "swe-heldout"):
+        _, summary, trajectories = _imported(source, tmp_path_factory)
+        edits = 0
+        for t in trajectories:
+            assert set(t.labels) == set(t.action_ids)  # every action is labelled
+            touched = {f.rsplit("/", 1)[-1] for f in t.metadata.get("patch_touches_tests_or_config") or []}
+            for step in t.actions:
+                label = t.labels[step.action_id]
+                assert all(label.concepts[c] == 0 for c in importers.SWE_ABSENT)
+                if label.source == "swe:test_edit":
+                    edits += 1
+                    assert label.risk == 1 and label.concepts["violates_user_instruction"] == 1
+                    # a run whose patch touches a test file (the write may sit in a script the call runs)
+                    assert step.kind == "tool_call" and touched
+                else:
+                    assert label.source == "swe:real_session" and label.risk == 0
+        assert edits == summary.risky_actions == summary.extra["actions labelled as test edits"] > 0, source
 
 
 # ----------------------------------------------------------------------------------------- command line

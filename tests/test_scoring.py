@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +157,26 @@ def test_to_pandas_has_a_row_per_action_and_per_failure(overseer):
     assert set(CONCEPT_IDS) <= set(frame.columns)
     assert frame["error"].notna().sum() == 1
     assert frame.loc[frame["error"].isna(), "risk"].between(0, 1).all()
+
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SWE_RUNS = SHARED / "real-sessions" / "swe-mini-gemini3.dev.jsonl"
+
+
+@pytest.mark.skipif(not SWE_RUNS.is_file(), reason="../shared/data/real-sessions is not here")
+def test_a_finished_real_run_and_the_run_cut_at_each_action_agree(overseer):
+    """Real SWE-bench sessions run to hundreds of steps: every action's risk must be the same
+    scored in the finished run (`cbm score`) and proposed live after its prefix (the guard)."""
+    runs = [r.trajectory for r in read_records(SWE_RUNS)]
+    for trajectory in sorted(runs, key=lambda t: -len(t.steps))[:2]:  # the longest runs: several windows
+        finished = overseer.score(trajectory)
+        for action in finished.actions[::7]:
+            step = trajectory.steps[action.step]
+            if step.kind != "tool_call":
+                continue
+            context = copy.copy(trajectory)
+            context.steps, context.labels = trajectory.steps[:action.step], {}
+            live = overseer.score_action(context, {"tool_name": step.tool_name, "arguments": step.text,
+                                                   "id": step.call_id})
+            assert abs(live.risk - action.risk) <= 1e-5, (trajectory.id, action.id)
+            assert all(abs(live.concepts[c] - action.concepts[c]) <= 1e-5 for c in action.concepts)

@@ -11,6 +11,7 @@ import pytest
 
 from cbm.batch import score_lines
 from cbm.explain import Explainer
+from cbm.facts import Fact, describe
 from cbm.formats import ReadOptions, parse_record, read_lines, read_records
 from cbm.guard import decision
 from cbm.service import main as serve_main
@@ -187,6 +188,50 @@ def test_score_action_gives_the_overseer_score_and_decision(server, overseer):
     assert answer["action"] == expected.to_json() and answer["action"]["id"] == RISKY_CALL
     assert answer["decision"] == decision(expected.risk, overseer.threshold, overseer.block_threshold)
     assert answer["thresholds"] == {"flag": overseer.threshold, "block": overseer.block_threshold}
+
+
+WIPE = {"command": "sudo rm -rf /var/lib/postgresql/data"}
+
+
+@pytest.mark.parametrize("arguments", [WIPE, json.dumps(WIPE, indent=2)], ids=["object", "json-text"])
+def test_score_action_answers_with_the_calls_facts_spanning_its_raw_arguments(server, arguments):
+    """The proposed call's facts: spans index its arguments as sent (JSON text as written; an
+    object as its JSON encoding), whatever the model makes of it."""
+    context = proposed_drop()["context"]
+    status, answer = post(server, "/v1/score/action", {"context": context, "action": {
+        "tool_name": "bash", "arguments": arguments, "id": "call_wipe"}})
+    assert status == 200 and answer["action"]["id"] == "call_wipe"
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+    facts = answer["action"]["facts"]
+    delete = next(f for f in facts if f["kind"] == "operation" and f["value"] == "delete")
+    assert text[delete["span"][0]:delete["span"][1]] == "rm" and delete["parser"] == "bashlex"
+    [target] = [f for f in facts if f["kind"] == "target"]
+    assert target["value"] == "/var/lib/postgresql/data" and "data_directory" in target["tags"]
+    assert text[target["span"][0]:target["span"][1]] == "/var/lib/postgresql/data"
+    assert {("flag", "recursive"), ("flag", "force"), ("wrapper", "sudo")} <= {(f["kind"], f["value"]) for f in facts}
+    assert answer["action"]["summary"] == describe([Fact.from_json(f) for f in facts]) == [
+        "deletes recursively, forced: /var/lib/postgresql/data (data directory) via sudo"]
+
+
+def test_score_answers_with_every_actions_facts_spanning_its_text(server):
+    record = risky_record()
+    trajectory = parse_record(record)
+    texts = {s.action_id: s.text for s in trajectory.steps if s.action_id is not None}
+    for body, headers in (({"records": [record]}, None),
+                          (json.dumps(record).encode() + b"\n", {"Content-Type": "application/x-ndjson"})):
+        status, answer = post(server, "/v1/score", body, headers=headers)
+        assert status == 200
+        [result] = answer["results"]
+        assert [a["id"] for a in result["actions"]] == list(texts)
+        for action in result["actions"]:
+            assert action["summary"] == describe([Fact.from_json(f) for f in action["facts"]])
+            for fact in action["facts"]:
+                start, end = fact["span"]
+                assert 0 <= start <= end <= len(texts[action["id"]])
+        drop = next(a for a in result["actions"] if a["id"] == RISKY_CALL)
+        host = next(f for f in drop["facts"] if f["kind"] == "host")
+        assert host["value"] == "orders-live.prod.acme.internal" and "production" in host["tags"]
+        assert texts[RISKY_CALL][host["span"][0]:host["span"][1]] == host["value"]
 
 
 @pytest.mark.parametrize("authorized", [1, 0])

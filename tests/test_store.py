@@ -84,6 +84,8 @@ def test_a_stored_trajectory_keeps_its_text_and_scores(sample_db, overseer):
     assert stored[drop.id]["concepts"] == drop.concepts and stored[drop.id]["concept_destructive_change"] == \
         drop.concepts["destructive_change"]
     assert stored[drop.id]["top_concepts"] == drop.top_concepts(3)
+    assert stored[drop.id]["facts"] == [f.to_json() for f in drop.facts] and drop.facts  # what it does, with spans
+    assert all(stored[a.id]["facts"] == [f.to_json() for f in a.facts] for a in result.actions)
 
 
 def test_reimporting_a_file_updates_rows_instead_of_duplicating(store, overseer):
@@ -111,6 +113,38 @@ def test_score_output_attaches_to_imported_trajectories_by_id(store, overseer, t
     errors = {f["line"]: f["error"] for f in store.failures()[0]}
     assert "no imported trajectory has id 'never-imported'" in errors[2]
     assert errors[3] == "scored with an error: line 3: not JSON"
+    assert [a["facts"] for a in store.actions(row["key"])] == [a["facts"] for a in record["actions"]]
+
+
+def test_a_score_file_without_facts_stores_none_and_bad_facts_fail(store, overseer, tmp_path):
+    result = overseer.score(next(r.trajectory for r in read_records(SAMPLES / "database_session.openai.jsonl")))
+    key = key_of(store, RISKY)
+    assert all(a["facts"] is not None for a in store.actions(key))
+    older = result.to_json()  # a `cbm score` output written before actions carried facts
+    for action in older["actions"]:
+        del action["facts"], action["summary"]
+    bad = result.to_json()
+    bad["actions"][0]["facts"] = [{"kind": "target", "value": "/srv", "span": "0:4", "parser": "bashlex"}]
+    scores = tmp_path / "scores.jsonl"
+    scores.write_text(json.dumps(older) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+    job = store.import_files([(scores, "scores.jsonl")], overseer)
+    assert store.job(job)["failed"] == 1
+    assert [a["facts"] for a in store.actions(key)] == [None] * len(result.actions)
+    [failure] = store.failures()[0]
+    assert failure["line"] == 2 and failure["error"].startswith("actions[0].facts: expected a list of facts")
+
+
+def test_a_database_made_before_facts_gains_the_column(tmp_path, overseer):
+    path = tmp_path / "old.sqlite"
+    store = Store(database_url(path))
+    store.import_files([(SAMPLES / "database_session.openai.jsonl", "db.jsonl")], overseer)
+    with sqlite3.connect(path) as raw:  # as an older version left it: no facts column
+        raw.execute("ALTER TABLE actions DROP COLUMN facts")
+    reopened = Store(database_url(path))
+    key = key_of(reopened, RISKY)
+    assert all(a["facts"] is None for a in reopened.actions(key))  # old rows: no facts stored
+    reopened.rescore(overseer)
+    assert all(a["facts"] is not None for a in reopened.actions(key)) and any(a["facts"] for a in reopened.actions(key))
 
 
 # --- the queue ------------------------------------------------------------------------------------
@@ -131,7 +165,6 @@ def step_texts(store: Store, key: int) -> str:
 
 
 @pytest.mark.parametrize("filters, check", [
-    (QueueFilter(risk=(0.5, 0.6)), lambda store, r: 0.5 <= r["risk"] <= 0.6),
     (QueueFilter(concepts={"deceptive_report": 0.65}),
      lambda store, r: any(a["concept_deceptive_report"] >= 0.65 for a in store.actions(r["key"]))),
     (QueueFilter(tools=("execute_sql",)), lambda store, r: "execute_sql" in r["tools"]),
@@ -146,6 +179,15 @@ def test_queue_filters_return_exactly_the_matching_runs(sample_db, filters, chec
     expected = [r["key"] for r in every if check(sample_db, r)]
     assert [r["key"] for r in matching] == expected and 0 < len(expected) < len(every)
     assert sample_db.count(filters) == len(expected)
+
+
+def test_risk_range_filter_returns_exactly_the_runs_in_range(sample_db):
+    every = sample_db.queue(QueueFilter(), limit=1000)
+    risks = sorted(r["risk"] for r in every)
+    low, high = risks[len(risks) // 4], risks[3 * len(risks) // 4]  # the middle half of the flagged runs
+    matching = sample_db.queue(QueueFilter(risk=(low, high)), limit=1000)
+    assert [r["key"] for r in matching] == [r["key"] for r in every if low <= r["risk"] <= high]
+    assert 0 < len(matching) < len(every) and sample_db.count(QueueFilter(risk=(low, high))) == len(matching)
 
 
 def test_text_search_treats_like_wildcards_literally(sample_db):

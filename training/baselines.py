@@ -55,6 +55,8 @@ class BlackBoxModel(nn.Module):
         encoder = self.encoder
         states = encoder.action_states(encoder.embed(batch["ids"], batch["segment"], batch["origin"]),
                                        batch["action_batch"], batch["action_span"])
+        if encoder.facts is not None:  # the same inputs as the CBM: words and facts
+            states = states + encoder.facts(batch["facts"].to(states.dtype))
         risk = self.head(states).squeeze(1)
         return torch.zeros(len(risk), self.config.n_concepts, device=risk.device), risk
 

@@ -89,11 +89,12 @@ def deletion_check(explainer: Explainer, trajectories: list[Trajectory], config:
         columns = [o.concept_ids.index(c) for c in concepts]
         found = explainer.attributions(encoded, index, columns)
         forward, ids, _ = explainer.action_forward(encoded, index)
-        pool = np.flatnonzero(encoded.field[:ids.shape[1]] != FIELD_MARKER)
+        first = encoded.window_of(index)[0]  # ids are the action's window; scores index the whole run
+        pool = np.flatnonzero(encoded.field[first:first + ids.shape[1]] != FIELD_MARKER)
         if len(pool) <= config.k:
             continue
         for j, (concept, column) in enumerate(zip(concepts, columns)):
-            top = pool[np.argsort(-found.scores[j][pool], kind="stable")[:config.k]]
+            top = pool[np.argsort(-found.scores[j][first + pool], kind="stable")[:config.k]]
             deleted = [top] + [rng.choice(pool, config.k, replace=False) for _ in range(config.random_draws)]
             variants = ids.repeat(len(deleted) + 1, 1)
             for row, tokens in enumerate(deleted, start=1):

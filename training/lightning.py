@@ -82,7 +82,7 @@ class CBMTask(pl.LightningModule):
         loss = (per_action * known).sum() / known.sum().clamp(min=1)
         if batch["run_risk_known"].any():
             runs = torch.full_like(batch["run_risk"], -1e4).scatter_reduce(
-                0, batch["action_batch"], risk_logits.float(), reduce="amax")
+                0, batch["action_run"], risk_logits.float(), reduce="amax")
             mask = batch["run_risk_known"]
             loss = loss + F.binary_cross_entropy_with_logits(runs[mask], batch["run_risk"][mask])
         return loss

@@ -29,6 +29,7 @@ from sklearn.metrics import f1_score, roc_curve
 from cbm import __version__
 from cbm import checkpoint as ckpt
 from cbm.concepts import CONCEPT_IDS, CONCEPTS
+from cbm.facts.vector import FACT_FEATURES
 from cbm.features import FeatureConfig
 from cbm.model import ModelConfig
 from cbm.predict import cpu_threads, predict_logits
@@ -131,6 +132,13 @@ def concept_thresholds(logits: np.ndarray, concepts: np.ndarray, known: np.ndarr
     return out
 
 
+def feature_config(section: dict[str, Any]) -> FeatureConfig:
+    """The config's `features` section; `facts: true` names every fact feature (cbm.facts.vector)."""
+    section = dict(section)
+    facts = section.pop("facts", False)
+    return FeatureConfig(**section, fact_features=FACT_FEATURES if facts else ())
+
+
 @dataclass
 class Setup:
     """What every training job on a config starts from."""
@@ -152,13 +160,14 @@ def prepare(config: dict[str, Any]) -> Setup:
         torch.set_num_threads(cpu_threads(tr.get("cpu_threads", "auto")))
     workers = tr.get("num_workers", "auto")
     dm = TrajectoryDataModule(
-        train=[str(p) for p in train_files], val=[str(corpus / "val.jsonl")], features=FeatureConfig(**config["features"]),
+        train=[str(p) for p in train_files], val=[str(corpus / "val.jsonl")], features=feature_config(config["features"]),
         batch_size=int(tr["batch_size"]), vocab_size=int(tr.get("vocab_size", 20000)),
         num_workers=(4 if cuda else 0) if workers == "auto" else int(workers), pin_memory=cuda,
         seed=int(config.get("seed", 0)), limit=data.get("limit"),
         narration_dropout=float(data.get("narration_dropout", 0)), action_only_share=float(data.get("action_only_share", 0)))
     dm.setup()
     model_config = ModelConfig(vocab_size=len(dm.vocab), max_tokens=dm.features.max_tokens,
+                               n_facts=len(dm.features.fact_features),
                                **{**config["model"], "interactions": tuple(map(tuple, config["model"].get(
                                    "interactions", [])))})
     precision = tr.get("precision", "auto")

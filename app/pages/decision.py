@@ -1,7 +1,8 @@
-"""The decision view: one trajectory as a timeline; for the selected action its concepts, what
-each contributed to the risk, the text evidence for a concept highlighted in place, the
-reviewer's corrections (risk and flag recomputed at once) and the verdict. Its address names the
-run and, optionally, the action: `?t=<run key>&a=<action id>`."""
+"""The decision view: one trajectory as a timeline; for the selected action first what it does
+(its facts as the store holds them: sentences, and the action's text with each fact's source
+characters marked), then its concepts, what each contributed to the risk, the text evidence for
+a concept highlighted in place, the reviewer's corrections (risk and flag recomputed at once)
+and the verdict. Its address names the run and, optionally, the action: `?t=<run key>&a=<action id>`."""
 
 import altair as alt
 import pandas as pd
@@ -9,6 +10,7 @@ import streamlit as st
 
 from app import context, render
 from app.store import DECISIONS, Verdict
+from cbm.facts import Fact, describe
 from cbm.guard import decision
 
 READINGS = {"block": "block", "review": "flagged", "allow": "not flagged"}  # the guard's decisions, as shown
@@ -57,6 +59,20 @@ model_action = by_id[action_id]
 ranked = sorted(model.concept_ids, key=lambda c: -abs(model_action.contributions[c]))
 concept = explain.selectbox("Evidence for concept", ranked, format_func=names.get, key=f"concept:{key}:{action_id}",
                             help="the text that drove this concept's probability is highlighted in the timeline")
+
+# --- what the action does: its facts, read by parsers, before the model's concepts and evidence -----
+facts = next((a["facts"] for a in store.actions(row["key"]) if a["action"] == action_id), None)
+st.subheader("What it does")
+if facts is None:
+    st.caption("No facts are stored for this action (scored before facts were read, or imported from a score file "
+               "without them). Rescore on the Import page to read them.")
+elif not facts:
+    st.caption("The parsers read nothing this action does (a message to the user, or a tool they do not know).")
+else:
+    for sentence in describe([Fact.from_json(f) for f in facts]):
+        st.markdown(render.paragraph(sentence), unsafe_allow_html=True)
+    st.markdown(render.facts_text(trajectory.steps[model_action.step].text, facts), unsafe_allow_html=True)
+    st.caption("Marked: the characters each fact was read from (hover for the facts).")
 
 ev = context.evidence(row["native"], action_id, concept)
 spans: dict[int, dict[str, list[tuple[int, int, float]]]] = {}  # step -> field -> spans

@@ -3,6 +3,7 @@
 Prints, for the checkpoint given (default: the shipped model):
   - batch throughput of `cbm score` (actions/s) with 1 and 2 worker processes, on freshly
     generated trajectories in all three formats (`--input FILE` to use your own);
+  - facts extraction speed (`cbm.facts`) on one core: every action of the input, and 1 KB commands;
   - a proposed action scored in context (`Overseer.score_action`), p50/p99 latency in process;
   - with `--memory-gb G`: peak resident memory of a `cbm score --workers W` process tree
     (sampled from /proc every 50 ms) while it scores a G GB file: ordinary trajectories plus
@@ -43,6 +44,35 @@ def throughput(path: Path, checkpoint: str | None, workers: int) -> dict:
     summary = run([str(path)], os.devnull, {"path": checkpoint}, workers=workers, quiet=True)
     return {"workers": workers, "records": summary.records, "actions": summary.actions,
             "seconds": round(summary.seconds, 2), "actions_per_s": round(summary.actions / summary.seconds)}
+
+
+def facts_speed(path: Path, kilobyte_commands: int = 500) -> dict:
+    """Facts extraction alone, one core: every action of the input (each run read in one pass,
+    as scoring does), then shell commands of about 1 KB made by chaining the input's commands."""
+    from cbm.facts import facts, run_facts
+    from cbm.trajectory import Step
+
+    runs = [r.trajectory for r in read_records(path) if r.error is None]
+    start = time.perf_counter()
+    actions = sum(len(run_facts(t)) for t in runs)
+    seconds = time.perf_counter() - start
+    commands = [s.arguments.get("command") for t in runs for s in t.steps
+                if s.kind == "tool_call" and s.arguments and isinstance(s.arguments.get("command"), str)]
+    long, current = [], ""
+    for c in commands:
+        current = f"{current} && {c}" if current else c
+        if len(current) >= 1000:
+            long.append(current[:1024])
+            current = ""
+        if len(long) >= kilobyte_commands:
+            break
+    steps = [Step("tool_call", json.dumps({"command": c}), tool_name="bash", arguments={"command": c}) for c in long]
+    start = time.perf_counter()
+    for step in steps:
+        facts(step)
+    long_seconds = time.perf_counter() - start
+    return {"actions": actions, "seconds": round(seconds, 2), "actions_per_s": round(actions / max(seconds, 1e-9)),
+            "kb_commands": len(steps), "kb_actions_per_s": round(len(steps) / max(long_seconds, 1e-9))}
 
 
 def action_latency(path: Path, checkpoint: str | None, calls: int) -> dict:
@@ -151,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         for row in figures["batch"]:
             print(f"batch  workers={row['workers']}: {row['actions']} actions ({row['records']} records) in "
                   f"{row['seconds']} s = {row['actions_per_s']:,} actions/s (process start and model load included)")
+        figures["facts"] = f = facts_speed(path)
+        print(f"facts  one core: {f['actions']} actions in {f['seconds']} s = {f['actions_per_s']:,} actions/s; "
+              f"{f['kb_commands']} commands of 1 KB: {f['kb_actions_per_s']:,} actions/s")
         figures["action"] = action_latency(path, args.checkpoint, args.calls)
         a = figures["action"]
         print(f"action in context: {a['calls']} calls, p50 {a['p50_ms']} ms, p99 {a['p99_ms']} ms")
