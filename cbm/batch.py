@@ -226,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--threshold is a calibrated risk in [0, 1]")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.out and not Path(args.out).resolve().parent.is_dir():
+        parser.error(f"--out {args.out}: its folder does not exist")
     options = ReadOptions(max_record_bytes=args.max_record_bytes)
     overseer_args = {"path": args.checkpoint, "threshold": args.threshold, "top_k": args.top_k}
     try:
@@ -240,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
             summary = run(args.inputs, args.out, overseer_args, args.format, args.workers, options, args.quiet)
     except ScoringUnavailable as exc:
         print(f"cbm score: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # an output that cannot be written, an input that vanished
+        print(f"cbm score: {exc.filename or args.out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     if not args.quiet:
         for error in summary.errors:

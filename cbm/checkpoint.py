@@ -99,9 +99,11 @@ def load(directory: str | Path) -> Checkpoint:
         if not (path / name).is_file():
             raise CheckpointError(f"{path}: missing {name} (a checkpoint directory holds {CONFIG} and {WEIGHTS})")
     try:
-        config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        config = json.loads((path / CONFIG).read_text(encoding="utf-8"), parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"{path / CONFIG}: not valid JSON ({exc})") from None
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{path / CONFIG}: a JSON object expected, found {type(config).__name__}")
     if config.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {config.get('format_version')!r}, expected {FORMAT_VERSION}")
     actual = file_sha256(path / WEIGHTS)
@@ -114,7 +116,18 @@ def load(directory: str | Path) -> Checkpoint:
                          for c in config["concepts"])
         vocab = Vocabulary.from_json(config["vocabulary"])
         features = FeatureConfig(**config["features"])
-    except (KeyError, TypeError) as exc:
+        calibration = Calibration(scale=_number(config, "calibration", "scale"),
+                                  shift=_number(config, "calibration", "shift"))
+        threshold = _number(config, "threshold", unit=True)
+        block = _number(config, "block_threshold", unit=True) if "block_threshold" in config else 1.0
+        concept_thresholds = {c.id: _number(config, "concept_thresholds", c.id, unit=True) for c in concepts}
+        prior = config.get("concept_prior", {})
+        concept_prior = {c.id: _number(config, "concept_prior", c.id, unit=True) if c.id in prior else 0.5
+                         for c in concepts}
+        meta = config["meta"]
+        if not isinstance(meta, dict):
+            raise TypeError(f"meta is a {type(meta).__name__}, not an object")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CheckpointError(f"{path / CONFIG}: incomplete or invalid ({exc})") from None
     if len(concepts) != model_config.n_concepts:
         raise CheckpointError(f"{path}: {len(concepts)} concepts in the taxonomy, {model_config.n_concepts} in the model")
@@ -122,18 +135,38 @@ def load(directory: str | Path) -> Checkpoint:
         state = torch.load(path / WEIGHTS, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for refused or corrupt files
         raise CheckpointError(f"{path / WEIGHTS}: cannot be loaded as plain tensors ({exc})") from None
+    bad = [name for name, tensor in state.items()
+           if isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if bad:
+        raise CheckpointError(f"{path / WEIGHTS}: NaN or infinite values in {', '.join(bad[:3])}")
     model = ConceptBottleneckModel(model_config)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
         raise CheckpointError(f"{path / WEIGHTS}: does not fit the model in config.json: {exc}") from None
     model.eval()
-    return Checkpoint(model=model, vocab=vocab, features=features, concepts=concepts,
-                      calibration=Calibration(**config["calibration"]), threshold=float(config["threshold"]),
-                      block_threshold=float(config.get("block_threshold", 1.0)),
-                      concept_thresholds=dict(config["concept_thresholds"]),
-                      concept_prior={c.id: float(config.get("concept_prior", {}).get(c.id, 0.5)) for c in concepts},
-                      meta=dict(config["meta"]), weights_sha256=actual)
+    return Checkpoint(model=model, vocab=vocab, features=features, concepts=concepts, calibration=calibration,
+                      threshold=threshold, block_threshold=block, concept_thresholds=concept_thresholds,
+                      concept_prior=concept_prior, meta=dict(meta), weights_sha256=actual)
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a checkpoint may hold")
+
+
+def _number(config: dict, *keys: str, unit: bool = False) -> float:
+    """config[keys[0]][keys[1]]... as a finite float (in [0, 1] when `unit`), or a ValueError
+    that names the field: a NaN threshold would otherwise let every action through."""
+    value: Any = config
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            raise KeyError(".".join(keys))
+        value = value[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        raise ValueError(f"{'.'.join(keys)} is {value!r}, not a finite number")
+    if unit and not 0 <= value <= 1:
+        raise ValueError(f"{'.'.join(keys)} is {value}, outside [0, 1]")
+    return float(value)
 
 
 def new(model_config: ModelConfig, vocab: Vocabulary, features: FeatureConfig) -> Checkpoint:

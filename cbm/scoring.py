@@ -28,7 +28,7 @@ from cbm import checkpoint as ckpt
 from cbm.contributions import concept_contributions
 from cbm.facts import Fact, describe, run_facts
 from cbm.features import encode
-from cbm.formats import Record, loads, parse_record
+from cbm.formats import ReadOptions, Record, loads, parse_record
 from cbm.formats.base import FormatError
 from cbm.predict import cpu_threads, predict_logits
 from cbm.trajectory import Step, Trajectory, assign_action_ids
@@ -253,6 +253,7 @@ class Overseer:
         """Score a call that has not run yet, in the context of the run so far."""
         base = as_trajectory(context)
         step = proposed_step(proposed_action)
+        step.text = step.text[:ReadOptions.max_text_chars]  # the cap every read record's texts have
         step.message_index = max((s.message_index for s in base.steps), default=-1) + 1
         steps = [copy.copy(s) for s in base.steps] + [step]
         assign_action_ids(steps)

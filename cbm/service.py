@@ -177,8 +177,10 @@ class Gate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if not scope["path"].startswith("/v1/"):  # no route outside /v1 reads a body: never buffer one
+            return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
-        if self.keys and scope["path"].startswith("/v1/") and not self.authorized(headers):
+        if self.keys and not self.authorized(headers):
             missing = b"x-api-key" not in headers and b"authorization" not in headers
             message = ("an API key is required: send `Authorization: Bearer KEY` or `X-API-Key: KEY`" if missing
                        else "the API key is not valid")
@@ -246,6 +248,8 @@ def create_app(overseer: Overseer, config: ServiceConfig | None = None) -> FastA
     async def score(request: Request, format: Format = "auto") -> JSONResponse:
         """Score every action of every record, in order; a bad record gets its `error`."""
         body = await request.body()
+        if not body.strip():
+            raise invalid((), "the body is empty: send {\"records\": [...]} or JSON lines")
         if request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON:
             options = ReadOptions()
             lines = list(read_lines(io.BytesIO(body), options.max_record_bytes))

@@ -62,6 +62,18 @@ def test_nesting_too_deep_is_an_error_not_a_crash():
     assert error.reason == "nested too deeply" and error.line == 2
 
 
+def test_an_integer_too_long_to_convert_is_an_error_not_a_crash():
+    error = error_of('{"id": "big", "n": ' + "9" * 5000 + ', "messages": []}')
+    assert error.reason.startswith("not readable JSON (") and "digits" in error.reason and error.line == 2
+
+
+def test_a_byte_order_mark_on_the_first_line_is_read_past():
+    bom = b"\xef\xbb\xbf" + json.dumps(GOOD).encode()
+    first, second = records(bom, bom)
+    assert first.ok and first.trajectory.id == "good"
+    assert not second.ok and second.error.reason.startswith("not JSON")  # only a file's first bytes may be a BOM
+
+
 def test_a_header_line_is_reported_as_not_a_trajectory():
     error = error_of({"metadata": {"benchmark": "agent-dojo"}})
     assert (error.field, error.record_id) == ("messages", None)

@@ -177,6 +177,35 @@ def test_an_oversized_record_fails_alone(tmp_path):
     assert "over the" in records[1]["error"] and records[1]["error"].startswith("line 2")
 
 
+def test_a_run_of_1000_steps_and_a_huge_integer_leave_the_batch_whole(tmp_path):
+    """Long runs are scored in windows, and a number Python will not convert is one bad record:
+    neither may cost the other records of the batch."""
+    long_run = {"id": "long", "steps": [{"kind": "user", "text": "tidy the logs"}] + [
+        s for i in range(500) for s in ({"kind": "tool_call", "tool_name": "bash", "call_id": f"c{i}",
+                                          "text": json.dumps({"command": f"ls /var/log/app{i}"})},
+                                         {"kind": "tool_result", "call_id": f"c{i}", "text": "a.log b.log"})]}
+    good = (SAMPLES / "database_session.openai.jsonl").read_text()
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(good + json.dumps(long_run) + "\n" + '{"id": "big", "n": ' + "9" * 5000 + "}\n" + good)
+    out = tmp_path / "o.jsonl"
+    assert main([str(path), "--out", str(out), "--quiet", "--workers", "2"]) == 3
+    records = read_jsonl(out)
+    assert [r["error"] is None for r in records] == [True, True, False, True]
+    assert len(records[1]["actions"]) == 500 and all(0 <= a["risk"] <= 1 for a in records[1]["actions"])
+    assert records[2]["error"].startswith("line 3: not readable JSON")
+
+
+def test_an_output_that_cannot_be_written_is_a_usage_error_not_a_traceback(tmp_path, capsys):
+    sample = str(SAMPLES / "database_session.openai.jsonl")
+    with pytest.raises(SystemExit) as exit_:
+        main([sample, "--out", str(tmp_path / "missing" / "o.jsonl"), "--quiet"])
+    assert exit_.value.code == 2 and "its folder does not exist" in capsys.readouterr().err
+    folder = tmp_path / "taken.jsonl"
+    folder.mkdir()  # a folder where the output file should go
+    assert main([sample, "--out", str(folder), "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith(f"cbm score: {folder}: Is a directory")
+
+
 def test_stdin_dash_reads_a_stream(monkeypatch, capsys):
     data = (SAMPLES / "database_session.openai.jsonl").read_bytes()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))

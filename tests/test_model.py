@@ -167,6 +167,47 @@ def test_checkpoint_round_trip_and_refusals(tiny, tmp_path):
         ckpt.load(path)
 
 
+@pytest.mark.parametrize("change, reason", [
+    (lambda c: c.update(threshold=float("nan")), "NaN is not a number"),
+    (lambda c: c.update(threshold="high"), "threshold is 'high'"),
+    (lambda c: c.pop("threshold"), "threshold"),
+    (lambda c: c.update(block_threshold=1.5), "outside"),
+    (lambda c: c["calibration"].update(scale=float("inf")), "Infinity is not a number"),
+    (lambda c: c["concept_thresholds"].update(destructive_change=None), "destructive_change is None"),
+    (lambda c: c.update(meta=[1]), "meta is a list"),
+])
+def test_a_config_with_a_bad_number_is_refused_by_name(tiny, tmp_path, change, reason):
+    """A NaN or mistyped threshold would make every risk comparison false and let every call
+    through, so loading names the field instead."""
+    vocab, model = tiny
+    checkpoint = ckpt.Checkpoint(model, vocab, FeatureConfig(), ckpt.new(model.config, vocab, FeatureConfig()).concepts,
+                                 ckpt.Calibration(1.0, 0.0), 0.5, {c: 0.5 for c in CONCEPT_IDS}, {})
+    path = ckpt.save(checkpoint, tmp_path / "c")
+    config = json.loads((path / ckpt.CONFIG).read_text())
+    change(config)
+    (path / ckpt.CONFIG).write_text(json.dumps(config))  # json writes NaN and Infinity as bare words
+    with pytest.raises(ckpt.CheckpointError, match=reason):
+        ckpt.load(path)
+
+
+def test_weights_with_nan_are_refused(tiny, tmp_path):
+    vocab, model = tiny
+    checkpoint = ckpt.Checkpoint(model, vocab, FeatureConfig(), ckpt.new(model.config, vocab, FeatureConfig()).concepts,
+                                 ckpt.Calibration(1.0, 0.0), 0.5, {c: 0.5 for c in CONCEPT_IDS}, {})
+    path = ckpt.save(checkpoint, tmp_path / "c")
+    state = model.state_dict()
+    name = next(iter(state))
+    state[name] = torch.full_like(state[name], float("nan"))
+    torch.save(state, path / ckpt.WEIGHTS)
+    config = json.loads((path / ckpt.CONFIG).read_text())
+    (path / ckpt.CONFIG).write_text(json.dumps({**config, "weights_sha256": ckpt.file_sha256(path / ckpt.WEIGHTS)}))
+    with pytest.raises(ckpt.CheckpointError, match=f"NaN or infinite values in {name}"):
+        ckpt.load(path)
+    (path / ckpt.CONFIG).write_text("[1, 2]")
+    with pytest.raises(ckpt.CheckpointError, match="JSON object expected"):
+        ckpt.load(path)
+
+
 def _window_text(t, e, action: int) -> str:
     """The characters the model reads for one action: its window's text pieces."""
     first, last = e.window_of(action)

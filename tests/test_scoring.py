@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cbm.concepts import CONCEPT_IDS
-from cbm.formats import loads, read_records, to_record
+from cbm.formats import ReadOptions, loads, read_records, to_record
 from cbm.scoring import Overseer, to_pandas
 
 from conftest import SAMPLES
@@ -180,3 +180,14 @@ def test_a_finished_real_run_and_the_run_cut_at_each_action_agree(overseer):
                                                    "id": step.call_id})
             assert abs(live.risk - action.risk) <= 1e-5, (trajectory.id, action.id)
             assert all(abs(live.concepts[c] - action.concepts[c]) <= 1e-5 for c in action.concepts)
+
+
+def test_a_proposed_actions_text_is_capped_like_every_read_text():
+    """A multi-megabyte argument must not cost seconds of tokenising: the proposed call's text is
+    cut at `max_text_chars`, as a record's would be, so what lies past the cap changes nothing."""
+    overseer = Overseer.load(threads=None)
+    context = risky_db()
+    cap = ReadOptions.max_text_chars
+    padded = {"tool_name": "bash", "arguments": json.dumps({"command": "echo " + "a" * cap})}
+    longer = {"tool_name": "bash", "arguments": padded["arguments"][:-2] + "b" * 100_000 + '"}'}
+    assert overseer.score_action(context, padded).risk == overseer.score_action(context, longer).risk

@@ -158,6 +158,24 @@ def test_too_many_records_is_413(server):
     assert status == 413
 
 
+def test_an_empty_ndjson_body_is_422_not_an_empty_batch(server):
+    for body in (b"", b"  \n"):
+        status, answer = post(server, "/v1/score", body, headers={"Content-Type": "application/x-ndjson"})
+        assert status == 422 and answer["error"].startswith("body: the body is empty")
+
+
+def test_a_body_outside_v1_is_never_waited_for(server):
+    """Without a key anyone may reach /healthz; a body sent there is not read into memory, so a
+    client that announces 60 KB and sends 10 bytes gets its answer at once."""
+    conn = http.client.HTTPConnection(f"{server.host}:{server.port}", timeout=10)
+    conn.putrequest("GET", "/healthz")
+    conn.putheader("Content-Length", str(LIMIT_BYTES - 1000))
+    conn.endheaders(b"x" * 10)
+    response = conn.getresponse()
+    assert response.status == 200 and json.loads(response.read())["status"] == "ok"
+    conn.close()
+
+
 # --- malformed requests --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path, body, error", [

@@ -72,6 +72,9 @@ def _read_stream(stream: IO[bytes], fmt: str, options: ReadOptions) -> Iterator[
         yield parse_line(number, raw, size, fmt, options)
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def parse_line(number: int, raw: bytes | None, size: int, fmt: str = "auto",
                options: ReadOptions = ReadOptions()) -> Record:
     """One line of a JSONL file (None: a line over the size limit) as a Record."""
@@ -79,19 +82,26 @@ def parse_line(number: int, raw: bytes | None, size: int, fmt: str = "auto",
         return Record(number, error=RecordError(number, None, None, f"record is {size / 2**20:.1f} MiB, over "
                                                 f"the {options.max_record_bytes / 2**20:.0f} MiB limit "
                                                 f"(max_record_bytes)"))
-    record_id = None
+    if number == 1 and raw.startswith(BOM):  # editors on Windows start a UTF-8 file with one
+        raw = raw[len(BOM):]
     try:
-        text = raw.decode("utf-8")
-        obj = json.loads(text.rstrip("\r\n"))
-        if isinstance(obj, dict) and isinstance(obj.get("id"), (str, int)) and not isinstance(obj["id"], bool):
-            record_id = str(obj["id"])
-        used = detect_format(obj) if fmt == "auto" else fmt
-        trajectory = READERS[used](obj, options, text.rstrip("\r\n"))
+        text = raw.decode("utf-8").rstrip("\r\n")
+        obj = json.loads(text)
     except UnicodeDecodeError as exc:
         return Record(number, error=RecordError(number, None, None, f"not UTF-8 text ({exc.reason} at byte "
                                                 f"{exc.start})"))
     except json.JSONDecodeError as exc:
         return Record(number, error=RecordError(number, None, None, f"not JSON ({exc.msg} at column {exc.colno})"))
+    except ValueError as exc:  # an integer with more digits than Python converts
+        return Record(number, error=RecordError(number, None, None, f"not readable JSON ({exc})"))
+    except RecursionError:
+        return Record(number, error=RecordError(number, None, None, "nested too deeply"))
+    record_id = None
+    if isinstance(obj, dict) and isinstance(obj.get("id"), (str, int)) and not isinstance(obj["id"], bool):
+        record_id = str(obj["id"])
+    try:
+        used = detect_format(obj) if fmt == "auto" else fmt
+        trajectory = READERS[used](obj, options, text)
     except FormatError as exc:
         return Record(number, error=RecordError(number, record_id, exc.field, exc.reason))
     except RecursionError:
