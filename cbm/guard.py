@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 import threading
 import time
@@ -102,6 +103,8 @@ def transcript_messages(path: str, proposed_id: str | None = None) -> list[dict[
     skipped = 0
     try:
         with open(path, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):  # /dev/zero, a FIFO: endless
+                raise GuardError(f"transcript_path: {path!r} is not a regular file")
             for number, line, _ in read_lines(stream, MAX_EVENT_BYTES):
                 message = _message(line)
                 if message is None:
@@ -277,10 +280,10 @@ class Deadline:
     def left(self) -> float:
         return self.end - time.monotonic()
 
-    def call(self, scorer: Remote | Local, method: str, *args: Any) -> Any:
-        """`scorer.method(*args)` within the time left: a request's timeout, or a thread."""
+    def call(self, scorer: Remote | Local, method: str, *args: Any, share: float = 1.0) -> Any:
+        """`scorer.method(*args)` within `share` of the time left: a request's timeout, or a thread."""
         if isinstance(scorer, Remote):
-            return getattr(scorer, method)(*args, timeout=self.left())
+            return getattr(scorer, method)(*args, timeout=self.left() * share)
         return self.run(lambda: getattr(scorer, method)(*args))
 
     def run(self, fn: Callable[[], T]) -> T:
@@ -309,9 +312,9 @@ def evaluate(record: dict[str, Any], action: dict[str, Any], scorers: list[Remot
     looked for only for a call that is held or denied, with the scorer that gave the verdict,
     and is left out if it cannot be had in time."""
     errors = []
-    for scorer in scorers:
-        try:
-            result = deadline.call(scorer, "verdict", record, action)
+    for n, scorer in enumerate(scorers):
+        try:  # a server that accepts and never answers leaves half the time to score in process
+            result = deadline.call(scorer, "verdict", record, action, share=0.5 if n < len(scorers) - 1 else 1.0)
             break
         except Exception as exc:  # the next scorer, or give up
             errors.append(str(exc))
@@ -386,7 +389,7 @@ def claude_code(args: argparse.Namespace, stdin: Any) -> dict[str, Any] | None:
             hook = json.loads(raw)
         except ValueError as exc:
             raise GuardError(f"hook input is not JSON ({exc})") from None
-        record, action = hook_request(hook)
+        record, action = deadline.run(lambda: hook_request(hook))  # reading the transcript is timed too
         scorers: list[Remote | Local] = [Local(args.checkpoint)]
         if args.url:
             scorers.insert(0, Remote(args.url, read_key(args.api_key_file)))

@@ -288,3 +288,9 @@ def test_cbm_app_refuses_a_missing_checkpoint(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         launch.main(["--checkpoint", str(tmp_path), "--db", str(tmp_path / "r.sqlite")])
     assert exit_.value.code == 2 and "not a checkpoint directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("key", ["\u00b2", "99999999999999999999999", "-1", "1e3", ""])
+def test_a_bad_decision_link_shows_the_way_back_not_an_error(db, key):
+    at = page("decision", t=key)  # asserts no exception
+    assert [i.value for i in at.info] == ["Open a trajectory from the queue."]

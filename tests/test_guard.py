@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -196,3 +197,18 @@ def test_wrong_key_and_broken_checkpoint_fail_closed(server, tmp_path):
 def test_timeout_answers_on_error_without_waiting():
     answer, err = guard(hook_input("benign_git_status"), "--timeout", "0.05", "--on-error", "ask")
     assert permission(answer) == "ask" and "no answer within 0.05 s" in err
+
+
+def test_a_transcript_that_never_ends_is_refused_at_once():
+    answer, err = guard(hook_input("benign_git_status", transcript_path="/dev/zero"), "--timeout", "5", timeout=30)
+    assert permission(answer) == "ask" and "'/dev/zero' is not a regular file" in err
+
+
+def test_a_service_that_never_answers_leaves_time_to_score_in_process(overseer):
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        answer, err = guard(hook_input("curl_bash"), "--no-explain", "--url", url, "--timeout", "16", timeout=60)
+    assert "scoring in process" in err
+    assert permission(answer) == HOOK_DECISIONS[expected(overseer, "curl_bash")[0]]

@@ -22,7 +22,8 @@ names = context.concept_names(model)
 present = context.present_at(model)
 
 key = st.query_params.get("t", "")
-row = store.trajectory(int(key)) if key.isdigit() else None
+# a store key is a SQLite integer: ASCII digits, at most 18 of them ("²" is a digit to str.isdigit)
+row = store.trajectory(int(key)) if key.isascii() and key.isdigit() and len(key) <= 18 else None
 if row is None:
     st.title("Decision")
     st.info("Open a trajectory from the queue.")
