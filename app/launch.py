@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.store import DB_ENV, DEFAULT_DB, Store, database_url
 from cbm.scoring import DEFAULT_CHECKPOINT_ENV
+from cbm.service import loopback
 
 APP = Path(__file__).resolve().parent
 SAMPLES = APP.parent / "data" / "samples"
@@ -47,7 +48,14 @@ def main(argv: list[str] | None = None) -> int:
                                              f"else the shipped model)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    parser.add_argument("--no-auth", action="store_true",
+                        help="listen on a non-loopback address although the app has no sign-in of its own "
+                             "(put it behind a proxy that authenticates reviewers)")
     args = parser.parse_args(argv)
+    if not loopback(args.host) and not args.no_auth:
+        parser.error(f"{args.host} is not a loopback address and the app has no sign-in: anyone who reaches it could "
+                     "read every trajectory and record verdicts. Put it behind an authenticating proxy and pass "
+                     "--no-auth, or listen on 127.0.0.1")
     checkpoint = str(Path(args.checkpoint).resolve()) if args.checkpoint else os.environ.get(DEFAULT_CHECKPOINT_ENV)
     if checkpoint and not (Path(checkpoint) / "config.json").is_file():
         parser.error(f"{checkpoint}: not a checkpoint directory (no config.json)")
@@ -63,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, DB_ENV: url}
     if checkpoint:
         env[DEFAULT_CHECKPOINT_ENV] = checkpoint
+    if not loopback(args.host):
+        print(f"cbm app: warning: listening on {args.host} without sign-in (--no-auth)", file=sys.stderr)
     print(f"cbm app: http://{args.host}:{args.port}  (database {url})", flush=True)
     sys.stderr.flush()
     os.execvpe(sys.executable, command(args.host, args.port), env)  # the server replaces this process

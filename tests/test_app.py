@@ -290,6 +290,19 @@ def test_cbm_app_refuses_a_missing_checkpoint(tmp_path, capsys):
     assert exit_.value.code == 2 and "not a checkpoint directory" in capsys.readouterr().err
 
 
+def test_cbm_app_will_not_listen_openly_without_saying_so(tmp_path, monkeypatch, capsys):
+    from app import launch
+
+    started = {}
+    monkeypatch.setattr(launch.os, "execvpe", lambda file, argv, env: started.update(argv=argv))
+    with pytest.raises(SystemExit) as exit_:
+        launch.main(["--host", "0.0.0.0", "--db", str(tmp_path / "r.sqlite")])
+    assert exit_.value.code == 2 and "has no sign-in" in capsys.readouterr().err and not started
+    launch.main(["--host", "0.0.0.0", "--no-auth", "--db", str(tmp_path / "r.sqlite")])
+    assert "--server.address 0.0.0.0" in " ".join(started["argv"])
+    assert "without sign-in (--no-auth)" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("key", ["\u00b2", "99999999999999999999999", "-1", "1e3", ""])
 def test_a_bad_decision_link_shows_the_way_back_not_an_error(db, key):
     at = page("decision", t=key)  # asserts no exception
