@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.store import DB_ENV, DEFAULT_DB, Store, database_url
+from app.store import DB_ENV, DEFAULT_DB, IMPORT_DIR_ENV, Store, database_url
 from cbm.scoring import DEFAULT_CHECKPOINT_ENV
 from cbm.service import loopback
 
@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
                                              f"else the shipped model)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    parser.add_argument("--import-dir", help="folder whose .jsonl/.json files reviewers may import by path "
+                                             "(default: none, uploads only)")
     parser.add_argument("--no-auth", action="store_true",
                         help="listen on a non-loopback address although the app has no sign-in of its own "
                              "(put it behind a proxy that authenticates reviewers)")
@@ -69,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         print("cbm app: empty database; importing and scoring the bundled samples", file=sys.stderr)
         import_samples(store, checkpoint)
     env = {**os.environ, DB_ENV: url}
+    if args.import_dir:
+        if not Path(args.import_dir).is_dir():
+            parser.error(f"--import-dir {args.import_dir}: not a folder")
+        env[IMPORT_DIR_ENV] = str(Path(args.import_dir).resolve())
     if checkpoint:
         env[DEFAULT_CHECKPOINT_ENV] = checkpoint
     if not loopback(args.host):

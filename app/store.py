@@ -61,11 +61,34 @@ if TYPE_CHECKING:  # the store itself never loads the model
     from cbm.scoring import TrajectoryScore
 
 DB_ENV = "CBM_DB"
+IMPORT_DIR_ENV = "CBM_IMPORT_DIR"  # the one folder reviewers may import from by path
+IMPORTABLE = (".jsonl", ".json")
 DEFAULT_DB = "reviews.sqlite"
 DECISIONS = ("approve", "block", "escalate")
 DECISION_RISK = {"approve": 0, "block": 1, "escalate": None}  # escalate: the reviewer could not decide
 CHUNK = 256
 EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def import_dir() -> Path | None:
+    """The one folder whose files reviewers may import by path; None: only uploads."""
+    value = os.environ.get(IMPORT_DIR_ENV)
+    return Path(value).resolve() if value else None
+
+
+def importable(name: str, root: Path) -> Path | None:
+    """The file `name` (relative to `root`, or absolute) when it is a .jsonl or .json regular
+    file inside `root` once links are resolved; None otherwise. One answer for "outside",
+    "missing" and "not a file", so the form tells nobody what else exists on the server."""
+    try:
+        path = (root / name).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if not path.is_relative_to(root) or path.suffix.lower() not in IMPORTABLE or not path.is_file():
+        return None
+    return path
+
+
 
 
 def concept_column(concept: str) -> str:

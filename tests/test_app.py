@@ -235,9 +235,10 @@ def test_untrusted_text_is_shown_as_inert_text(db):
 def test_import_runs_in_the_background_and_lists_failed_records(tmp_path, monkeypatch):
     store = Store(database_url(tmp_path / "empty.sqlite"))
     monkeypatch.setenv("CBM_DB", store.url)
+    monkeypatch.setenv("CBM_IMPORT_DIR", str(SAMPLES))
     bad = SAMPLES / "malformed" / "bad_records.jsonl"
     at = page("import_runs")
-    at.text_area[0].input(str(bad))
+    at.text_area[0].input("malformed/bad_records.jsonl")
     next(b for b in at.button if b.label == "Import and score").click().run()
     [job] = store.jobs()
     deadline = time.monotonic() + 60
@@ -250,6 +251,25 @@ def test_import_runs_in_the_background_and_lists_failed_records(tmp_path, monkey
     expected = [r for r in read_records(bad) if r.error is not None]
     assert list(failures["line"]) == sorted((r.line for r in expected), reverse=True)
     assert store.counts()["trajectories"] == job["total"] - len(expected)
+
+
+def test_server_paths_outside_the_import_folder_are_refused_alike(tmp_path, monkeypatch):
+    store = Store(database_url(tmp_path / "empty.sqlite"))
+    monkeypatch.setenv("CBM_DB", store.url)
+    (tmp_path / "inside").mkdir()
+    (tmp_path / "inside" / "escape.jsonl").symlink_to(SAMPLES / "database_session.openai.jsonl")
+    monkeypatch.setenv("CBM_IMPORT_DIR", str(tmp_path / "inside"))
+    errors = set()
+    for path in ("/etc/hostname", "../../../../etc/hostname", "/proc/self/environ", "no-such-file.jsonl",
+                 "escape.jsonl", str(SAMPLES / "database_session.openai.jsonl")):
+        at = page("import_runs")
+        at.text_area[0].input(path)
+        next(b for b in at.button if b.label == "Import and score").click().run()
+        errors.add(tuple(e.value for e in at.error))
+    assert errors == {("Not importable: 1 of the paths. Give .jsonl or .json files under the import folder.",)}
+    assert store.jobs() == []
+    monkeypatch.delenv("CBM_IMPORT_DIR")
+    assert not page("import_runs").text_area  # without an import folder: uploads only
 
 
 def test_model_page_shows_weights_evaluation_and_calibration(overseer):

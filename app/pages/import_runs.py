@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app import context
-from app.store import count_records
+from app.store import count_records, import_dir, importable
 from cbm.formats import FORMATS
 
 store, model = context.store(), context.overseer()
@@ -32,17 +32,24 @@ def run_in_background(files: list[tuple[Path, str]], fmt: str, job: int, upload_
     threading.Thread(target=work, name=f"cbm-import-{job}", daemon=True).start()
 
 
+root = import_dir()
 with st.form("import", clear_on_submit=True):
     uploads = st.file_uploader("Upload files", type=["jsonl", "json"], accept_multiple_files=True)
-    paths = st.text_area("Or files on the server, one path per line")
+    if root is None:
+        paths = ""
+        st.caption("Files on the server can be imported by path when `cbm app --import-dir DIR` names their folder.")
+    else:
+        paths = st.text_area(f"Or files on the server, under {root}, one path per line")
     fmt = st.selectbox("Format", ["auto", *FORMATS])
     submitted = st.form_submit_button("Import and score", type="primary")
 
 if submitted:
-    named = [(Path(p.strip()).expanduser(), p.strip()) for p in paths.splitlines() if p.strip()]
-    missing = [name for path, name in named if not path.is_file()]
-    if missing:
-        st.error(f"No such file: {', '.join(missing)}")
+    asked = [p.strip() for p in paths.splitlines() if p.strip()]
+    found = [(importable(name, root), name) for name in asked] if root is not None else []
+    named = [(path, name) for path, name in found if path is not None]
+    if len(named) < len(asked):
+        st.error(f"Not importable: {len(asked) - len(named)} of the paths. Give .jsonl or .json files under the "
+                 "import folder.")
     elif not named and not uploads:
         st.error("Choose files to upload or give paths on the server.")
     else:
