@@ -301,14 +301,14 @@ class Store:
     def import_files(self, files: list[tuple[str | Path, str]], overseer, fmt: str = "auto",
                      job: int | None = None) -> int:
         """Score every record of `files` ((path, source name) pairs) and save the results; a
-        record that fails is saved as a failure. A `cbm score` output file attaches its scores
-        to already-imported trajectories by id. Returns the job id."""
+        record that fails is saved as a failure. A `cbm score` output file is checked against
+        the loaded model's scores of already-imported trajectories, matched by id. Returns the job id."""
         if job is None:
             job = self.start_job("import", [name for _, name in files], sum(count_records(p) for p, _ in files))
         try:
             for path, name in files:
                 if is_score_output(path):
-                    self._attach_scores(path, name, job)
+                    self._attach_scores(path, name, job, overseer)
                     continue
                 results = overseer.score_many(read_records(path, fmt), batch_size=CHUNK)
                 for batch in _batches(results, CHUNK):
@@ -394,38 +394,33 @@ class Store:
                                            for a in result.actions])
         return key
 
-    def _attach_scores(self, path: str | Path, source: str, job: int) -> None:
-        """Scores from a `cbm score` output: each record replaces the stored scores of the latest
-        imported trajectory with its id and the same actions; anything else is a failure."""
+    def _attach_scores(self, path: str | Path, source: str, job: int, overseer) -> None:
+        """A `cbm score` output, checked rather than trusted: each record's trajectory (the latest
+        imported with its id) is scored again by the loaded model, and the record is accepted
+        only when its every action's risk and flag are the model's; what is stored is then the
+        model's own result. A hand-edited file can therefore neither lower a risk nor break a
+        page; every mismatch is a failure that says what differs."""
         for chunk in _batches(_score_lines(path), CHUNK):
             done = failed = 0
             with self.writer.begin() as conn:
                 for line, record, problem in chunk:
                     done += 1
-                    key = None
+                    key = result = None
                     if problem is None:
                         key = conn.execute(select(trajectories.c.key).where(trajectories.c.id == record["id"])
                                            .order_by(trajectories.c.key.desc()).limit(1)).scalar()
                         problem = _attach_problem(conn, key, record)
+                    if problem is None:
+                        native = conn.execute(select(trajectories.c.native).where(trajectories.c.key == key)).scalar()
+                        result = overseer.score(json.loads(native))
+                        problem = _score_mismatch(record, result, overseer.version)
                     if problem is not None:
                         failed += 1
                         conn.execute(insert(failures).values(job=job, source=source, line=line,
                                                              record_id=record.get("id") if record else None,
                                                              error=problem, created_at=now()))
                         continue
-                    step = dict(conn.execute(select(actions.c.action, actions.c.step)
-                                             .where(actions.c.trajectory == key)).all())
-                    conn.execute(delete(actions).where(actions.c.trajectory == key))
-                    conn.execute(insert(actions), [_action_row(key, a["id"], step[a["id"]], a.get("tool"), a["risk"],
-                                                               bool(a.get("flagged")), a["concepts"], a.get("top_concepts", []),
-                                                               a.get("facts"))
-                                                   for a in record["actions"]])
-                    riskiest = max(record["actions"], key=lambda a: a["risk"], default=None)
-                    conn.execute(update(trajectories).where(trajectories.c.key == key).values(
-                        risk=record.get("risk"), flagged=bool(record.get("flagged")),
-                        n_flagged=sum(bool(a.get("flagged")) for a in record["actions"]),
-                        top_concepts=json.dumps(riskiest.get("top_concepts", []) if riskiest else []),
-                        model_version=f"cbm score output {source}", imported_at=now()))
+                    self._put(conn, key, self._values(result, overseer.version), result)
                 conn.execute(update(jobs).where(jobs.c.id == job)
                              .values(done=jobs.c.done + done, failed=jobs.c.failed + failed))
 
@@ -580,7 +575,7 @@ def _action_row(key: int, action: str, step: int, tool: str | None, risk: float,
 
 
 def _attach_problem(conn: Connection, key: int | None, record: dict[str, Any]) -> str | None:
-    """Why a `cbm score` output record cannot replace the stored scores, or None."""
+    """Why a `cbm score` output record cannot be checked against a stored trajectory, or None."""
     if record.get("error") is not None:
         return f"scored with an error: {record['error']}"
     if key is None:
@@ -588,23 +583,22 @@ def _attach_problem(conn: Connection, key: int | None, record: dict[str, Any]) -
     stored = set(conn.execute(select(actions.c.action).where(actions.c.trajectory == key)).scalars())
     given = [a.get("id") for a in record["actions"] if isinstance(a, dict)]
     if len(given) != len(record["actions"]) or set(given) != stored:
-        return f"its actions {sorted(map(str, given))} are not the stored trajectory's {sorted(stored)}"
+        return "its actions are not the stored trajectory's"
     for i, a in enumerate(record["actions"]):
-        if not isinstance(a.get("risk"), (int, float)) or not isinstance(a.get("concepts"), dict):
-            return f"actions[{i}]: needs a numeric risk and a concepts object"
-        if a.get("facts") is not None and not _facts_ok(a["facts"]):
-            return f"actions[{i}].facts: expected a list of facts {{kind, value, span: [start, end], parser}}"
+        if isinstance(a.get("risk"), bool) or not isinstance(a.get("risk"), (int, float)) or not 0 <= a["risk"] <= 1:
+            return f"actions[{i}]: needs a risk between 0 and 1"
     return None
 
 
-def _facts_ok(facts: Any) -> bool:
-    """Whether a score file's `facts` read as facts (`cbm.facts.Fact.from_json`)."""
-    return isinstance(facts, list) and all(
-        isinstance(f, dict) and isinstance(f.get("kind"), str) and isinstance(f.get("value"), str)
-        and isinstance(f.get("parser"), str) and isinstance(f.get("span"), list) and len(f["span"]) == 2
-        and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in f["span"])
-        and isinstance(f.get("tags", []), list) and all(isinstance(t, str) for t in f.get("tags", []))
-        and isinstance(f.get("command", 0), int) for f in facts)
+def _score_mismatch(record: dict[str, Any], result: TrajectoryScore, model: str) -> str | None:
+    """Where the file's scores differ from the loaded model's, or None."""
+    ours = {a.id: a for a in result.actions}
+    for a in record["actions"]:
+        mine = ours[a["id"]]
+        if abs(a["risk"] - mine.risk) > 1e-5 or bool(a.get("flagged")) != mine.flagged:
+            return (f"its scores are not those of the loaded model {model} (first difference: an action with risk "
+                    f"{a['risk']:.6g} in the file, {mine.risk:.6g} by the model); nothing attached")
+    return None
 
 
 def _score_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
@@ -617,6 +611,9 @@ def _score_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None,
                 record = json.loads(text)
             except json.JSONDecodeError as exc:
                 yield number, None, f"not JSON ({exc.msg} at column {exc.colno})"
+                continue
+            except (ValueError, RecursionError) as exc:  # an integer too long to convert, deep nesting
+                yield number, None, f"not readable JSON ({type(exc).__name__})"
                 continue
             if not isinstance(record, dict) or not {"id", "actions", "error"} <= set(record) \
                     or not isinstance(record["id"], (str, type(None))) or not isinstance(record["actions"], list):

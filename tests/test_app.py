@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import time
 
 import pytest
@@ -150,15 +151,11 @@ def test_decision_view_shows_what_the_action_does_first(db):
     assert f"title=\"{render.escape(render.fact_label(host.to_json()))}" in marked
 
 
-def test_decision_view_of_a_score_file_without_facts_shows_none(tmp_path, monkeypatch, overseer):
+def test_decision_view_of_a_run_stored_without_facts_shows_none(tmp_path, monkeypatch, overseer):
     store = Store(database_url(tmp_path / "old.sqlite"))
     store.import_files([(SAMPLES / "database_session.openai.jsonl", "db.jsonl")], overseer)
-    record = overseer.score(next(read_records(SAMPLES / "database_session.openai.jsonl")).trajectory).to_json()
-    for action in record["actions"]:  # a `cbm score` output from before actions carried facts
-        del action["facts"], action["summary"]
-    scores = tmp_path / "scores.jsonl"
-    scores.write_text(json.dumps(record) + "\n", encoding="utf-8")
-    store.import_files([(scores, "scores.jsonl")], overseer)
+    with sqlite3.connect(tmp_path / "old.sqlite") as conn:  # as a database written before actions had facts
+        conn.execute("UPDATE actions SET facts = NULL")
     monkeypatch.setenv("CBM_DB", store.url)
     at = page("decision", t=str(key_of(store, RISKY)), a=DROP)
     assert "What it does" in [h.value for h in at.subheader]

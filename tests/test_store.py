@@ -95,43 +95,33 @@ def test_reimporting_a_file_updates_rows_instead_of_duplicating(store, overseer)
     assert store.trajectory(key_of(store, RISKY))["source"] == "again.jsonl"
 
 
-def test_score_output_attaches_to_imported_trajectories_by_id(store, overseer, tmp_path):
+def test_a_score_output_is_checked_against_the_model_not_trusted(store, overseer, tmp_path):
     result = overseer.score(next(r.trajectory for r in read_records(SAMPLES / "database_session.openai.jsonl")))
-    record = result.to_json()
-    for action in record["actions"]:
-        action["risk"], action["flagged"] = 0.01, False
-    record["risk"], record["flagged"] = 0.01, False
+    honest = result.to_json()
+    forged = result.to_json()  # a hand-made file that would take the run off the queue
+    for action in forged["actions"]:
+        action["risk"], action["flagged"] = 0.0, False
+    forged["risk"], forged["flagged"] = 0.0, False
+    broken = result.to_json()
+    broken["actions"][0]["top_concepts"] = [{"concept": "x"}]  # no contribution: the file's extras are never read
+    broken["actions"][0]["concepts"]["destructive_change"] = "yes"
     other = {**result.to_json(), "id": "never-imported"}
     failed = {"id": None, "risk": None, "flagged": None, "actions": [], "error": "line 3: not JSON"}
+    huge = '{"id": "x", "actions": [], "error": null, "n": ' + "9" * 5000 + "}"
     scores = tmp_path / "scores.jsonl"
-    scores.write_text("".join(json.dumps(r) + "\n" for r in (record, other, failed)), encoding="utf-8")
+    scores.write_text("".join(json.dumps(r) + "\n" for r in (honest, forged, broken, other, failed)) + huge + "\n",
+                      encoding="utf-8")
     job = store.import_files([(scores, "scores.jsonl")], overseer)
-    assert store.job(job)["failed"] == 2
+    assert store.job(job)["status"] == "done" and store.job(job)["failed"] == 4
     row = store.trajectory(key_of(store, RISKY))
-    assert row["risk"] == 0.01 and not row["flagged"] and row["model_version"] == "cbm score output scores.jsonl"
-    assert all(a["risk"] == 0.01 for a in store.actions(row["key"]))
+    assert row["risk"] == result.risk and row["flagged"] and row["model_version"] == overseer.version
+    assert [a["risk"] for a in store.actions(row["key"])] == [a.risk for a in result.actions]
     errors = {f["line"]: f["error"] for f in store.failures()[0]}
-    assert "no imported trajectory has id 'never-imported'" in errors[2]
-    assert errors[3] == "scored with an error: line 3: not JSON"
-    assert [a["facts"] for a in store.actions(row["key"])] == [a["facts"] for a in record["actions"]]
-
-
-def test_a_score_file_without_facts_stores_none_and_bad_facts_fail(store, overseer, tmp_path):
-    result = overseer.score(next(r.trajectory for r in read_records(SAMPLES / "database_session.openai.jsonl")))
-    key = key_of(store, RISKY)
-    assert all(a["facts"] is not None for a in store.actions(key))
-    older = result.to_json()  # a `cbm score` output written before actions carried facts
-    for action in older["actions"]:
-        del action["facts"], action["summary"]
-    bad = result.to_json()
-    bad["actions"][0]["facts"] = [{"kind": "target", "value": "/srv", "span": "0:4", "parser": "bashlex"}]
-    scores = tmp_path / "scores.jsonl"
-    scores.write_text(json.dumps(older) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
-    job = store.import_files([(scores, "scores.jsonl")], overseer)
-    assert store.job(job)["failed"] == 1
-    assert [a["facts"] for a in store.actions(key)] == [None] * len(result.actions)
-    [failure] = store.failures()[0]
-    assert failure["line"] == 2 and failure["error"].startswith("actions[0].facts: expected a list of facts")
+    assert errors[2].startswith(f"its scores are not those of the loaded model {overseer.version}")
+    assert 3 not in errors  # its risks are the model's; its other fields are not used
+    assert "no imported trajectory has id 'never-imported'" in errors[4]
+    assert errors[5] == "scored with an error: line 3: not JSON"
+    assert errors[6] == "not readable JSON (ValueError)"
 
 
 def test_a_database_made_before_facts_gains_the_column(tmp_path, overseer):

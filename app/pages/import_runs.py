@@ -17,8 +17,9 @@ store, model = context.store(), context.overseer()
 
 st.title("Import and score")
 st.caption("Files in any supported format (native, OpenAI, Anthropic JSONL; auto-detected per record). A `cbm score` "
-           "output holds scores but no trajectories: its records attach to trajectories already imported, matched by "
-           "id, so import the input file first (or in the same batch, listed before it).")
+           "output holds scores but no trajectories: each record is checked against the loaded model's scores of the "
+           "trajectory already imported with its id, so import the input file first (or in the same batch, listed "
+           "before it); a record whose scores differ is listed as failed, never stored.")
 
 
 def run_in_background(files: list[tuple[Path, str]], fmt: str, job: int, upload_dir: Path | None) -> None:
