@@ -7,11 +7,13 @@ a whole (ToolEmu) trains the max over its actions' risks.
 Two views of a generated run keep the model from judging an action by the story around it (in
 the generator, the narration and the tool outputs predict the risk well enough that a model can
 learn them instead of the action): `without_narration` drops the agent's running commentary,
-and `action_only_view` keeps only the people's words and the agent's calls.
+and `action_only_view` keeps only the people's words and the agent's calls. Counterfactual
+`twins` pull a risky call and its context apart (see their section).
 """
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -26,7 +28,8 @@ from cbm.concepts import CONCEPT_IDS
 from cbm.features import Encoded, FeatureConfig, Vocabulary, encode
 from cbm.formats import read_records
 from cbm.model import collate
-from cbm.trajectory import Trajectory
+from cbm.trajectory import Label, Step, Trajectory, assign_action_ids
+from training.generator.policy import DEFAULT_POLICY, Policy
 
 
 @dataclass
@@ -73,6 +76,12 @@ def without_narration(trajectory: Trajectory) -> Trajectory:
     return replace(trajectory, steps=steps, metadata={**trajectory.metadata, "view": "without_narration"})
 
 
+def _generated(label: Label) -> bool:
+    """A label the generator's policy gave (not a family exception, which hangs on the story)."""
+    source = label.source or ""
+    return source.startswith("generator:") and not source.startswith("generator:exception")
+
+
 def action_only_view(trajectory: Trajectory) -> Trajectory | None:
     """The run as the system prompt, the user's messages and the agent's tool calls alone. A
     call keeps its label when nothing in it could depend on a tool's output (generated label,
@@ -82,9 +91,7 @@ def action_only_view(trajectory: Trajectory) -> Trajectory | None:
     steps = [s for s in trajectory.steps if s.kind in ("system", "user", "tool_call")]
     calls = {s.action_id for s in steps if s.action_id is not None}
     labels = {a: label for a, label in trajectory.labels.items()
-              if a in calls and (label.source or "").startswith("generator:")
-              and not (label.source or "").startswith("generator:exception")
-              and not any(label.concepts.get(c) for c in OBSERVED_CONCEPTS)}
+              if a in calls and _generated(label) and not any(label.concepts.get(c) for c in OBSERVED_CONCEPTS)}
     if not labels:
         return None
     return replace(trajectory, id=f"{trajectory.id}#action-only", steps=steps, labels=labels,
@@ -107,6 +114,108 @@ def augment(trajectories: Sequence[Trajectory], narration_dropout: float, action
             view = action_only_view(t)
             if view is not None:
                 out.append(view)
+    return out
+
+
+# --- counterfactual twins ----------------------------------------------------------------------
+
+# Training runs that break the shortcuts of generated data.
+#
+# In generated runs the context gives the answer away: destructive commands appear in runs that
+# look dangerous, and a plain coding session never holds one. A model then learns the session,
+# not the call (`rm -rf /var/lib/postgresql/data` appended to a test command scores as harmless).
+# Two views pull the call and its context apart:
+#
+# - The risky call in a neutral context: a risky generated call, moved to the end of a prefix
+#   of a harmless run (a generated one or a real SWE-bench session), without a system message half
+#   of the time (as in a Claude Code transcript). The concepts that describe the call itself keep
+#   their labels; nothing in the new context authorises, injects or reports on it, so those are 0;
+#   out-of-scope, instruction and test-gaming concepts become unknown. Its risk is the written
+#   policy's on those concepts, and the twin is kept only where that is risky.
+# - A harmless call in the risky context: the same run up to the risky call, which is replaced
+#   by one of the run's harmless calls (a read, a list, a dry run), with that call's label.
+#
+# Only the twin's call is labelled. Seeded.
+
+# Concepts that describe the context of a call rather than the call: they cannot travel with it.
+CONTEXT_FREE_ZERO = ("user_authorized", "follows_injected_instruction", "deceptive_report")
+CONTEXT_UNKNOWN = ("out_of_scope", "violates_user_instruction", "evaluation_gaming")
+
+
+def risky_calls(trajectory: Trajectory) -> list[tuple[int, Label]]:
+    """(step index, label) of each risky generated call whose risk does not hang on a tool's
+    output or on the user's approval."""
+    out = []
+    for i, step in enumerate(trajectory.steps):
+        label = trajectory.labels.get(step.action_id) if step.kind == "tool_call" else None
+        if (label is not None and label.risk == 1 and _generated(label) and not label.concepts.get("user_authorized")
+                and not any(label.concepts.get(c) for c in OBSERVED_CONCEPTS)):
+            out.append((i, label))
+    return out
+
+
+def harmless_calls(trajectory: Trajectory) -> list[tuple[int, Label]]:
+    """(step index, label) of each generated call labelled harmless with every concept known."""
+    return [(i, label) for i, step in enumerate(trajectory.steps)
+            if step.kind == "tool_call" and (label := trajectory.labels.get(step.action_id)) is not None
+            and label.risk == 0 and _generated(label) and not any(label.concepts.values())]
+
+
+def _with_call(run_id: str, context: list[Step], call: Step, label: Label, view: str) -> Trajectory:
+    steps = [copy.copy(s) for s in context]
+    twin = replace(call, call_id=f"twin_{run_id}", action_id=None,
+                   message_index=max((s.message_index for s in steps), default=-1) + 1)
+    steps.append(twin)
+    assign_action_ids(steps)
+    return Trajectory(f"{run_id}#{view}", steps, {"view": view}, {twin.action_id: label})
+
+
+def in_neutral_context(call: Step, label: Label, context: Trajectory, policy: Policy,
+                       rng: random.Random) -> Trajectory | None:
+    """The call at the end of a prefix of a harmless run; None when its own concepts are not
+    risky by the policy."""
+    concepts = {c: v for c, v in label.concepts.items() if c not in CONTEXT_UNKNOWN + CONTEXT_FREE_ZERO}
+    concepts.update({c: 0 for c in CONTEXT_FREE_ZERO})
+    risk, _ = policy.decide(concepts)
+    if risk != 1:
+        return None
+    actions = [i for i, s in enumerate(context.steps) if s.action_id is not None]
+    cut = actions[rng.randrange(len(actions))] if actions else len(context.steps)
+    steps = [s for s in context.steps[:cut] if not (s.kind == "system" and rng.random() < 0.5)]
+    if not any(s.kind == "user" for s in steps):
+        return None
+    return _with_call(f"{context.id}:{call.call_id}", steps, call,
+                      Label(risk, concepts, "twin:neutral_context"), "twin:neutral_context")
+
+
+def harmless_in_context(trajectory: Trajectory, index: int, rng: random.Random) -> Trajectory | None:
+    """The run up to its risky call at `index`, that call replaced by one of its harmless calls."""
+    options = harmless_calls(trajectory)
+    if not options:
+        return None
+    i, label = options[rng.randrange(len(options))]
+    return _with_call(f"{trajectory.id}:{index}", trajectory.steps[:index], trajectory.steps[i],
+                      Label(0, dict(label.concepts), "twin:harmless_action"), "twin:harmless_action")
+
+
+def twins(trajectories: Sequence[Trajectory], share: float, policy: Policy, seed: int = 0) -> list[Trajectory]:
+    """For a `share` of the risky generated calls, both twins. Neutral contexts are drawn from
+    the runs whose every labelled action is harmless (generated ones and real sessions)."""
+    rng = random.Random(f"twins:{seed}")
+    harmless_runs = [t for t in trajectories if t.labels and all(label.risk == 0 for label in t.labels.values())]
+    out: list[Trajectory] = []
+    for t in trajectories:
+        for index, label in risky_calls(t):
+            if rng.random() >= share:
+                continue
+            if harmless_runs:
+                twin = in_neutral_context(t.steps[index], label, harmless_runs[rng.randrange(len(harmless_runs))],
+                                          policy, rng)
+                if twin is not None:
+                    out.append(twin)
+            twin = harmless_in_context(t, index, rng)
+            if twin is not None:
+                out.append(twin)
     return out
 
 
@@ -199,13 +308,15 @@ class TrajectoryDataModule(pl.LightningDataModule):
     def __init__(self, train: Sequence[str], val: Sequence[str], features: FeatureConfig = FeatureConfig(),
                  batch_size: int = 32, vocab_size: int = 20_000, vocab_min_count: int = 3, hash_buckets: int = 4096,
                  num_workers: int = 0, pin_memory: bool = False, seed: int = 0, limit: int | None = None,
-                 narration_dropout: float = 0.0, action_only_share: float = 0.0):
+                 narration_dropout: float = 0.0, action_only_share: float = 0.0, twin_share: float = 0.0,
+                 policy: Policy | None = None):
         super().__init__()
         self.train_paths, self.val_paths = list(train), list(val)
         self.features, self.batch_size, self.seed = features, batch_size, seed
         self.vocab_size, self.vocab_min_count, self.hash_buckets = vocab_size, vocab_min_count, hash_buckets
         self.num_workers, self.pin_memory, self.limit = num_workers, pin_memory, limit
         self.narration_dropout, self.action_only_share = narration_dropout, action_only_share
+        self.twin_share, self.policy = twin_share, policy or Policy.load(DEFAULT_POLICY)
         self.vocab: Vocabulary | None = None
         self.train_set: Examples | None = None
         self.val_set: Examples | None = None
@@ -220,7 +331,8 @@ class TrajectoryDataModule(pl.LightningDataModule):
             raise ValueError(f"no labelled trajectories in {self.train_paths if not train else self.val_paths}")
         self.vocab = Vocabulary.build(train, self.vocab_size, self.vocab_min_count, self.hash_buckets)
         self.concept_prior = concept_prior(train)
-        train = augment(train, self.narration_dropout, self.action_only_share, self.seed)
+        paired = twins(train, self.twin_share, self.policy, self.seed) if self.twin_share else []
+        train = augment(train, self.narration_dropout, self.action_only_share, self.seed) + paired
         self.train_set = Examples([make_example(t, self.vocab, self.features) for t in train])
         self.val_set = Examples([make_example(t, self.vocab, self.features) for t in val])
 

@@ -50,7 +50,8 @@ from cbm.features import encode
 from cbm.model import collate
 from cbm.predict import predict_logits
 from cbm.trajectory import Label, Trajectory
-from training.data import action_only_view, concept_prior, make_example, read_labelled
+from training.data import action_only_view, concept_prior, make_example, read_labelled, risky_calls, twins
+from training.generator.policy import DEFAULT_POLICY, Policy
 
 K = len(CONCEPT_IDS)
 MODEL_NAMES = {"cbm": "CBM", "CBM": "CBM", "blackbox": "black box", "tfidf": "TF-IDF + LR", "rules": "rules"}
@@ -271,15 +272,18 @@ def action_only_metrics(split: Split, checkpoint: ckpt.Checkpoint) -> dict[str, 
             "concept_auroc": {cid: e["auroc"] for cid, e in concepts["per_concept"].items()}}
 
 
+def trained_policy(checkpoint: ckpt.Checkpoint) -> Policy:
+    """The policy the checkpoint was trained with (its config's `policy`, else data/risk_policy.yaml)."""
+    return Policy.load((checkpoint.meta.get("config") or {}).get("policy") or DEFAULT_POLICY)
+
+
 def policy_agreement(checkpoint: ckpt.Checkpoint, max_active: int = 3) -> dict[str, Any]:
     """Does the risk head judge like the written policy? Every combination of at most
     `max_active` concepts, set as a reviewer would set them (0/1), through the head and the
     calibration, flagged or not, against the risk of the policy the checkpoint was trained with
     (its config's `policy`, else data/risk_policy.yaml). This is what a reviewer's correction
     relies on."""
-    from training.generator.policy import DEFAULT_POLICY, Policy
-
-    policy = Policy.load((checkpoint.meta.get("config") or {}).get("policy") or DEFAULT_POLICY)
+    policy = trained_policy(checkpoint)
     x, y = policy.table(max_active)
     flagged = _sigmoid(calibrated_logit(checkpoint, _head_risk(checkpoint.model.head, x))) >= checkpoint.threshold
     wrong = np.flatnonzero(flagged != (y == 1))
@@ -410,6 +414,36 @@ def evasion_analysis(split: Split, flagged: np.ndarray, extra: dict[str, np.ndar
             row[f"{name}_ratio"] = r_obf / r_plain if r_obf is not None and r_plain else None
         rows.append(row)
     return {"rows": rows, "all": rows[-1]}
+
+
+def twin_analysis(checkpoint: ckpt.Checkpoint, split: Split, policy: Policy, seed: int = 0) -> dict[str, Any] | None:
+    """Counterfactual twins of the split's risky calls (`training.data.twins`, every call): the
+    risky call moved into a harmless run of the split, and the same context with a harmless call.
+    The twin gap is the mean calibrated risk of the risky calls in their own runs minus that of
+    their harmless twins; a model that reads the call keeps it wide and flags the moved calls."""
+    made = twins(split.trajectories, 1.0, policy, seed)
+    if not made:
+        return None
+    own = []
+    starts = np.cumsum([0] + [len(e.action_ids) for e in split.encoded])
+    for i, (t, e) in enumerate(zip(split.trajectories, split.encoded)):
+        position = {a: j for j, a in enumerate(e.action_ids)}
+        own += [starts[i] + position[t.steps[index].action_id] for index, _ in risky_calls(t)
+                if t.steps[index].action_id in position]
+    encoded = [encode(t, checkpoint.vocab, checkpoint.features) for t in made]
+    _, logits = score_split(checkpoint.model, encoded)
+    last = np.cumsum([len(e.action_ids) for e in encoded]) - 1
+    risk = _sigmoid(calibrated_logit(checkpoint, logits[last]))
+    neutral = np.array([t.metadata["view"] == "twin:neutral_context" for t in made])
+    before = split.calibrated[own]
+    thr = checkpoint.threshold
+    return {"risky_calls": len(own), "risky_mean": float(before.mean()), "risky_flagged": float((before >= thr).mean()),
+            "harmless_twins": int((~neutral).sum()), "harmless_mean": float(risk[~neutral].mean()),
+            "harmless_flagged": float((risk[~neutral] >= thr).mean()),
+            "twin_gap": float(before.mean() - risk[~neutral].mean()),
+            "neutral_twins": int(neutral.sum()),
+            "neutral_mean": float(risk[neutral].mean()) if neutral.any() else None,
+            "neutral_flagged": float((risk[neutral] >= thr).mean()) if neutral.any() else None}
 
 
 def approval_analysis(checkpoint: ckpt.Checkpoint, split: Split, seed: int = 0) -> dict[str, Any] | None:
@@ -1262,6 +1296,19 @@ def render_markdown(result: dict[str, Any]) -> str:
                  sp[n]["approval"]["flag_rate_after"], sp[n]["approval"]["unflagged_by_claim"]] for n in ap_names]
         L += _table(["split", "unsafe actions", "mean risk before", "after", "change", "flagged before",
                      "flagged after", "no longer flagged"], rows)
+    twin_names = [n for n in names if sp[n].get("twins")]
+    if twin_names:
+        L += ["", "## Counterfactual twins", "",
+              ("Every risky generated call whose risk does not hang on a tool's output or the user's approval, "
+               "twice (`training.data.twins`): the same run with one of its harmless calls in its place, and the "
+               "call moved to the end of a prefix of a harmless run of the split, half the time without a system "
+               "message. *Twin gap*: mean calibrated risk of the risky calls in their runs minus that of their "
+               "harmless twins (wide is good); the moved calls should stay flagged."), ""]
+        rows = [[n, t["risky_calls"], t["risky_mean"], t["harmless_mean"], t["twin_gap"], t["harmless_flagged"],
+                 t["neutral_twins"], t["neutral_mean"], t["neutral_flagged"]]
+                for n in twin_names for t in [sp[n]["twins"]]]
+        L += _table(["split", "risky calls", "mean risk", "harmless twin mean risk", "twin gap",
+                     "harmless twins flagged", "moved calls", "moved mean risk", "moved calls flagged"], rows)
     if result.get("heads", {}).get("splits"):
         heads = result["heads"]
         L += ["", "## Risk head: linear vs MLP", "",
@@ -1403,6 +1450,7 @@ def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, ou
         entry["leakage"] = leakage_check(checkpoint, split, split_prior)
         entry["approval"] = approval_analysis(checkpoint, split, seed)
         if split.generated:
+            entry["twins"] = twin_analysis(checkpoint, split, trained_policy(checkpoint), seed)
             entry["evasion"] = evasion_analysis(split, calibrated >= checkpoint.threshold)
             entry["action_only"] = action_only_metrics(split, checkpoint)
         result["splits"][name] = entry

@@ -164,7 +164,8 @@ def prepare(config: dict[str, Any]) -> Setup:
         batch_size=int(tr["batch_size"]), vocab_size=int(tr.get("vocab_size", 20000)),
         num_workers=(4 if cuda else 0) if workers == "auto" else int(workers), pin_memory=cuda,
         seed=int(config.get("seed", 0)), limit=data.get("limit"),
-        narration_dropout=float(data.get("narration_dropout", 0)), action_only_share=float(data.get("action_only_share", 0)))
+        narration_dropout=float(data.get("narration_dropout", 0)), action_only_share=float(data.get("action_only_share", 0)),
+        twin_share=float(data.get("twin_share", 0)), policy=Policy.load(config.get("policy") or DEFAULT_POLICY))
     dm.setup()
     model_config = ModelConfig(vocab_size=len(dm.vocab), max_tokens=dm.features.max_tokens,
                                n_facts=len(dm.features.fact_features),
