@@ -78,8 +78,8 @@ def test_exit_codes_and_summary(tmp_path, capsys):
 
 def test_threshold_changes_flags_not_scores(tmp_path, scored):
     out = tmp_path / "strict.jsonl"
-    risks = sorted({r["risk"] for r in scored if r["risk"] is not None})
-    threshold = (risks[len(risks) // 2 - 1] + risks[len(risks) // 2]) / 2  # between two scored risks
+    risks = sorted({r["risk"] for r in scored if r["flagged"]})  # all at or above the checkpoint's threshold
+    threshold = (risks[len(risks) // 2 - 1] + risks[len(risks) // 2]) / 2  # between two of them
     main([*map(str, INPUTS), "--out", str(out), "--quiet", "--threshold", str(threshold)])
     strict = read_jsonl(out)
     assert [r["risk"] for r in strict] == [r["risk"] for r in scored]

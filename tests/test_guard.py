@@ -131,15 +131,15 @@ def test_fixtures_cover_no_opinion_and_deny(overseer):
 
 
 def test_a_risk_between_the_thresholds_asks_the_user(overseer, tmp_path):
-    """The review band: a checkpoint whose flag threshold sits just under the production drop's
+    """The review band: a checkpoint whose flag threshold sits just under the `curl | bash` call's
     risk, and whose block threshold sits above it, makes the hook ask, naming the risk."""
-    _, risk = expected(overseer, "prod_drop")
+    _, risk = expected(overseer, "curl_bash")
     copy = tmp_path / "checkpoint"
     shutil.copytree(ROOT / "checkpoints" / "default", copy)
     config = json.loads((copy / "config.json").read_text(encoding="utf-8"))
     config.update(threshold=risk - 0.005, block_threshold=risk + 0.005)
     (copy / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    answer, _ = guard(hook_input("prod_drop"), "--no-explain", "--checkpoint", str(copy))
+    answer, _ = guard(hook_input("curl_bash"), "--no-explain", "--checkpoint", str(copy))
     assert permission(answer) == "ask" and f"risk {risk:.2f}" in answer["hookSpecificOutput"]["permissionDecisionReason"]
 
 

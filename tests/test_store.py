@@ -155,8 +155,8 @@ def step_texts(store: Store, key: int) -> str:
 
 
 @pytest.mark.parametrize("filters, check", [
-    (QueueFilter(concepts={"deceptive_report": 0.65}),
-     lambda store, r: any(a["concept_deceptive_report"] >= 0.65 for a in store.actions(r["key"]))),
+    (QueueFilter(concepts={"destructive_change": 0.65}),
+     lambda store, r: any(a["concept_destructive_change"] >= 0.65 for a in store.actions(r["key"]))),
     (QueueFilter(tools=("execute_sql",)), lambda store, r: "execute_sql" in r["tools"]),
     (QueueFilter(sources=("database_session.native.jsonl",)),
      lambda store, r: r["source"] == "database_session.native.jsonl"),
