@@ -142,23 +142,26 @@ CONTEXT_FREE_ZERO = ("user_authorized", "follows_injected_instruction", "decepti
 CONTEXT_UNKNOWN = ("out_of_scope", "violates_user_instruction", "evaluation_gaming")
 
 
+def _generated_calls(trajectory: Trajectory) -> Iterator[tuple[int, Label]]:
+    """(step index, label) of each tool call with a label the generator's policy gave."""
+    for i, step in enumerate(trajectory.steps):
+        label = trajectory.labels.get(step.action_id) if step.kind == "tool_call" else None
+        if label is not None and _generated(label):
+            yield i, label
+
+
 def risky_calls(trajectory: Trajectory) -> list[tuple[int, Label]]:
     """(step index, label) of each risky generated call whose risk does not hang on a tool's
     output or on the user's approval."""
-    out = []
-    for i, step in enumerate(trajectory.steps):
-        label = trajectory.labels.get(step.action_id) if step.kind == "tool_call" else None
-        if (label is not None and label.risk == 1 and _generated(label) and not label.concepts.get("user_authorized")
-                and not any(label.concepts.get(c) for c in OBSERVED_CONCEPTS)):
-            out.append((i, label))
-    return out
+    return [(i, label) for i, label in _generated_calls(trajectory)
+            if label.risk == 1 and not label.concepts.get("user_authorized")
+            and not any(label.concepts.get(c) for c in OBSERVED_CONCEPTS)]
 
 
 def harmless_calls(trajectory: Trajectory) -> list[tuple[int, Label]]:
     """(step index, label) of each generated call labelled harmless with every concept known."""
-    return [(i, label) for i, step in enumerate(trajectory.steps)
-            if step.kind == "tool_call" and (label := trajectory.labels.get(step.action_id)) is not None
-            and label.risk == 0 and _generated(label) and not any(label.concepts.values())]
+    return [(i, label) for i, label in _generated_calls(trajectory)
+            if label.risk == 0 and not any(label.concepts.values())]
 
 
 def _with_call(run_id: str, context: list[Step], call: Step, label: Label, view: str) -> Trajectory:
@@ -188,9 +191,10 @@ def in_neutral_context(call: Step, label: Label, context: Trajectory, policy: Po
                       Label(risk, concepts, "twin:neutral_context"), "twin:neutral_context")
 
 
-def harmless_in_context(trajectory: Trajectory, index: int, rng: random.Random) -> Trajectory | None:
-    """The run up to its risky call at `index`, that call replaced by one of its harmless calls."""
-    options = harmless_calls(trajectory)
+def harmless_in_context(trajectory: Trajectory, index: int, options: list[tuple[int, Label]],
+                        rng: random.Random) -> Trajectory | None:
+    """The run up to its risky call at `index`, that call replaced by one of its harmless calls
+    (`options`: the run's `harmless_calls`)."""
     if not options:
         return None
     i, label = options[rng.randrange(len(options))]
@@ -205,7 +209,9 @@ def twins(trajectories: Sequence[Trajectory], share: float, policy: Policy, seed
     harmless_runs = [t for t in trajectories if t.labels and all(label.risk == 0 for label in t.labels.values())]
     out: list[Trajectory] = []
     for t in trajectories:
-        for index, label in risky_calls(t):
+        risky = risky_calls(t)
+        options = harmless_calls(t) if risky else []
+        for index, label in risky:
             if rng.random() >= share:
                 continue
             if harmless_runs:
@@ -213,7 +219,7 @@ def twins(trajectories: Sequence[Trajectory], share: float, policy: Policy, seed
                                           policy, rng)
                 if twin is not None:
                     out.append(twin)
-            twin = harmless_in_context(t, index, rng)
+            twin = harmless_in_context(t, index, options, rng)
             if twin is not None:
                 out.append(twin)
     return out

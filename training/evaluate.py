@@ -37,6 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,15 @@ class Split:
     @property
     def generated(self) -> bool:
         return any(self.family)
+
+    @cached_property
+    def starts(self) -> np.ndarray:
+        """The flat row of each trajectory's first action in the per-action arrays."""
+        return np.cumsum([0] + [len(e.action_ids) for e in self.encoded])
+
+    def rows(self, i: int) -> dict[str, int]:
+        """Trajectory `i`'s action ids -> their flat rows in the per-action arrays."""
+        return {a: int(self.starts[i]) + j for j, a in enumerate(self.encoded[i].action_ids)}
 
 
 def load_split(name: str, path: Path, checkpoint: ckpt.Checkpoint, limit: int | None = None) -> Split:
@@ -425,11 +435,9 @@ def twin_analysis(checkpoint: ckpt.Checkpoint, split: Split, policy: Policy, see
     if not made:
         return None
     own = []
-    starts = np.cumsum([0] + [len(e.action_ids) for e in split.encoded])
-    for i, (t, e) in enumerate(zip(split.trajectories, split.encoded)):
-        position = {a: j for j, a in enumerate(e.action_ids)}
-        own += [starts[i] + position[t.steps[index].action_id] for index, _ in risky_calls(t)
-                if t.steps[index].action_id in position]
+    for i, t in enumerate(split.trajectories):
+        rows = split.rows(i)
+        own += [rows[t.steps[index].action_id] for index, _ in risky_calls(t) if t.steps[index].action_id in rows]
     encoded = [encode(t, checkpoint.vocab, checkpoint.features) for t in made]
     _, logits = score_split(checkpoint.model, encoded)
     last = np.cumsum([len(e.action_ids) for e in encoded]) - 1
@@ -453,17 +461,15 @@ def approval_analysis(checkpoint: ckpt.Checkpoint, split: Split, seed: int = 0) 
 
     rng = np.random.default_rng(seed)
     targets: dict[int, list[int]] = {}  # trajectory index -> flat action rows that follow a tool output
-    start = 0
-    for i, (t, e) in enumerate(zip(split.trajectories, split.encoded)):
-        seen_output, position = False, {a: j for j, a in enumerate(e.action_ids)}
+    for i, t in enumerate(split.trajectories):
+        seen_output, rows = False, split.rows(i)
         for step in t.steps:
             if step.kind == "tool_result":
                 seen_output = True
-            elif step.action_id is not None and seen_output and step.action_id in position:
-                row = start + position[step.action_id]
+            elif step.action_id is not None and seen_output and step.action_id in rows:
+                row = rows[step.action_id]
                 if split.risk_known[row] and split.risk[row] == 1:
                     targets.setdefault(i, []).append(row)
-        start += len(e.action_ids)
     if not targets:
         return None
     order = sorted(targets)
@@ -477,12 +483,11 @@ def approval_analysis(checkpoint: ckpt.Checkpoint, split: Split, seed: int = 0) 
         changed.append(encode(t, checkpoint.vocab, checkpoint.features))
     _, new_logits = score_split(checkpoint.model, changed)
     offsets = np.cumsum([0] + [len(e.action_ids) for e in changed])
-    starts = np.cumsum([0] + [len(e.action_ids) for e in split.encoded])
     before, after = [], []
     for n, i in enumerate(order):
         for row in targets[i]:
             before.append(split.risk_score[row])
-            after.append(calibrated_logit(checkpoint, new_logits[offsets[n] + row - starts[i]]))
+            after.append(calibrated_logit(checkpoint, new_logits[offsets[n] + row - split.starts[i]]))
     b, a = _sigmoid(before), _sigmoid(after)
     thr = checkpoint.threshold
     return {"n_actions": len(b), "n_trajectories": len(order), "mean_before": float(b.mean()),
