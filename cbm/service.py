@@ -5,7 +5,7 @@
     POST /v1/intervene       a reviewer's concept values: what the risk and flags become
     POST /v1/explain         an action's concept contributions and the text evidence behind them
     GET  /v1/model           model version, concepts, thresholds, head weights, evaluation
-    GET  /healthz            liveness; OpenAPI at /openapi.json and /docs
+    GET  /healthz            liveness; the OpenAPI description at /openapi.json
 
 Scores come from the same `Overseer` and readers as `cbm score`, so a record gets the same
 scores from either. A bad record in a batch gets its `error` in the 200 answer, and the batch
@@ -15,6 +15,13 @@ Every /v1 route needs an API key (`Authorization: Bearer KEY` or `X-API-Key: KEY
 are configured ($CBM_API_KEYS, comma-separated, or --api-key-file, one per line). Without keys
 the service only starts on a loopback address, unless --no-auth says otherwise. Request bodies
 are bounded while they are read, chunked ones included, and batches by their record count.
+
+The /v1 routes live on one APIRouter whose dependency checks the key, so the OpenAPI
+description declares both ways of sending it and Swagger's Authorize button works. FastAPI
+reads a body before it resolves dependencies, so the `Gate` middleware checks the key first,
+with the same function, and only then reads the body, bounded: an unauthenticated client never
+has its body read. The interactive docs (`--docs`: Swagger UI at /docs) are off by default,
+because that page loads Swagger UI's script and styles from a CDN without integrity checks.
 """
 
 from __future__ import annotations
@@ -25,15 +32,16 @@ import io
 import ipaddress
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,11 +63,13 @@ JsonRecord = dict[str, Any] | list[Any]  # a record object, or a bare message li
 
 @dataclass
 class ServiceConfig:
-    """Limits and keys. `api_keys` empty: the /v1 routes are open."""
+    """Limits and keys. `api_keys` empty: the /v1 routes are open. `docs`: serve Swagger UI at
+    /docs (it loads its script and styles from a CDN)."""
 
     api_keys: tuple[str, ...] = ()
     max_request_bytes: int = 10 * 2**20
     max_batch: int = 1000
+    docs: bool = False
 
 
 # --- request bodies ----------------------------------------------------------------------------
@@ -153,26 +163,81 @@ def trajectory_of(obj: Any, fmt: str, field: str) -> Trajectory:
         raise invalid((field,), "nested too deeply") from None
 
 
+# --- keys: one check, made by the Gate before a body is read and by the routes' dependency -----
+
+API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key of the service")
+BEARER = HTTPBearer(auto_error=False, description="an API key of the service, as `Authorization: Bearer KEY`")
+KEY_HEADERS = "send `Authorization: Bearer KEY` or `X-API-Key: KEY`"
+
+
+def key_error(keys: Sequence[bytes], headers: Mapping[bytes, bytes]) -> str | None:
+    """None when `headers` (an ASGI scope's, lower-case names) carry one of `keys`, or when there
+    are no keys; else why not. `X-API-Key` wins over `Authorization: Bearer`. The key is compared
+    with every configured key, in constant time."""
+    if not keys:
+        return None
+    given = headers.get(b"x-api-key")
+    scheme, _, token = headers.get(b"authorization", b"").partition(b" ")
+    if given is None and scheme.lower() == b"bearer":
+        given = token.strip()
+    ok = False
+    for key in keys:
+        ok |= given is not None and hmac.compare_digest(given, key)
+    if ok:
+        return None
+    if b"x-api-key" not in headers and b"authorization" not in headers:
+        return f"an API key is required: {KEY_HEADERS}"
+    return "the API key is not valid"
+
+
+class Service:
+    """What the routes share: the model, its explainer, the limits and the keys (as bytes).
+    One per app, at `app.state.service`; a route gets it through the `Served` dependency."""
+
+    def __init__(self, overseer: Overseer, config: ServiceConfig):
+        self.overseer, self.config = overseer, config
+        self.explainer = Explainer(overseer)  # its own copy of the encoder, one attribution at a time
+        self.keys = tuple(k.encode("utf-8") for k in config.api_keys)
+
+    def check_batch(self, count: int) -> None:
+        if count > self.config.max_batch:
+            raise HTTPException(413, f"{count} records, over the {self.config.max_batch}-record limit (--max-batch)")
+
+    def score_records(self, items: list[Record | TrajectoryScore]) -> list[dict[str, Any]]:
+        scored = self.overseer.score_many(i for i in items if isinstance(i, Record))
+        return [(i if isinstance(i, TrajectoryScore) else next(scored)).to_json(self.overseer.top_k) for i in items]
+
+
+async def get_service(request: Request) -> Service:
+    """The app's Service (async: a dependency this cheap should not take a threadpool hop)."""
+    return request.app.state.service
+
+
+Served = Annotated[Service, Depends(get_service)]
+
+
+async def require_key(request: Request, served: Served,
+                      _api_key: Annotated[str | None, Security(API_KEY_HEADER)],
+                      _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]) -> None:
+    """A 401 unless the request carries a key. The two Security parameters declare the schemes in
+    the OpenAPI description; the check reads the raw headers with the Gate's own function, so the
+    two can never disagree."""
+    problem = key_error(served.keys, dict(request.scope["headers"]))
+    if problem is not None:
+        raise HTTPException(401, problem, headers={"WWW-Authenticate": "Bearer"})
+
+
 # --- limits and keys, before a request reaches the app -----------------------------------------
 
 class Gate:
-    """Pure ASGI middleware: checks the API key of /v1 requests, then reads the body with a
-    bound (Content-Length first, then while streaming), so nothing unauthenticated or oversized
-    is read into memory."""
+    """Pure ASGI middleware for /v1 requests: checks the API key (`key_error`), then reads the
+    body with a bound (Content-Length first, then while streaming), so nothing unauthenticated or
+    oversized is read into memory. FastAPI reads a body before it resolves a route's
+    dependencies, so the key must be checked here; `require_key` checks it again on the route."""
 
     def __init__(self, app: ASGIApp, config: ServiceConfig):
         self.app, self.config = app, config
-        self.keys = [k.encode("utf-8") for k in config.api_keys]
-
-    def authorized(self, headers: dict[bytes, bytes]) -> bool:
-        given = headers.get(b"x-api-key")
-        scheme, _, token = headers.get(b"authorization", b"").partition(b" ")
-        if given is None and scheme.lower() == b"bearer":
-            given = token.strip()
-        ok = False
-        for key in self.keys:  # compare with every key, in constant time
-            ok |= given is not None and hmac.compare_digest(given, key)
-        return ok
+        self.keys = tuple(k.encode("utf-8") for k in config.api_keys)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -180,11 +245,9 @@ class Gate:
         if not scope["path"].startswith("/v1/"):  # no route outside /v1 reads a body: never buffer one
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
-        if self.keys and not self.authorized(headers):
-            missing = b"x-api-key" not in headers and b"authorization" not in headers
-            message = ("an API key is required: send `Authorization: Bearer KEY` or `X-API-Key: KEY`" if missing
-                       else "the API key is not valid")
-            return await _error(401, message, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+        problem = key_error(self.keys, headers)
+        if problem is not None:
+            return await _error(401, problem, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
         limit = self.config.max_request_bytes
         too_large = _error(413, f"request body over the {limit}-byte limit (--max-request-bytes)")
         length = headers.get(b"content-length")
@@ -212,6 +275,97 @@ class Gate:
         await self.app(scope, replay, send)
 
 
+# --- the routes ----------------------------------------------------------------------------------
+
+v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
+public = APIRouter()
+
+
+def batch_answer(results: list[dict[str, Any]]) -> JSONResponse:
+    s = Summary()
+    for r in results:
+        s.add(r)
+    return JSONResponse({"results": results, "summary": {
+        "records": s.records, "scored": s.records - s.failed, "failed": s.failed, "flagged": s.flagged,
+        "actions": s.actions}})
+
+
+@v1.post("/score", openapi_extra=SCORE_BODY)
+async def score(request: Request, served: Served, format: Format = "auto") -> JSONResponse:
+    """Score every action of every record, in order; a bad record gets its `error`."""
+    body = await request.body()
+    if not body.strip():
+        raise invalid((), "the body is empty: send {\"records\": [...]} or JSON lines")
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON:
+        options = ReadOptions()
+        lines = list(read_lines(io.BytesIO(body), options.max_record_bytes))
+        served.check_batch(len(lines))
+        return batch_answer(await run_in_threadpool(score_lines, served.overseer, lines, format, options))
+    try:
+        req = ScoreRequest.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+    served.check_batch(len(req.records))
+    fmt = req.format or format
+    return batch_answer(await run_in_threadpool(served.score_records, [_record(n, obj, fmt) for n, obj in
+                                                                       enumerate(req.records, 1)]))
+
+
+@v1.post("/score/action")
+def score_action(req: ScoreActionRequest, served: Served) -> dict[str, Any]:
+    """`{"action": score, "decision": allow | review | block, "thresholds"}` for a call not yet run."""
+    context = trajectory_of(req.context, req.format, "context")
+    return verdict(served.overseer, context, req.action.model_dump(exclude_none=True))
+
+
+@v1.post("/intervene")
+def intervene(req: InterveneRequest, served: Served) -> dict[str, Any]:
+    """The record re-scored with a reviewer's concept values, and the flags they changed."""
+    overseer = served.overseer
+    result = overseer.score(trajectory_of(req.record, req.format, "record"))
+    if isinstance(req.edits, dict):
+        groups = [(("edits",), req.edits, req.action, ("action",))]
+    else:
+        groups = [(("edits", j, "edits"), g.edits, g.action or req.action,
+                   ("edits", j, "action") if g.action else ("action",)) for j, g in enumerate(req.edits)]
+    for edits_loc, edits, action, action_loc in groups:
+        for concept, value in edits.items():
+            if concept not in overseer.concept_ids:
+                raise invalid((*edits_loc, concept), f"unknown concept (concepts: {', '.join(overseer.concept_ids)})")
+            if not 0 <= value <= 1:
+                raise invalid((*edits_loc, concept), f"a concept value is 0, 1 or a probability between, got {value}")
+        if action is not None and action not in result.predicted:
+            raise invalid(action_loc, f"no action {action!r} (actions: {', '.join(result.predicted)})")
+        result = overseer.intervene(result, edits, action)
+    return {**result.to_json(overseer.top_k), "changed_flags": overseer.changed_flags(result)}
+
+
+@v1.post("/explain")
+def explain(req: ExplainRequest, served: Served) -> dict[str, Any]:
+    """One action's concept contributions and text evidence (data/explanation.schema.json)."""
+    trajectory = trajectory_of(req.record, req.format, "record")
+    if not trajectory.action_ids:
+        raise invalid(("record",), "the trajectory has no action to explain")
+    if req.action is not None and req.action not in trajectory.action_ids:
+        raise invalid(("action",), f"no action {req.action!r} (actions: {', '.join(trajectory.action_ids)})")
+    for j, concept in enumerate(req.concepts or []):
+        if concept not in served.overseer.concept_ids:
+            raise invalid(("concepts", j), f"unknown concept {concept!r}")
+    return served.explainer.explain(trajectory, req.action, req.concepts, req.top_k).to_json()
+
+
+@v1.get("/model")
+def model(served: Served) -> dict[str, Any]:
+    """Version, concepts with definitions, thresholds, head weights, evaluation summary."""
+    return served.overseer.info()
+
+
+@public.get("/healthz")
+async def healthz(served: Served) -> dict[str, Any]:
+    """Liveness: no key needed."""
+    return {"status": "ok", "version": __version__, "model": served.overseer.version}
+
+
 # --- the app -----------------------------------------------------------------------------------
 
 def create_app(overseer: Overseer, config: ServiceConfig | None = None) -> FastAPI:
@@ -221,97 +375,14 @@ def create_app(overseer: Overseer, config: ServiceConfig | None = None) -> FastA
     config = config or ServiceConfig()
     app = FastAPI(title="cbm-oversight", version=__version__,
                   description="Concept bottleneck risk scoring of AI agent actions. /v1 routes take "
-                  "`Authorization: Bearer KEY` or `X-API-Key: KEY` when the service has keys.")
+                  "`Authorization: Bearer KEY` or `X-API-Key: KEY` when the service has keys.",
+                  docs_url="/docs" if config.docs else None, redoc_url=None)
+    app.state.service = Service(overseer, config)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(Gate, config=config)
-    explainer = Explainer(overseer)
-    top_k = overseer.top_k
-
-    def too_many(count: int) -> None:
-        if count > config.max_batch:
-            raise HTTPException(413, f"{count} records, over the {config.max_batch}-record limit (--max-batch)")
-
-    def score_records(items: list[Record | TrajectoryScore]) -> list[dict[str, Any]]:
-        scored = overseer.score_many(i for i in items if isinstance(i, Record))
-        return [(i if isinstance(i, TrajectoryScore) else next(scored)).to_json(top_k) for i in items]
-
-    def batch(results: list[dict[str, Any]]) -> JSONResponse:
-        s = Summary()
-        for r in results:
-            s.add(r)
-        return JSONResponse({"results": results, "summary": {
-            "records": s.records, "scored": s.records - s.failed, "failed": s.failed, "flagged": s.flagged,
-            "actions": s.actions}})
-
-    @app.post("/v1/score", openapi_extra=SCORE_BODY)
-    async def score(request: Request, format: Format = "auto") -> JSONResponse:
-        """Score every action of every record, in order; a bad record gets its `error`."""
-        body = await request.body()
-        if not body.strip():
-            raise invalid((), "the body is empty: send {\"records\": [...]} or JSON lines")
-        if request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON:
-            options = ReadOptions()
-            lines = list(read_lines(io.BytesIO(body), options.max_record_bytes))
-            too_many(len(lines))
-            return batch(await run_in_threadpool(score_lines, overseer, lines, format, options))
-        try:
-            req = ScoreRequest.model_validate_json(body)
-        except ValidationError as exc:
-            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
-        too_many(len(req.records))
-        fmt = req.format or format
-        return batch(await run_in_threadpool(score_records, [_record(n, obj, fmt) for n, obj in
-                                                             enumerate(req.records, 1)]))
-
-    @app.post("/v1/score/action")
-    def score_action(req: ScoreActionRequest) -> dict[str, Any]:
-        """`{"action": score, "decision": allow | review | block, "thresholds"}` for a call not yet run."""
-        context = trajectory_of(req.context, req.format, "context")
-        return verdict(overseer, context, req.action.model_dump(exclude_none=True))
-
-    @app.post("/v1/intervene")
-    def intervene(req: InterveneRequest) -> dict[str, Any]:
-        """The record re-scored with a reviewer's concept values, and the flags they changed."""
-        result = overseer.score(trajectory_of(req.record, req.format, "record"))
-        if isinstance(req.edits, dict):
-            groups = [(("edits",), req.edits, req.action, ("action",))]
-        else:
-            groups = [(("edits", j, "edits"), g.edits, g.action or req.action,
-                       ("edits", j, "action") if g.action else ("action",)) for j, g in enumerate(req.edits)]
-        for edits_loc, edits, action, action_loc in groups:
-            for concept, value in edits.items():
-                if concept not in overseer.concept_ids:
-                    raise invalid((*edits_loc, concept), f"unknown concept (concepts: {', '.join(overseer.concept_ids)})")
-                if not 0 <= value <= 1:
-                    raise invalid((*edits_loc, concept), f"a concept value is 0, 1 or a probability between, got {value}")
-            if action is not None and action not in result.predicted:
-                raise invalid(action_loc, f"no action {action!r} (actions: {', '.join(result.predicted)})")
-            result = overseer.intervene(result, edits, action)
-        return {**result.to_json(top_k), "changed_flags": overseer.changed_flags(result)}
-
-    @app.post("/v1/explain")
-    def explain(req: ExplainRequest) -> dict[str, Any]:
-        """One action's concept contributions and text evidence (data/explanation.schema.json)."""
-        trajectory = trajectory_of(req.record, req.format, "record")
-        if not trajectory.action_ids:
-            raise invalid(("record",), "the trajectory has no action to explain")
-        if req.action is not None and req.action not in trajectory.action_ids:
-            raise invalid(("action",), f"no action {req.action!r} (actions: {', '.join(trajectory.action_ids)})")
-        for j, concept in enumerate(req.concepts or []):
-            if concept not in overseer.concept_ids:
-                raise invalid(("concepts", j), f"unknown concept {concept!r}")
-        return explainer.explain(trajectory, req.action, req.concepts, req.top_k).to_json()
-
-    @app.get("/v1/model")
-    def model() -> dict[str, Any]:
-        """Version, concepts with definitions, thresholds, head weights, evaluation summary."""
-        return overseer.info()
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "model": overseer.version}
-
+    app.include_router(v1)
+    app.include_router(public)
     return app
 
 
@@ -363,6 +434,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="largest request body (default %(default)s)")
     parser.add_argument("--max-batch", type=int, default=ServiceConfig.max_batch,
                         help="most records in one /v1/score request (default %(default)s)")
+    parser.add_argument("--docs", action="store_true",
+                        help="serve Swagger UI at /docs (the page loads its script and styles from a CDN; "
+                        "/openapi.json is always served)")
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     args = parser.parse_args(argv)
     if args.threshold is not None and not 0 <= args.threshold <= 1:
@@ -384,9 +458,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    app = create_app(overseer, ServiceConfig(keys, args.max_request_bytes, args.max_batch))
+    app = create_app(overseer, ServiceConfig(keys, args.max_request_bytes, args.max_batch, docs=args.docs))
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"cbm serve: http://{host}:{args.port} (model {overseer.version}; API docs at /docs)", file=sys.stderr)
+    if args.docs:
+        print("cbm serve: warning: /docs loads Swagger UI's script and styles from a CDN (cdn.jsdelivr.net) "
+              "without integrity checks; whoever serves them runs code in the browser of anyone who opens it",
+              file=sys.stderr)
+    docs = "API docs at /docs, " if args.docs else ""
+    print(f"cbm serve: http://{host}:{args.port} (model {overseer.version}; {docs}OpenAPI at /openapi.json)",
+          file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 

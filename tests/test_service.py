@@ -14,8 +14,11 @@ from cbm.explain import Explainer
 from cbm.facts import Fact, describe
 from cbm.formats import ReadOptions, parse_record, read_lines, read_records
 from cbm.guard import decision
+from cbm.service import Service, ServiceConfig, create_app, v1
 from cbm.service import main as serve_main
 from training.bench.serve import RISKY_CALL, RISKY_RUN, call, proposed_drop, running_server
+
+from asgi_helpers import InProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -62,13 +65,100 @@ def test_either_header_carries_the_key(server, overseer):
     assert [c["id"] for c in info["concepts"]] == overseer.concept_ids
 
 
-def test_openapi_documents_every_route(server):
+def test_openapi_documents_every_route_and_both_ways_to_send_the_key(server):
     status, spec = call(server.url, "/openapi.json")
     assert status == 200
     assert {"/v1/score", "/v1/score/action", "/v1/intervene", "/v1/explain", "/v1/model", "/healthz"} <= set(spec["paths"])
     assert "application/x-ndjson" in spec["paths"]["/v1/score"]["post"]["requestBody"]["content"]
-    status, page = call(server.url, "/docs")
-    assert status == 200 and "swagger" in page.lower()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["APIKeyHeader"] == {**schemes["APIKeyHeader"], "type": "apiKey", "in": "header", "name": "X-API-Key"}
+    assert schemes["HTTPBearer"] == {**schemes["HTTPBearer"], "type": "http", "scheme": "bearer"}
+    operations = [(path, op) for path, ops in spec["paths"].items() for op in ops.values()]
+    for path, op in operations:  # either scheme will do; /healthz needs none
+        assert op.get("security") == ([{"APIKeyHeader": []}, {"HTTPBearer": []}] if path.startswith("/v1/") else None)
+    assert not any(p["in"] == "header" for _, op in operations for p in op.get("parameters", []))
+
+
+def test_docs_pages_are_off_by_default(server):
+    """Swagger UI and ReDoc load their scripts from a CDN: off unless `--docs`."""
+    assert call(server.url, "/docs")[0] == 404 and call(server.url, "/redoc")[0] == 404
+
+
+def test_docs_flag_serves_swagger_ui_and_warns_of_the_cdn(overseer, monkeypatch, capsys):
+    import uvicorn
+
+    served = {}
+    monkeypatch.setattr("cbm.service.Overseer.load", lambda *a, **kw: overseer)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    monkeypatch.setenv("CBM_API_KEYS", KEY)
+    assert serve_main(["--docs", "--port", "8123"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: /docs loads Swagger UI" in err and "CDN" in err and KEY not in err
+    client = InProcess(served["app"])
+    try:
+        page = client.get("/docs")
+        assert page.status == 200 and "swagger-ui" in page.text and "/openapi.json" in page.text
+        assert client.get("/redoc").status == 404 and client.get("/openapi.json").status == 200
+    finally:
+        client.close()
+    monkeypatch.setenv("CBM_API_KEYS", "")
+    assert serve_main(["--port", "8123"]) == 0
+    assert "Swagger" not in capsys.readouterr().err
+    client = InProcess(served["app"])
+    assert client.get("/docs").status == 404 and client.get("/openapi.json").status == 200
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def in_process(overseer):
+    """The same app in this process, with the key: no sockets, no server."""
+    client = InProcess(create_app(overseer, ServiceConfig(api_keys=(KEY, "second-key"))))
+    yield client
+    client.close()
+
+
+def test_in_process_v1_needs_a_key_and_takes_either_header(in_process, overseer):
+    body = proposed_drop()
+    refused = in_process.post("/v1/score/action", body)
+    assert refused.status == 401 and refused.headers["www-authenticate"] == "Bearer"
+    assert refused.json()["error"].startswith("an API key is required")
+    assert in_process.post("/v1/score/action", body, {"X-API-Key": "nope"}).json()["error"] == "the API key is not valid"
+    assert in_process.post("/v1/score/action", body, {"Authorization": "Basic " + KEY}).status == 401
+    answers = [in_process.post("/v1/score/action", body, headers) for headers in (
+        {"X-API-Key": KEY}, {"Authorization": f"Bearer {KEY}"}, {"authorization": "bearer second-key"})]
+    assert [a.status for a in answers] == [200, 200, 200]
+    assert answers[0].json() == answers[1].json() == answers[2].json()
+    assert answers[0].json()["action"] == overseer.score_action(body["context"], body["action"]).to_json()
+
+
+def test_an_unauthenticated_body_is_never_read(in_process):
+    """The Gate answers 401 before it asks for a single piece of the body."""
+    asked = []
+    answer = in_process.request("POST", "/v1/score", b'{"records": []}' * 1000, {"content-type": "application/json"},
+                                chunk=100, on_receive=lambda: asked.append(1))
+    assert answer.status == 401 and asked == []
+    answer = in_process.request("POST", "/v1/score", b'{"records": []}', {"x-api-key": KEY,
+                                "content-type": "application/json"}, on_receive=lambda: asked.append(1))
+    assert answer.status == 200 and asked
+
+
+def test_the_routes_refuse_a_missing_key_even_without_the_gate(overseer):
+    """The router's own dependency checks the key with the Gate's function: an app that mounts
+    the /v1 routes without the middleware is not open."""
+    from fastapi import FastAPI
+
+    bare = FastAPI()
+    bare.state.service = Service(overseer, ServiceConfig(api_keys=(KEY,)))
+    bare.include_router(v1)
+    client = InProcess(bare)
+    try:
+        refused = client.get("/v1/model")
+        assert refused.status == 401 and refused.json()["detail"].startswith("an API key is required")
+        assert client.get("/v1/model", {"Authorization": "Bearer wrong"}).json()["detail"] == "the API key is not valid"
+        assert client.get("/v1/model", {"X-API-Key": KEY}).json()["version"] == overseer.version
+        assert client.get("/v1/model", {"Authorization": f"Bearer {KEY}"}).status == 200
+    finally:
+        client.close()
 
 
 def test_refuses_to_serve_without_keys_off_loopback(monkeypatch, capsys):
