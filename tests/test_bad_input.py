@@ -97,6 +97,15 @@ def test_unknown_role_or_kind(obj, field, reason):
     assert str(error).startswith(f"line 2 (id 'r1'): {field}: ")
 
 
+@pytest.mark.parametrize("obj", [
+    {"id": "r" * 100_000, "steps": [{"kind": "robot " * 20_000, "text": "x"}]},
+    {"id": "r1", "messages": [{"role": "secret " * 20_000, "content": "x"}]},
+])
+def test_an_error_quotes_at_most_a_short_piece_of_a_record_value(obj):
+    error = error_of(obj)
+    assert len(str(error)) < 300 and "characters)" in str(error)  # says how long the value was
+
+
 # --- tool results with no call -----------------------------------------------------------------
 
 @pytest.mark.parametrize("obj, field", [

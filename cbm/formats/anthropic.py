@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cbm.formats.base import (CallLinker, FormatError, ReadOptions, expect, finish, message_groups,
+from cbm.formats.base import (CallLinker, FormatError, ReadOptions, expect, finish, message_groups, shown,
                               parse_arguments, text_content, unwrap)
 from cbm.trajectory import Step, Trajectory
 
@@ -44,7 +44,7 @@ def read(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajec
         expect(message, dict, field)
         role = expect(message.get("role"), str, f"{field}.role")
         if role not in ROLES:
-            raise FormatError(f"unknown role {role!r} (one of {', '.join(ROLES)})", f"{field}.role")
+            raise FormatError(f"unknown role {shown(role)} (one of {', '.join(ROLES)})", f"{field}.role")
         content = message.get("content")
         blocks = [{"type": "text", "text": content}] if isinstance(content, str) else expect(
             content, list, f"{field}.content")
@@ -86,7 +86,7 @@ def read(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajec
                                     alternatives)
                     steps.append(step)
             else:
-                notes.append(("dropped_block", f"{block_field}: block of type {kind!r} not read", len(steps)))
+                notes.append(("dropped_block", f"{block_field}: block of type {shown(kind)} not read", len(steps)))
     for result, call in linker.links:
         result.tool_name = call.tool_name
     return finish(record_id, steps, metadata, raw_labels, notes, options, linker.links)

@@ -31,6 +31,13 @@ class FormatError(ValueError):
         super().__init__(f"{field}: {reason}" if field else reason)
 
 
+def shown(value: object, limit: int = 40) -> str:
+    """A record's value as an error message quotes it: its repr, cut to `limit` characters, so a
+    message never carries a long stretch of what the record holds."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 @dataclass
 class RecordError:
     """Why one input record failed, with where it is."""
@@ -43,7 +50,7 @@ class RecordError:
     def __str__(self) -> str:
         where = f"line {self.line}" if self.line is not None else "record"
         if self.record_id is not None:
-            where += f" (id {self.record_id!r})"
+            where += f" (id {shown(self.record_id)})"
         return f"{where}: {self.field + ': ' if self.field else ''}{self.reason}"
 
 
@@ -107,7 +114,7 @@ def parse_labels(raw: Any, action_ids: list[str], field: str = "labels") -> dict
     labels = {}
     for action_id, obj in raw.items():
         if action_id not in known:
-            raise FormatError(f"no action with id {action_id!r} (actions: {', '.join(action_ids) or 'none'})",
+            raise FormatError(f"no action with id {shown(action_id)} (actions: {', '.join(action_ids) or 'none'})",
                               f"{field}.{action_id}")
         try:
             labels[action_id] = Label.from_json(obj)
@@ -189,7 +196,7 @@ class CallLinker:
         for key, value in (alternatives or {}).items():
             if isinstance(value, str) and value:
                 self._attach(result, self._by_id(value, key))
-                self.notes.append(("relinked_result", f"{field} missing; linked by {key} = {value!r}", step_index))
+                self.notes.append(("relinked_result", f"{field} missing; linked by {key} = {shown(value)}", step_index))
                 return
         pending = [i for i, (_, call) in enumerate(self.calls) if i not in self.answered]
         if tool_name is not None:
@@ -217,7 +224,7 @@ class CallLinker:
                 return i
         if matches:
             return matches[0]
-        raise FormatError(f"tool result answers no tool call (no call with id {call_id!r})", field)
+        raise FormatError(f"tool result answers no tool call (no call with id {shown(call_id)})", field)
 
     def _attach(self, result: Step, index: int) -> None:
         self.answered.add(index)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cbm.formats.base import (FormatError, ReadOptions, expect, finish, ingest_notes, parse_arguments,
+from cbm.formats.base import (FormatError, ReadOptions, expect, finish, ingest_notes, parse_arguments, shown,
                               record_id_of)
 from cbm.trajectory import STEP_KINDS, Step, Trajectory
 
@@ -38,7 +38,7 @@ def read(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajec
             raise FormatError(f"unknown field(s) {sorted(unknown)}", field)
         kind = expect(raw.get("kind"), str, f"{field}.kind")
         if kind not in STEP_KINDS:
-            raise FormatError(f"unknown kind {kind!r} (one of {', '.join(STEP_KINDS)})", f"{field}.kind")
+            raise FormatError(f"unknown kind {shown(kind)} (one of {', '.join(STEP_KINDS)})", f"{field}.kind")
         step = Step(
             kind=kind,
             text=expect(raw.get("text", ""), str, f"{field}.text"),
@@ -53,8 +53,9 @@ def read(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajec
                               "in message order", f"{field}.message_index")
         if steps and step.message_index == steps[-1].message_index and (
                 (kind in ASSISTANT_KINDS) != (steps[-1].kind in ASSISTANT_KINDS)):
-            raise FormatError(f"a {steps[-1].kind!r} and a {kind!r} step share message {step.message_index}: an "
-                              "assistant message holds only assistant and tool_call steps", f"{field}.message_index")
+            raise FormatError(f"a {shown(steps[-1].kind)} and a {shown(kind)} step share message "
+                              f"{step.message_index}: an assistant message holds only assistant and tool_call steps",
+                              f"{field}.message_index")
         if kind == "tool_call":
             if step.tool_name is None:  # "" is kept, as the other readers keep a log's empty name
                 raise FormatError("a tool call needs a tool_name", f"{field}.tool_name")
@@ -71,11 +72,12 @@ def read(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajec
     call_ids = {s.action_id for s in steps if s.kind == "tool_call"}
     for i, step in enumerate(steps):
         if step.kind == "tool_result" and step.call_id not in call_ids:
-            raise FormatError(f"tool result answers no tool call (call_id {step.call_id!r})", f"steps[{i}].call_id")
+            raise FormatError(f"tool result answers no tool call (call_id {shown(step.call_id)})",
+                              f"steps[{i}].call_id")
     for i, action_id in declared.items():
         if steps[i].action_id != action_id:
-            raise FormatError(f"declared action_id {action_id!r} but the id rules give {steps[i].action_id!r}",
-                              f"steps[{i}].action_id")
+            raise FormatError(f"declared action_id {shown(action_id)} but the id rules give "
+                              f"{shown(steps[i].action_id)}", f"steps[{i}].action_id")
     return trajectory
 
 

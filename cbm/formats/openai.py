@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cbm.formats.base import (CallLinker, FormatError, ReadOptions, expect, finish, message_groups,
+from cbm.formats.base import (CallLinker, FormatError, ReadOptions, expect, finish, message_groups, shown,
                               parse_arguments, text_content, unwrap)
 from cbm.trajectory import Step, Trajectory
 
@@ -41,7 +41,7 @@ def content_texts(content: Any, field: str, notes: list, step_index: int) -> lis
         elif kind == "refusal":
             texts.append(expect(part.get("refusal"), str, f"{part_field}.refusal"))
         else:
-            notes.append(("dropped_part", f"{part_field}: non-text part of type {kind!r} not read", step_index))
+            notes.append(("dropped_part", f"{part_field}: non-text part of type {shown(kind)} not read", step_index))
     return texts
 
 
@@ -55,7 +55,7 @@ def read(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajec
         expect(message, dict, field)
         role = expect(message.get("role"), str, f"{field}.role")
         if role not in ROLES:
-            raise FormatError(f"unknown role {role!r} (one of {', '.join(ROLES)})", f"{field}.role")
+            raise FormatError(f"unknown role {shown(role)} (one of {', '.join(ROLES)})", f"{field}.role")
         texts = content_texts(message.get("content"), f"{field}.content", notes, len(steps))
         if role == "assistant":
             calls = _calls(message, field)
