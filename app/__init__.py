@@ -1,5 +1,5 @@
 """The reviewer web app (`cbm app`): a Streamlit multipage app over the review store.
 
-`store` holds the data (SQL), `render` makes untrusted text safe to show, `pages/` are the
+`store` holds the data (SQL), `render` makes untrusted text safe to show, `views/` are the
 views (queue, decision, import, model), `launch` starts the server.
 """

@@ -1,15 +1,17 @@
 """What every page shares, once per server process: the review store (`$CBM_DB`), the model
-(`$CBM_CHECKPOINT`, else the shipped default) and cached scores and explanations. `cbm app`
-sets both variables for the Streamlit process."""
+(`$CBM_CHECKPOINT`, else the shipped default) and cached scores and explanations; and, per
+browser session, who is reviewing. `cbm app` sets the variables for the Streamlit process."""
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 from typing import Any
 
 import streamlit as st
 
-from app.store import Store, database_url
+from app.store import SIGN_IN_ENV, Store, database_url
 from cbm.formats import parse_record
 from cbm.scoring import Overseer, TrajectoryScore, default_checkpoint
 from cbm.trajectory import Trajectory
@@ -38,6 +40,43 @@ def _store(url: str) -> Store:
 @st.cache_resource(show_spinner="Loading the model")
 def _overseer(path: str) -> Overseer:
     return Overseer.load(path)
+
+
+def sign_in_required() -> bool:
+    return os.environ.get(SIGN_IN_ENV) == "required" or store().has_reviewers()
+
+
+def reviewer() -> str | None:
+    """Who is reviewing in this browser session: the signed-in account (None until someone
+    signs in, or once the account is disabled); in an app without accounts, which serves only a
+    loopback address, the local user who started it."""
+    if not sign_in_required():
+        return getpass.getuser()
+    name = st.session_state.get("signed_in")
+    if name is not None and not store().active_reviewer(name):
+        del st.session_state["signed_in"]
+        return None
+    return name
+
+
+def sign_in() -> None:
+    """The sign-in form; a right name and password sign this browser session in."""
+    st.title("Sign in")
+    with st.form("sign_in"):
+        name = st.text_input("Name", key="sign_in_name", autocomplete="username")
+        password = st.text_input("Password", type="password", key="sign_in_password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if not submitted:
+        st.caption("Accounts are made with `cbm reviewers add NAME` on the server.")
+    elif store().sign_in(name.strip(), password):
+        st.session_state["signed_in"] = name.strip()
+        st.rerun()
+    else:
+        st.error("Wrong name or password.")
+
+
+def sign_out() -> None:
+    st.session_state.pop("signed_in", None)
 
 
 def concept_names(model: Overseer) -> dict[str, str]:

@@ -1,8 +1,10 @@
 """`cbm app`: start the reviewer web app (Streamlit, headless) and print its URL.
 
 The database and checkpoint reach the Streamlit process as `$CBM_DB` and `$CBM_CHECKPOINT`.
-On first start with an empty database the bundled samples (data/samples/*.jsonl) are imported
-and scored, so the app shows something with no set-up.
+Without a reviewer account (`cbm reviewers add NAME`) it serves only a loopback address, to the
+local user; with one, every page asks for a sign-in. On first start with an empty database the
+bundled samples (data/samples/*.jsonl) are imported and scored, so the app shows something with
+no set-up.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.store import DB_ENV, DEFAULT_DB, IMPORT_DIR_ENV, Store, database_url
+from app.store import DB_ENV, DEFAULT_DB, IMPORT_DIR_ENV, SIGN_IN_ENV, Store, database_url
 from cbm.scoring import DEFAULT_CHECKPOINT_ENV
 from cbm.service import loopback
 
@@ -50,14 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8501, help="port (default 8501)")
     parser.add_argument("--import-dir", help="folder whose .jsonl/.json files reviewers may import by path "
                                              "(default: none, uploads only)")
-    parser.add_argument("--no-auth", action="store_true",
-                        help="listen on a non-loopback address although the app has no sign-in of its own "
-                             "(put it behind a proxy that authenticates reviewers)")
     args = parser.parse_args(argv)
-    if not loopback(args.host) and not args.no_auth:
-        parser.error(f"{args.host} is not a loopback address and the app has no sign-in: anyone who reaches it could "
-                     "read every trajectory and record verdicts. Put it behind an authenticating proxy and pass "
-                     "--no-auth, or listen on 127.0.0.1")
     checkpoint = str(Path(args.checkpoint).resolve()) if args.checkpoint else os.environ.get(DEFAULT_CHECKPOINT_ENV)
     if checkpoint and not (Path(checkpoint) / "config.json").is_file():
         parser.error(f"{checkpoint}: not a checkpoint directory (no config.json)")
@@ -67,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     except (SQLAlchemyError, ImportError) as exc:  # a bad URL, a missing driver, an unreachable server
         print(f"cbm app: cannot open the database {url}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if not loopback(args.host) and not store.has_reviewers():
+        parser.error(f"{args.host} is not a loopback address and the database has no reviewer account: anyone who "
+                     "reached the app could read every trajectory and record verdicts. Make an account with "
+                     "`cbm reviewers add NAME` (every page then asks for a sign-in), or listen on 127.0.0.1")
     if store.counts()["trajectories"] == 0 and not store.jobs(1):
         print("cbm app: empty database; importing and scoring the bundled samples", file=sys.stderr)
         import_samples(store, checkpoint)
@@ -77,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         env[IMPORT_DIR_ENV] = str(Path(args.import_dir).resolve())
     if checkpoint:
         env[DEFAULT_CHECKPOINT_ENV] = checkpoint
-    if not loopback(args.host):
-        print(f"cbm app: warning: listening on {args.host} without sign-in (--no-auth)", file=sys.stderr)
+    if not loopback(args.host):  # sign-in stays required should every account be disabled while it runs
+        env[SIGN_IN_ENV] = "required"
     print(f"cbm app: http://{args.host}:{args.port}  (database {url})", flush=True)
     sys.stderr.flush()
     os.execvpe(sys.executable, command(args.host, args.port), env)  # the server replaces this process

@@ -7,6 +7,9 @@ one SQL database (SQLAlchemy Core; a SQLite file by default, any SQLAlchemy URL 
     rows, total = store.queue(QueueFilter(concepts={"touches_production": 0.4}), limit=25)
     store.add_verdict(Verdict(key, "call_1", "block", "alice", {"user_authorized": 0}, ...))
 
+Reviewers sign in with accounts kept here (`cbm reviewers add NAME`); a password is stored only
+as its argon2id hash, and a verdict's reviewer is the signed-in account.
+
 Verdicts are append-only: the latest one on an action supersedes the earlier ones, which stay
 as the audit trail (SQLite and PostgreSQL refuse UPDATE and DELETE on the table). SQLite runs in
 WAL mode with a busy timeout and takes the write lock at the start of each write transaction,
@@ -19,9 +22,11 @@ so reviewers saving at once wait for each other instead of failing.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +35,8 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
     DDL,
     Boolean,
@@ -62,11 +69,14 @@ if TYPE_CHECKING:  # the store itself never loads the model
 
 DB_ENV = "CBM_DB"
 IMPORT_DIR_ENV = "CBM_IMPORT_DIR"  # the one folder reviewers may import from by path
+SIGN_IN_ENV = "CBM_SIGN_IN"  # "required": ask for an account even while the store has none (a non-loopback app)
 IMPORTABLE = (".jsonl", ".json")
 DEFAULT_DB = "reviews.sqlite"
 DECISIONS = ("approve", "block", "escalate")
 DECISION_RISK = {"approve": 0, "block": 1, "escalate": None}  # escalate: the reviewer could not decide
 CHUNK = 256
+REVIEWER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")  # shown in the audit trail: plain and short
+MIN_PASSWORD = 12
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
@@ -176,6 +186,14 @@ verdicts = Table(
     Index("ix_verdicts_trajectory_id", "trajectory", "id"),
 )
 
+reviewers = Table(
+    "reviewers", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False),  # argon2id; the password itself is never stored
+    Column("active", Boolean, nullable=False),  # a disabled account cannot sign in; its verdicts stay
+    Column("created_at", String(32), nullable=False),
+)
+
 _APPEND_ONLY = {
     "sqlite": [f"CREATE TRIGGER verdicts_no_{op.lower()} BEFORE {op} ON verdicts "
                f"BEGIN SELECT RAISE(ABORT, 'verdicts are append-only'); END" for op in ("UPDATE", "DELETE")],
@@ -187,6 +205,21 @@ _APPEND_ONLY = {
 for _dialect, _statements in _APPEND_ONLY.items():
     for _sql in _statements:
         event.listen(verdicts, "after_create", DDL(_sql).execute_if(dialect=_dialect))
+
+
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _HASHER.hash(os.urandom(16).hex())
+
+
+def _check_account(name: str, password: str) -> None:
+    if not REVIEWER_NAME.fullmatch(name):
+        raise ValueError("a reviewer's name is 1 to 64 letters, digits and . _ @ -, starting with a letter or digit")
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"a password has at least {MIN_PASSWORD} characters")
 
 
 def now() -> str:
@@ -401,28 +434,31 @@ class Store:
         model's own result. A hand-edited file can therefore neither lower a risk nor break a
         page; every mismatch is a failure that says what differs."""
         for chunk in _batches(_score_lines(path), CHUNK):
-            done = failed = 0
-            with self.writer.begin() as conn:
-                for line, record, problem in chunk:
-                    done += 1
-                    key = result = None
-                    if problem is None:
+            checked = []  # (line, record, key, result, problem): read and scored before the write lock is taken
+            for line, record, problem in chunk:
+                key = result = None
+                if problem is None:
+                    with self.engine.connect() as conn:
                         key = conn.execute(select(trajectories.c.key).where(trajectories.c.id == record["id"])
                                            .order_by(trajectories.c.key.desc()).limit(1)).scalar()
                         problem = _attach_problem(conn, key, record)
+                        native = None if problem else conn.execute(
+                            select(trajectories.c.native).where(trajectories.c.key == key)).scalar()
+                if problem is None:
+                    result = overseer.score(json.loads(native))
+                    problem = _score_mismatch(record, result, overseer.version)
+                checked.append((line, record, key, result, problem))
+            failed = sum(problem is not None for *_, problem in checked)
+            with self.writer.begin() as conn:
+                for line, record, key, result, problem in checked:
                     if problem is None:
-                        native = conn.execute(select(trajectories.c.native).where(trajectories.c.key == key)).scalar()
-                        result = overseer.score(json.loads(native))
-                        problem = _score_mismatch(record, result, overseer.version)
-                    if problem is not None:
-                        failed += 1
+                        self._put(conn, key, self._values(result, overseer.version), result)
+                    else:
                         conn.execute(insert(failures).values(job=job, source=source, line=line,
                                                              record_id=record.get("id") if record else None,
                                                              error=problem, created_at=now()))
-                        continue
-                    self._put(conn, key, self._values(result, overseer.version), result)
                 conn.execute(update(jobs).where(jobs.c.id == job)
-                             .values(done=jobs.c.done + done, failed=jobs.c.failed + failed))
+                             .values(done=jobs.c.done + len(checked), failed=jobs.c.failed + failed))
 
     def failures(self, limit: int = 500, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         """Failed records, newest first, and how many there are."""
@@ -506,6 +542,68 @@ class Store:
             return [{**r, "concepts": json.loads(r["concepts"]), "scores": json.loads(r["scores"])}
                     for r in conn.execute(stmt).mappings()]
 
+    # --- reviewers' accounts ------------------------------------------------------------------
+
+    def add_reviewer(self, name: str, password: str) -> None:
+        """A new account; ValueError for a taken or malformed name, or a short password."""
+        _check_account(name, password)
+        with self.writer.begin() as conn:
+            if conn.execute(select(reviewers.c.name).where(reviewers.c.name == name)).first() is not None:
+                raise ValueError(f"a reviewer named {name} exists already")
+            conn.execute(insert(reviewers).values(name=name, password_hash=_HASHER.hash(password), active=True,
+                                                  created_at=now()))
+
+    def set_password(self, name: str, password: str) -> None:
+        """A new password for an existing account (which is active again)."""
+        _check_account(name, password)
+        with self.writer.begin() as conn:
+            done = conn.execute(update(reviewers).where(reviewers.c.name == name)
+                                .values(password_hash=_HASHER.hash(password), active=True)).rowcount
+        if not done:
+            raise KeyError(f"no reviewer named {name}")
+
+    def disable_reviewer(self, name: str) -> None:
+        """The account can no longer sign in, and a session signed in with it ends at its next
+        step; its verdicts stay in the audit trail."""
+        with self.writer.begin() as conn:
+            if not conn.execute(update(reviewers).where(reviewers.c.name == name).values(active=False)).rowcount:
+                raise KeyError(f"no reviewer named {name}")
+
+    def reviewers(self) -> list[dict[str, Any]]:
+        """Every account: name, active, created_at (never the hash)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(reviewers.c.name, reviewers.c.active, reviewers.c.created_at)
+                                .order_by(reviewers.c.name)).mappings()
+            return [dict(r) for r in rows]
+
+    def has_reviewers(self) -> bool:
+        """Whether any account was made (disabled ones included): then every page asks for a sign-in."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(reviewers.c.name).limit(1)).first() is not None
+
+    def active_reviewer(self, name: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(reviewers.c.name).where((reviewers.c.name == name) & reviewers.c.active)
+                                ).first() is not None
+
+    def sign_in(self, name: str, password: str) -> bool:
+        """Whether `password` is that of the active account `name`. An unknown name costs the
+        same hash check as a wrong password, so timing does not tell which names exist."""
+        with self.engine.connect() as conn:
+            stored = conn.execute(select(reviewers.c.password_hash).where((reviewers.c.name == name)
+                                                                          & reviewers.c.active)).scalar()
+        try:
+            _HASHER.verify(stored or _dummy_hash(), password)
+        except (VerificationError, InvalidHashError):
+            return False
+        if stored is None:
+            return False
+        if _HASHER.check_needs_rehash(stored):  # the hashing parameters were raised since it was set
+            with self.writer.begin() as conn:
+                conn.execute(update(reviewers).where(reviewers.c.name == name)
+                             .values(password_hash=_HASHER.hash(password)))
+        return True
+
     # --- export ------------------------------------------------------------------------------
 
     def reviewed(self, model_version: str | None = None) -> Iterator[Trajectory]:
@@ -577,9 +675,9 @@ def _action_row(key: int, action: str, step: int, tool: str | None, risk: float,
 def _attach_problem(conn: Connection, key: int | None, record: dict[str, Any]) -> str | None:
     """Why a `cbm score` output record cannot be checked against a stored trajectory, or None."""
     if record.get("error") is not None:
-        return f"scored with an error: {record['error']}"
+        return "it records a scoring error, so it has no scores to check"
     if key is None:
-        return f"no imported trajectory has id {record['id']!r}: import its input file first"
+        return "no imported trajectory has its id: import its input file first"
     stored = set(conn.execute(select(actions.c.action).where(actions.c.trajectory == key)).scalars())
     given = [a.get("id") for a in record["actions"] if isinstance(a, dict)]
     if len(given) != len(record["actions"]) or set(given) != stored:

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("cbm.service:main", "run the HTTP scoring service (FastAPI + uvicorn)"),
     "guard": ("cbm.guard:main", "pre-execution guard hooks for live agents (claude-code)"),
     "app": ("app.launch:main", "start the reviewer web app (Streamlit)"),
+    "reviewers": ("app.reviewers:main", "add, list and disable the accounts reviewers sign in to the app with"),
     "export-reviews": ("app.store:export_main", "export reviewers' verdicts as labelled native JSONL for training"),
 }
 

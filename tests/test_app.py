@@ -4,6 +4,7 @@ background import, and the model page."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
 import sqlite3
@@ -52,7 +53,7 @@ def key_of(store: Store, trajectory_id: str) -> int:
 def page(name: str, **query: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
     at.query_params.update(query)
-    at.switch_page(f"pages/{name}.py").run()
+    at.switch_page(f"views/{name}.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -122,7 +123,7 @@ def test_decision_view_shows_concepts_contributions_and_evidence(db, overseer):
     for concept in ("touches_production", "destructive_change"):
         assert concept_label(overseer, drop, concept) in labels
     assert metric(at, "Risk") == f"{drop.risk:.3f}"
-    assert metric(at, "Decision") == decision(overseer, drop)
+    assert metric(at, "Model's call") == decision(overseer, drop)
     assert at.get("vega_lite_chart")  # contributions to the risk
     assert "<mark" in markdown(at)  # evidence highlighted in the timeline
     strongest = max(overseer.concept_ids, key=lambda c: abs(drop.contributions[c]))
@@ -174,7 +175,7 @@ def test_intervention_recomputes_risk_and_flag_and_reset_restores(db, overseer):
     at.run()
     edited = overseer.intervene(result, disputed, action=DROP)
     assert metric(at, "Risk") == f"{edited.action(DROP).risk:.3f}" != f"{result.action(DROP).risk:.3f}"
-    assert metric(at, "Decision") == decision(overseer, edited.action(DROP))
+    assert metric(at, "Model's call") == decision(overseer, edited.action(DROP))
     changed = {c["action"] for c in overseer.changed_flags(edited)}
     assert all(f"Action {a} " in markdown(at) for a in changed)
     next(b for b in at.button if b.label == "Reset corrections").click().run()
@@ -186,7 +187,6 @@ def test_verdict_is_saved_with_the_corrections_and_the_scores(db, overseer):
     at = page("decision", t=str(key), a=DROP)
     correction(at, "user_authorized").set_value("present")
     at.run()
-    at.text_input(key="reviewer").input("alice")
     at.radio[0].set_value("escalate")
     at.text_area[0].input("ask the on-call DBA")
     next(b for b in at.button if b.label == "Save verdict").click().run()
@@ -195,20 +195,21 @@ def test_verdict_is_saved_with_the_corrections_and_the_scores(db, overseer):
     result = overseer.score(json.loads(db.trajectory(key)["native"]))
     risk = overseer.intervene(result, {"user_authorized": 1}, action=DROP).action(DROP).risk
     assert {k: latest[k] for k in ("action", "decision", "reviewer", "note", "concepts", "model_version")} == {
-        "action": DROP, "decision": "escalate", "reviewer": "alice", "note": "ask the on-call DBA",
+        "action": DROP, "decision": "escalate", "reviewer": getpass.getuser(), "note": "ask the on-call DBA",
         "concepts": {"user_authorized": 1}, "model_version": overseer.version}
     assert latest["risk"] == risk and latest["model_risk"] == result.action(DROP).risk
     assert latest["scores"]["concepts"]["user_authorized"] == 1
     trail = at.dataframe[-1].value
-    assert trail.iloc[0]["reviewer"] == "alice" and bool(trail.iloc[0]["in force"])
+    assert trail.iloc[0]["reviewer"] == getpass.getuser() and bool(trail.iloc[0]["in force"])
 
 
-def test_a_verdict_without_a_reviewer_is_refused(db):
+def test_no_verdict_is_chosen_for_the_reviewer(db):
     key = key_of(db, RISKY)
     before = len(db.verdicts(key))
     at = page("decision", t=str(key))
+    assert at.radio[0].label == "Your verdict" and at.radio[0].value is None
     next(b for b in at.button if b.label == "Save verdict").click().run()
-    assert [e.value for e in at.error] == ["Enter the reviewer's name."] and len(db.verdicts(key)) == before
+    assert [e.value for e in at.error] == ["Choose approve, block or escalate."] and len(db.verdicts(key)) == before
 
 
 def test_untrusted_text_is_shown_as_inert_text(db):
@@ -307,17 +308,87 @@ def test_cbm_app_refuses_a_missing_checkpoint(tmp_path, capsys):
     assert exit_.value.code == 2 and "not a checkpoint directory" in capsys.readouterr().err
 
 
-def test_cbm_app_will_not_listen_openly_without_saying_so(tmp_path, monkeypatch, capsys):
+def test_cbm_app_serves_beyond_loopback_only_with_accounts(tmp_path, monkeypatch, capsys):
     from app import launch
 
     started = {}
-    monkeypatch.setattr(launch.os, "execvpe", lambda file, argv, env: started.update(argv=argv))
+    monkeypatch.setattr(launch.os, "execvpe", lambda file, argv, env: started.update(argv=argv, env=env))
+    db = str(tmp_path / "r.sqlite")
     with pytest.raises(SystemExit) as exit_:
-        launch.main(["--host", "0.0.0.0", "--db", str(tmp_path / "r.sqlite")])
-    assert exit_.value.code == 2 and "has no sign-in" in capsys.readouterr().err and not started
-    launch.main(["--host", "0.0.0.0", "--no-auth", "--db", str(tmp_path / "r.sqlite")])
+        launch.main(["--host", "0.0.0.0", "--db", db])
+    assert exit_.value.code == 2 and "no reviewer account" in capsys.readouterr().err and not started
+    Store(database_url(db)).add_reviewer("alice", "a long enough password")
+    launch.main(["--host", "0.0.0.0", "--db", db])
     assert "--server.address 0.0.0.0" in " ".join(started["argv"])
-    assert "without sign-in (--no-auth)" in capsys.readouterr().err
+    assert started["env"]["CBM_SIGN_IN"] == "required"  # even should every account be disabled later
+    started.clear()
+    launch.main(["--db", db])
+    assert "CBM_SIGN_IN" not in started["env"]
+
+
+@pytest.fixture
+def accounts(tmp_path, monkeypatch, overseer):
+    """A store with one run and one account, used by the app."""
+    store = Store(database_url(tmp_path / "accounts.sqlite"))
+    store.import_files([(SAMPLES / "database_session.openai.jsonl", "database_session.openai.jsonl")], overseer)
+    store.add_reviewer("alice", "correct horse battery")
+    monkeypatch.setenv("CBM_DB", store.url)
+    return store
+
+
+def sign_in(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input(key="sign_in_name").input(name)
+    at.text_input(key="sign_in_password").input(password)
+    return next(b for b in at.button if b.label == "Sign in").click().run()
+
+
+def test_with_accounts_every_page_asks_for_a_sign_in_and_the_verdict_is_the_accounts(accounts, overseer):
+    key = key_of(accounts, RISKY)
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60).run()  # the entry point, as served
+    assert [t.value for t in at.title] == ["Sign in"] and RISKY not in markdown(at)  # nothing shown before it
+    for name, password in (("alice", "wrong password here"), ("bob", "correct horse battery")):
+        sign_in(at, name, password)
+        assert [e.value for e in at.error] == ["Wrong name or password."] and RISKY not in markdown(at)
+    sign_in(at, "alice", "correct horse battery")
+    assert not at.exception and RISKY in markdown(at) and "Reviewing as alice" in "\n".join(
+        m.value for m in at.sidebar.markdown)
+    at.query_params.update(t=str(key), a=DROP)
+    at.switch_page("views/decision.py").run()
+    at.radio[0].set_value("block")
+    next(b for b in at.button if b.label == "Save verdict").click().run()
+    assert accounts.verdicts(key)[0]["reviewer"] == "alice"
+    accounts.disable_reviewer("alice")  # a disabled account's session ends at its next step
+    at.switch_page("main.py").run()
+    assert [t.value for t in at.title] == ["Sign in"]
+
+
+def test_accounts_keep_only_a_hash_and_refuse_weak_or_taken_names(accounts):
+    raw = sqlite3.connect(accounts.url.removeprefix("sqlite:///")).execute(
+        "SELECT password_hash FROM reviewers").fetchall()
+    assert len(raw) == 1 and raw[0][0].startswith("$argon2id$") and "correct horse" not in raw[0][0]
+    for name, password, message in (("alice", "another long password", "exists already"),
+                                    ("bob", "short", "at least 12"), ("<b>x</b>", "a long enough password", "letters")):
+        with pytest.raises(ValueError, match=message):
+            accounts.add_reviewer(name, password)
+    assert [r["name"] for r in accounts.reviewers()] == ["alice"]
+
+
+def test_cbm_reviewers_adds_lists_and_disables_accounts(accounts, monkeypatch, capsys):
+    import io
+
+    from app import reviewers
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert reviewers.main(["--db", accounts.url, "add", "bob", "--password-stdin"]) == 0
+    assert accounts.sign_in("bob", "a long enough password")
+    assert reviewers.main(["--db", accounts.url, "disable", "bob"]) == 0 and not accounts.sign_in(
+        "bob", "a long enough password")
+    capsys.readouterr()
+    assert reviewers.main(["--db", accounts.url, "list"]) == 0
+    assert [line.split("\t")[:2] for line in capsys.readouterr().out.splitlines()] == [["alice", "active"],
+                                                                                         ["bob", "disabled"]]
+    assert reviewers.main(["--db", accounts.url, "disable", "carol"]) == 2
+    assert "no reviewer named carol" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("key", ["\u00b2", "99999999999999999999999", "-1", "1e3", ""])

@@ -5,6 +5,7 @@ queue and the decision view go to reports/screenshots/."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
 import socket
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,14 +41,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextmanager
+def running_app(directory: Path, *extra: str):
     """`cbm app` on a free port with a new database (the samples import on first start)."""
-    directory = tmp_path_factory.mktemp("browser")
     port, db = free_port(), directory / "reviews.sqlite"
     with open(directory / "app.log", "w") as log:
         process = subprocess.Popen([sys.executable, "-c", "import sys; from cbm.cli import main; sys.exit(main())",
-                                    "app", "--port", str(port), "--db", str(db)], cwd=directory, stdout=log,
+                                    "app", "--port", str(port), "--db", str(db), *extra], cwd=directory, stdout=log,
                                    stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -60,9 +61,17 @@ def server(tmp_path_factory):
                 process.kill()
                 pytest.fail(f"cbm app did not start: {(directory / 'app.log').read_text()}")
             time.sleep(0.3)
-    yield url, Store(database_url(db))
-    process.terminate()
-    process.wait(10)
+    try:
+        yield url, Store(database_url(db))
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("browser")) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +131,6 @@ def test_review_the_risky_database_run(server, page, overseer):
     page.get_by_role("heading", name=RISKY).scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "decision.png"))
 
-    page.get_by_label("Reviewer").fill("browser-reviewer")
     page.get_by_text("Block", exact=True).click()
     page.get_by_label("Note").fill("dropped a production table during a freeze")
     page.get_by_role("button", name="Save verdict").click()
@@ -130,7 +138,7 @@ def test_review_the_risky_database_run(server, page, overseer):
 
     [verdict] = store.verdicts()
     assert (verdict["reviewer"], verdict["decision"], verdict["concepts"], verdict["risk"]) == \
-        ("browser-reviewer", "block", disputed, pytest.approx(corrected, abs=5e-4))
+        (getpass.getuser(), "block", disputed, pytest.approx(corrected, abs=5e-4))
     assert verdict["trajectory_id"] == RISKY and verdict["note"] == "dropped a production table during a freeze"
 
 
@@ -155,3 +163,28 @@ def test_hostile_text_is_visible_and_inert(server, page, overseer, tmp_path):
     assert page.locator('img[src="x"]').count() == 0
     assert page.locator("script", has_text="alert(1)").count() == 0
     assert page.locator('a[href^="javascript"]').count() == 0
+
+
+def test_with_an_account_a_link_leads_to_its_page_after_the_sign_in(tmp_path, page):
+    directory = tmp_path / "accounts"
+    directory.mkdir()
+    Store(database_url(directory / "reviews.sqlite")).add_reviewer("alice", "correct horse battery")
+    with running_app(directory) as (url, store):
+        key = next(r["key"] for r in store.queue(QueueFilter(flagged_only=False), limit=100) if r["id"] == RISKY)
+        expect = sync_api.expect
+        page.goto(f"{url}/decision?t={key}&a={DROP}")
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        assert page.get_by_role("heading", name=RISKY).count() == 0 and "Queue" not in page.locator(
+            '[data-testid="stSidebar"]').all_inner_texts()
+        page.get_by_label("Name").fill("alice")
+        page.get_by_role("textbox", name="Password").fill("wrong password, twice")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("Wrong name or password.")).to_be_visible()
+        page.get_by_role("textbox", name="Password").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name=RISKY)).to_be_visible()  # the linked decision, once signed in
+        expect(page.get_by_text("Reviewing as alice")).to_be_visible()
+        page.get_by_text("Block", exact=True).click()
+        page.get_by_role("button", name="Save verdict").click()
+        expect(page.get_by_text(re.compile(r"Verdict \d+ saved"))).to_be_visible()
+        assert [(v["reviewer"], v["action"]) for v in store.verdicts()] == [("alice", DROP)]

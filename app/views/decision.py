@@ -17,7 +17,7 @@ READINGS = {"block": "block", "review": "flagged", "allow": "not flagged"}  # th
 AVATARS = {"system": ":material/settings:", "user": "user", "assistant": "assistant", "tool_call": ":material/build:",
            "tool_result": ":material/output:"}
 
-store, model = context.store(), context.overseer()
+store, model, reviewer = context.store(), context.overseer(), context.reviewer()
 names = context.concept_names(model)
 present = context.present_at(model)
 
@@ -27,7 +27,7 @@ row = store.trajectory(int(key)) if key.isascii() and key.isdigit() and len(key)
 if row is None:
     st.title("Decision")
     st.info("Open a trajectory from the queue.")
-    st.page_link("pages/queue_view.py", label="Back to the queue", icon=":material/flag:")
+    st.page_link("views/queue_view.py", label="Back to the queue", icon=":material/flag:")
     st.stop()
 
 trajectory = context.trajectory(row["native"])
@@ -37,7 +37,7 @@ if not result.actions:
     st.stop()
 
 # --- header: the run, and which action and concept to look at --------------------------------------
-st.page_link("pages/queue_view.py", label="Back to the queue", icon=":material/flag:")
+st.page_link("views/queue_view.py", label="Back to the queue", icon=":material/flag:")
 st.markdown(f'<h2 style="font-family:ui-monospace,monospace">{render.escape(row["id"])}</h2>', unsafe_allow_html=True)
 where = f"{row['source']}:{row['line']}" if row["line"] is not None else row["source"]
 st.markdown(render.paragraph(f"{where} · {len(result.actions)} actions · model {model.version} · flag at risk "
@@ -114,7 +114,7 @@ with summary:
     risk, flag = st.columns(2)
     risk.metric("Risk", f"{after.risk:.3f}", delta=f"{after.risk - model_action.risk:+.3f}" if edits else None,
                 delta_color="inverse")
-    flag.metric("Decision", READINGS[decision(after.risk, model.threshold, model.block_threshold)],
+    flag.metric("Model's call", READINGS[decision(after.risk, model.threshold, model.block_threshold)],
                 delta=("was flagged" if model_action.flagged else "was not flagged")
                 if after.flagged != model_action.flagged else None, delta_color="off")
     for change in model.changed_flags(corrected):
@@ -156,17 +156,16 @@ with summary:
 with panel:
     st.subheader("Verdict")
     with st.form(f"verdict:{key}"):
-        reviewer = st.text_input("Reviewer", key="reviewer")
-        decision = st.radio("Decision", DECISIONS, horizontal=True, format_func=str.capitalize)
+        verdict = st.radio("Your verdict", DECISIONS, index=None, horizontal=True, format_func=str.capitalize)
         note = st.text_area("Note")
-        st.caption("The corrected concepts above are saved with the verdict as the reviewer's labels.")
+        st.caption(f"Saved as {reviewer}, with the corrected concepts above as the reviewer's labels.")
         submitted = st.form_submit_button("Save verdict", type="primary")
     if submitted:
-        if not reviewer.strip():
-            st.error("Enter the reviewer's name.")
+        if verdict is None:
+            st.error("Choose approve, block or escalate.")
         else:
             verdict_id = store.add_verdict(Verdict(
-                trajectory=row["key"], action=action_id, decision=decision, reviewer=reviewer.strip(), concepts=edits,
+                trajectory=row["key"], action=action_id, decision=verdict, reviewer=reviewer, concepts=edits,
                 note=note, model_version=model.version, risk=after.risk, flagged=after.flagged,
                 model_risk=model_action.risk,
                 scores={"concepts": after.concepts, "contributions": after.contributions,

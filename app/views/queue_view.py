@@ -52,4 +52,4 @@ if not rows:
 for row in rows:
     left, right = st.columns([14, 1], vertical_alignment="center")
     left.markdown(render.queue_row(row, names, model.threshold), unsafe_allow_html=True)
-    right.page_link("pages/decision.py", label="Open", query_params={"t": str(row["key"])})
+    right.page_link("views/decision.py", label="Open", query_params={"t": str(row["key"])})
