@@ -66,7 +66,8 @@ class Vocabulary:
         found = self.index.get(piece)
         if found is not None:
             return found
-        return len(self.pieces) + zlib.crc32(piece.encode("utf-8")) % self.hash_buckets
+        # surrogatepass: a lone surrogate is valid JSON text; every other piece hashes as its UTF-8
+        return len(self.pieces) + zlib.crc32(piece.encode("utf-8", "surrogatepass")) % self.hash_buckets
 
     @classmethod
     def build(cls, trajectories: Iterable[Trajectory], max_size: int = 20_000, min_count: int = 3,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import hmac
 import io
+import json
 import ipaddress
 import os
 import sys
@@ -122,7 +123,20 @@ SCORE_BODY = {"requestBody": {"required": True, "content": {
     "application/x-ndjson": {"schema": {"type": "string", "description": "one record per line; `?format=`"}}}}}
 
 
-# --- errors ------------------------------------------------------------------------------------
+# --- answers and errors --------------------------------------------------------------------------
+
+class JSON(JSONResponse):
+    """Every answer of the service. A text with a lone surrogate (valid JSON, kept by the readers,
+    not encodable as UTF-8) makes the answer ASCII-escaped, as `cbm.formats.dumps_line` does for
+    `cbm score`, so echoing a record's text or id can never fail."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 
 def _path(loc: Sequence[Any]) -> str:
     """`("body", "records", 3, "id")` -> `body.records[3].id`."""
@@ -137,20 +151,20 @@ def invalid(loc: Sequence[Any], msg: str) -> RequestValidationError:
     return RequestValidationError([{"type": "value_error", "loc": ("body", *loc), "msg": msg}])
 
 
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSON:
     detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
     first = "; ".join(f"{_path(d['loc'])}: {d['msg']}" for d in detail[:3])
     more = f" (and {len(detail) - 3} more)" if len(detail) > 3 else ""
-    return JSONResponse({"error": first + more, "detail": detail}, status_code=422)
+    return JSON({"error": first + more, "detail": detail}, status_code=422)
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    return JSONResponse({"error": str(exc.detail), "detail": exc.detail}, status_code=exc.status_code,
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSON:
+    return JSON({"error": str(exc.detail), "detail": exc.detail}, status_code=exc.status_code,
                         headers=exc.headers)
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message, "detail": message}, status_code=status, headers=headers)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSON:
+    return JSON({"error": message, "detail": message}, status_code=status, headers=headers)
 
 
 def trajectory_of(obj: Any, fmt: str, field: str) -> Trajectory:
@@ -281,17 +295,17 @@ v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
 public = APIRouter()
 
 
-def batch_answer(results: list[dict[str, Any]]) -> JSONResponse:
+def batch_answer(results: list[dict[str, Any]]) -> JSON:
     s = Summary()
     for r in results:
         s.add(r)
-    return JSONResponse({"results": results, "summary": {
+    return JSON({"results": results, "summary": {
         "records": s.records, "scored": s.records - s.failed, "failed": s.failed, "flagged": s.flagged,
         "actions": s.actions}})
 
 
 @v1.post("/score", openapi_extra=SCORE_BODY)
-async def score(request: Request, served: Served, format: Format = "auto") -> JSONResponse:
+async def score(request: Request, served: Served, format: Format = "auto") -> JSON:
     """Score every action of every record, in order; a bad record gets its `error`."""
     body = await request.body()
     if not body.strip():
@@ -376,7 +390,7 @@ def create_app(overseer: Overseer, config: ServiceConfig | None = None) -> FastA
     app = FastAPI(title="cbm-oversight", version=__version__,
                   description="Concept bottleneck risk scoring of AI agent actions. /v1 routes take "
                   "`Authorization: Bearer KEY` or `X-API-Key: KEY` when the service has keys.",
-                  docs_url="/docs" if config.docs else None, redoc_url=None)
+                  docs_url="/docs" if config.docs else None, redoc_url=None, default_response_class=JSON)
     app.state.service = Service(overseer, config)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
