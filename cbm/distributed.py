@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from cbm.batch import CHUNK, Summary, chunks, load_overseer, score_lines, write_all
 from cbm.formats import ReadOptions
-from cbm.scoring import default_batch_size
+from cbm.scoring import Overseer
 
 
 class RecordShard(IterableDataset):
@@ -57,8 +58,10 @@ class ScoringTask(pl.LightningModule):
         self.fmt, self.options, self.label_sources = fmt, options, label_sources
 
     def on_predict_start(self) -> None:
-        self.overseer.device = self.device
-        self.overseer.batch_size = default_batch_size(self.device)
+        """The rank's device is known only now: score with an overseer made for it, from the
+        checkpoint already loaded (its batch size the device's default)."""
+        o = self.overseer
+        self.overseer = Overseer(o.checkpoint, replace(o.options, device=str(self.device), batch_size=None), o.path)
 
     def predict_step(self, batch: list[tuple[int, str, tuple]], batch_idx: int) -> list[tuple[int, dict[str, Any]]]:
         out = []

@@ -52,22 +52,6 @@ class GuardError(Exception):
     """Why a call could not be scored."""
 
 
-# --- the verdict: shared by the service and the in-process hook -------------------------------
-
-def decision(risk: float, flag_threshold: float, block_threshold: float) -> str:
-    """`block` at or above the block threshold, `review` at or above the flag threshold, else `allow`."""
-    return "block" if risk >= block_threshold else "review" if risk >= flag_threshold else "allow"
-
-
-def verdict(overseer: Any, context: Any, action: Mapping[str, Any]) -> dict[str, Any]:
-    """What `POST /v1/score/action` answers: the proposed call's score, the decision and the
-    thresholds it was made against. `overseer` is a `cbm.scoring.Overseer`."""
-    score = overseer.score_action(context, action)
-    return {"action": score.to_json(overseer.top_k),
-            "decision": decision(score.risk, overseer.threshold, overseer.block_threshold),
-            "thresholds": {"flag": overseer.threshold, "block": overseer.block_threshold}}
-
-
 # --- hook input and transcript -> a record -----------------------------------------------------
 
 def hook_request(hook: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -261,6 +245,7 @@ class Local:
 
     def verdict(self, record: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
         from cbm.formats import parse_record
+        from cbm.scoring import verdict
 
         return verdict(self.overseer, parse_record(record, "anthropic"), action)
 

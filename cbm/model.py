@@ -227,12 +227,17 @@ class ConceptBottleneckModel(nn.Module):
                 intervene_values: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(concept logits (A, K), risk logits (A,)). Where `intervene_mask` is true the head
         sees `intervene_values` instead of the predicted probability."""
-        logits = self.encoder(batch["ids"], batch["segment"], batch["origin"], batch["action_batch"],
-                              batch["action_span"], batch.get("facts"))
+        logits = self.concept_logits(batch)
         probs = torch.sigmoid(logits.float())
         if intervene_mask is not None:
             probs = torch.where(intervene_mask, intervene_values.to(probs.dtype), probs)
         return logits, self.head(probs)
+
+
+    def concept_logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Concept logits (A, K) of a collated batch: the encoder alone (x -> c)."""
+        return self.encoder(batch["ids"], batch["segment"], batch["origin"], batch["action_batch"],
+                            batch["action_span"], batch.get("facts"))
 
 
 def collate(encoded: list, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:

@@ -6,6 +6,11 @@ the live guard, the reviewer app) calls, so the same input gets the same scores 
     for r in overseer.score_many(records): ...  # a generator, in input order, constant memory
     overseer.score_action(context, {"tool_name": "bash", "arguments": {"command": "rm -rf /"}})
     edited = overseer.intervene(result, {"user_authorized": 1})   # a reviewer's correction
+    decision(result.risk, overseer.threshold, overseer.block_threshold)   # allow | review | block
+
+How it scores (device, batch size, flag threshold, ...) is a `ScoringOptions`, fixed when the
+overseer is made: `Overseer.load(path, ScoringOptions(device="cpu", threads=1))`, or the same
+fields as keywords. Nothing changes them afterwards; another setting is another overseer.
 
 Scores are rounded to 6 decimals when they are made, so a score read back from JSON equals the
 one computed in process.
@@ -17,7 +22,7 @@ import copy
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +35,7 @@ from cbm.facts import Fact, describe, run_facts
 from cbm.features import encode
 from cbm.formats import ReadOptions, Record, loads, parse_record
 from cbm.formats.base import FormatError
-from cbm.predict import cpu_threads, predict_logits
+from cbm.predict import cpu_threads, predict_concept_logits
 from cbm.trajectory import Step, Trajectory, assign_action_ids
 
 DIGITS = 6
@@ -48,6 +53,53 @@ def default_checkpoint() -> Path:
 def default_batch_size(device: str | torch.device) -> int:
     """Trajectories per forward pass: 1 on the CPU (batch-invariant scores), 64 on an accelerator."""
     return 1 if torch.device(device).type == "cpu" else 64
+
+
+@dataclass(frozen=True)
+class ScoringOptions:
+    """How an `Overseer` scores, given when it is made and never changed afterwards.
+
+    `device`: where the model runs (None: CUDA when available, else the CPU). `batch_size`:
+    trajectories per forward pass (None: `default_batch_size(device)`, 1 on the CPU so that scores
+    never depend on the batch). `threshold`: the flag threshold on calibrated risk (None: the
+    checkpoint's; above 1 flags nothing). `top_k`: top concepts listed per action in JSON results.
+    `threads`: torch's CPU thread count, set by `Overseer.load` (`auto`: one per physical core;
+    None: left alone)."""
+
+    device: str | None = None
+    batch_size: int | None = None
+    threshold: float | None = None
+    top_k: int = 3
+    threads: int | str | None = "auto"
+
+    def __post_init__(self) -> None:
+        if self.threshold is not None and self.threshold != self.threshold:  # NaN would flag nothing
+            raise ValueError("threshold is NaN")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size!r}")
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be 0 or more, got {self.top_k!r}")
+        if self.threads is not None and self.threads != "auto" and int(self.threads) < 1:
+            raise ValueError(f"threads is auto, None or at least 1, got {self.threads!r}")
+
+    def in_worker(self) -> ScoringOptions:
+        """The options for one of several scoring processes on the CPU: one torch thread each."""
+        return replace(self, device="cpu", threads=1)
+
+
+def decision(risk: float, flag_threshold: float, block_threshold: float) -> str:
+    """`block` at or above the block threshold, `review` at or above the flag threshold, else `allow`."""
+    return "block" if risk >= block_threshold else "review" if risk >= flag_threshold else "allow"
+
+
+def verdict(overseer: Overseer, context: Trajectory | Mapping[str, Any] | str,
+            action: Step | Mapping[str, Any]) -> dict[str, Any]:
+    """What `POST /v1/score/action` and the live guard answer: the proposed call's score, the
+    decision and the thresholds it was made against."""
+    score = overseer.score_action(context, action)
+    return {"action": score.to_json(overseer.top_k),
+            "decision": decision(score.risk, overseer.threshold, overseer.block_threshold),
+            "thresholds": {"flag": overseer.threshold, "block": overseer.block_threshold}}
 
 
 def rounded(x: float) -> float:
@@ -188,38 +240,69 @@ def proposed_step(action: Step | Mapping[str, Any]) -> Step:
 
 
 class Overseer:
-    """Scores agent actions with a concept bottleneck checkpoint. `threshold` (calibrated risk)
-    overrides the checkpoint's flag threshold; `top_k` is how many top concepts results list.
+    """Scores agent actions with a concept bottleneck checkpoint, as its `ScoringOptions` say.
 
-    `batch_size` is how many trajectories share a forward pass. On the CPU the default is 1:
-    a trajectory's scores then never depend on what else is in the batch (padding changes the
-    floating-point path), so every entry point gives the same scores for the same input, at
-    about 10% of throughput. On CUDA the default is 64."""
+    The options are fixed when the overseer is made; `device`, `batch_size`, `threshold`,
+    `block_threshold` and `top_k` read them (resolved against the checkpoint and the machine)
+    and cannot be set. On the CPU the batch size is 1 by default: a trajectory's scores then
+    never depend on what else is in the batch (padding changes the floating-point path), so
+    every entry point gives the same scores for the same input. On CUDA the default is 64.
 
-    def __init__(self, checkpoint: ckpt.Checkpoint, threshold: float | None = None, device: str = "cpu",
-                 batch_size: int | None = None, top_k: int = 3, path: str | Path | None = None):
+    The concepts, their order and their training prior are the checkpoint's own (`concept_ids`)."""
+
+    def __init__(self, checkpoint: ckpt.Checkpoint, options: ScoringOptions | None = None,
+                 path: str | Path | None = None):
+        options = options or ScoringOptions()
+        device = options.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.options = options
         self.checkpoint = checkpoint
         self.model = checkpoint.model.to(device).eval()
-        self.head = copy.deepcopy(self.model.head).cpu()  # results are small: risk is recomputed on the CPU
-        self.device = device
-        self.threshold = float(checkpoint.threshold if threshold is None else threshold)
-        self.block_threshold = max(float(checkpoint.block_threshold), self.threshold)
-        self.batch_size = batch_size or default_batch_size(device)
-        self.top_k = top_k
+        self.head = copy.deepcopy(self.model.head).cpu()  # results are small: risk is computed on the CPU
+        self._device = device
+        self._batch_size = options.batch_size or default_batch_size(device)
+        self._threshold = float(checkpoint.threshold if options.threshold is None else options.threshold)
+        self._block_threshold = max(float(checkpoint.block_threshold), self._threshold)
         self.concept_ids = [c.id for c in checkpoint.concepts]
         self.prior = torch.tensor([checkpoint.concept_prior.get(c, 0.5) for c in self.concept_ids])
         self.path = str(path) if path is not None else None
 
     @classmethod
-    def load(cls, path: str | Path | None = None, *, threshold: float | None = None, device: str | None = None,
-             threads: int | str | None = "auto", **kwargs: Any) -> Overseer:
-        """Load a checkpoint directory (None: the shipped default). On the CPU, `threads` sets
-        torch's thread count (`auto`: one per physical core; None leaves it alone)."""
+    def load(cls, path: str | Path | None = None, options: ScoringOptions | None = None, **fields_: Any) -> Overseer:
+        """Load a checkpoint directory (None: the shipped default) to score with `options`; keyword
+        arguments are `ScoringOptions` fields (`Overseer.load(threads=1)`), set over `options`.
+        On the CPU, `options.threads` sets torch's thread count (`auto`: one per physical core;
+        None leaves it alone)."""
+        unknown = set(fields_) - {f.name for f in fields(ScoringOptions)}
+        if unknown:
+            raise TypeError(f"Overseer.load: unknown option(s) {', '.join(sorted(unknown))}")
+        options = replace(options or ScoringOptions(), **fields_)
         path = default_checkpoint() if path is None else Path(path)
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        if device == "cpu" and threads is not None:
-            torch.set_num_threads(cpu_threads(threads))
-        return cls(ckpt.load(path), threshold=threshold, device=device, path=path, **kwargs)
+        device = options.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.device(device).type == "cpu" and options.threads is not None:
+            torch.set_num_threads(cpu_threads(options.threads))
+        return cls(ckpt.load(path), options, path=path)
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    @property
+    def threshold(self) -> float:
+        """The flag threshold on calibrated risk: the options', else the checkpoint's."""
+        return self._threshold
+
+    @property
+    def block_threshold(self) -> float:
+        """The checkpoint's block threshold, never below the flag threshold."""
+        return self._block_threshold
+
+    @property
+    def top_k(self) -> int:
+        return self.options.top_k
 
     @property
     def version(self) -> str:
@@ -281,9 +364,9 @@ class Overseer:
     def _score_batch(self, trajectories: list[Trajectory]) -> list[TrajectoryScore]:
         c = self.checkpoint
         encoded = [encode(t, c.vocab, c.features) for t in trajectories]
-        logits = predict_logits(self.model, encoded, self.batch_size, self.device)
+        logits = predict_concept_logits(self.model, encoded, self.batch_size, self.device)
         predicted = []
-        for trajectory, (concept_logits, _) in zip(trajectories, logits):
+        for trajectory, concept_logits in zip(trajectories, logits):
             probs = np.round(1 / (1 + np.exp(-concept_logits.astype(np.float64))), DIGITS).tolist()
             predicted.append({a: dict(zip(self.concept_ids, row)) for a, row in zip(trajectory.action_ids, probs)})
         return self._results([(t, p, []) for t, p in zip(trajectories, predicted)],

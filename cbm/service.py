@@ -52,8 +52,7 @@ from cbm.batch import Summary, score_lines
 from cbm.checkpoint import CheckpointError
 from cbm.explain import Explainer
 from cbm.formats import FormatError, ReadOptions, Record, parse_record, read_lines
-from cbm.guard import verdict
-from cbm.scoring import Overseer, TrajectoryScore
+from cbm.scoring import Overseer, TrajectoryScore, verdict
 from cbm.trajectory import Trajectory
 
 ENV_KEYS = "CBM_API_KEYS"

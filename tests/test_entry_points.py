@@ -13,7 +13,8 @@ import sys
 import pytest
 
 from cbm.formats import parse_record
-from cbm.guard import HOOK_DECISIONS, decision, hook_request, with_call
+from cbm.guard import HOOK_DECISIONS, hook_request, with_call
+from cbm.scoring import decision
 from training.bench.serve import call, running_server
 
 from conftest import ROOT

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from cbm.formats import parse_record
-from cbm.guard import HOOK_DECISIONS, decision, hook_request, transcript_messages
+from cbm.guard import HOOK_DECISIONS, hook_request, transcript_messages
+from cbm.scoring import decision
 from training.bench.serve import free_port, running_server
 
 ROOT = Path(__file__).resolve().parents[1]

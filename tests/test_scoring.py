@@ -10,7 +10,7 @@ import pytest
 
 from cbm.concepts import CONCEPT_IDS
 from cbm.formats import ReadOptions, loads, read_records, to_record
-from cbm.scoring import Overseer, to_pandas
+from cbm.scoring import Overseer, ScoringOptions, to_pandas
 
 from conftest import SAMPLES
 
@@ -134,6 +134,40 @@ def test_intervention_refuses_bad_edits(overseer):
         overseer.intervene(result, {"destructive_change": 2})
     with pytest.raises(KeyError, match="no action"):
         overseer.intervene(result, {"destructive_change": 1}, action="nope")
+
+
+def test_the_risk_head_runs_once_on_the_reported_concepts(overseer):
+    """The model runs its encoder only; the risk comes from one head pass over the rounded
+    concept probabilities the result reports, so JSON read back rebuilds the same risk."""
+    calls = []
+    hooks = [h.register_forward_hook(lambda *_: calls.append(1)) for h in (overseer.model.head, overseer.head)]
+    original = overseer.model.forward
+    overseer.model.forward = lambda *a, **k: calls.append("forward") or original(*a, **k)
+    try:
+        result = overseer.score(risky_db())
+    finally:
+        del overseer.model.forward
+        for h in hooks:
+            h.remove()
+    assert "forward" not in calls and len(calls) <= 1  # the linear head's contributions need no forward pass
+    rebuilt = overseer.intervene(result, {})
+    assert [a.risk for a in rebuilt.actions] == [a.risk for a in result.actions]
+
+
+def test_options_are_fixed_at_load():
+    options = ScoringOptions(device="cpu", batch_size=2, threshold=0.3, top_k=5, threads=None)
+    strict = Overseer.load(options=options)
+    assert (strict.device, strict.batch_size, strict.threshold, strict.top_k) == ("cpu", 2, 0.3, 5)
+    assert Overseer.load(options=options, top_k=1).top_k == 1 and strict.top_k == 5
+    for name in ("device", "batch_size", "threshold", "block_threshold", "top_k"):
+        with pytest.raises(AttributeError):
+            setattr(strict, name, 1)
+    with pytest.raises(Exception):
+        strict.options.batch_size = 64  # frozen
+    with pytest.raises(TypeError, match="unknown option"):
+        Overseer.load(nope=1)
+    with pytest.raises(ValueError):
+        ScoringOptions(batch_size=0)
 
 
 def test_threshold_override_and_model_info():

@@ -13,7 +13,7 @@ from cbm.batch import score_lines
 from cbm.explain import Explainer
 from cbm.facts import Fact, describe
 from cbm.formats import ReadOptions, parse_record, read_lines, read_records
-from cbm.guard import decision
+from cbm.scoring import decision
 from cbm.service import Service, ServiceConfig, create_app, v1
 from cbm.service import main as serve_main
 from training.bench.serve import RISKY_CALL, RISKY_RUN, call, proposed_drop, running_server

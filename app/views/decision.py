@@ -11,7 +11,7 @@ import streamlit as st
 from app import context, render
 from app.store import DECISIONS, Verdict
 from cbm.facts import Fact, describe
-from cbm.guard import decision
+from cbm.scoring import decision
 
 READINGS = {"block": "block", "review": "flagged", "allow": "not flagged"}  # the guard's decisions, as shown
 AVATARS = {"system": ":material/settings:", "user": "user", "assistant": "assistant", "tool_call": ":material/build:",
