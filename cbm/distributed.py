@@ -17,7 +17,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,9 @@ import torch
 from pytorch_lightning.callbacks import BasePredictionWriter
 from torch.utils.data import DataLoader, IterableDataset
 
-from cbm.batch import CHUNK, Summary, chunks, load_overseer, score_lines, write_all
 from cbm.formats import ReadOptions
+from cbm.options import ScoringOptions
+from cbm.pipeline import CHUNK, Summary, chunks, load_checkpoint, score_lines, write_all
 from cbm.scoring import Overseer
 
 
@@ -49,25 +49,27 @@ class RecordShard(IterableDataset):
 
 
 class ScoringTask(pl.LightningModule):
-    """The Overseer as a LightningModule: Lightning places its model on the rank's device."""
+    """The Overseer as a LightningModule. The checkpoint is loaded (and checked) when the task is
+    made; Lightning then places its model on the rank's device, and the overseer is made for
+    that device when prediction starts, with `options` otherwise as given."""
 
-    def __init__(self, overseer_args: dict[str, Any], fmt: str, options: ReadOptions, label_sources: bool):
+    def __init__(self, path: str | Path | None, options: ScoringOptions, fmt: str, read_options: ReadOptions,
+                 label_sources: bool):
         super().__init__()
-        self.overseer = load_overseer({**overseer_args, "device": "cpu", "threads": None})
-        self.model = self.overseer.model
-        self.fmt, self.options, self.label_sources = fmt, options, label_sources
+        self.checkpoint, self.path = load_checkpoint(path)
+        self.model = self.checkpoint.model
+        self.options = options
+        self.overseer: Overseer | None = None
+        self.fmt, self.read_options, self.label_sources = fmt, read_options, label_sources
 
     def on_predict_start(self) -> None:
-        """The rank's device is known only now: score with an overseer made for it, from the
-        checkpoint already loaded (its batch size the device's default)."""
-        o = self.overseer
-        self.overseer = Overseer(o.checkpoint, replace(o.options, device=str(self.device), batch_size=None), o.path)
+        self.overseer = Overseer(self.checkpoint, self.options.on(self.device), self.path)
 
     def predict_step(self, batch: list[tuple[int, str, tuple]], batch_idx: int) -> list[tuple[int, dict[str, Any]]]:
         out = []
         for source in dict.fromkeys(s for _, s, _ in batch):  # keep each record's source in its error
             items = [(i, line) for i, s, line in batch if s == source]
-            records = score_lines(self.overseer, [line for _, line in items], self.fmt, self.options,
+            records = score_lines(self.overseer, [line for _, line in items], self.fmt, self.read_options,
                                   source if self.label_sources else None)
             out.extend((i, r) for (i, _), r in zip(items, records))
         return out
@@ -97,18 +99,20 @@ def _merge(directory: Path) -> Iterator[dict[str, Any]]:
             f.close()
 
 
-def predict(inputs: list[str], out: str | None, overseer_args: dict[str, Any], fmt: str = "auto",
-            devices: int | str = "auto", accelerator: str = "auto", options: ReadOptions = ReadOptions(),
-            num_nodes: int = 1, batch_size: int = 256, quiet: bool = False) -> Summary | None:
-    """Score `inputs` into `out` with `Trainer.predict` over `devices`; returns the summary on
-    rank 0 and None on the other ranks."""
+def predict(inputs: list[str], out: str | None, path: str | Path | None, options: ScoringOptions,
+            fmt: str = "auto", devices: int | str = "auto", accelerator: str = "auto",
+            read_options: ReadOptions = ReadOptions(), num_nodes: int = 1, batch_size: int = 256,
+            quiet: bool = False) -> Summary | None:
+    """Score `inputs` with the checkpoint at `path` (None: the shipped default) and `options` into
+    `out` with `Trainer.predict` over `devices`; returns the summary on rank 0 and None on the
+    other ranks. `options.device` is each rank's own."""
     if "-" in inputs:
         raise ValueError("the lightning engine reads files (every rank reads them), not stdin")
     start = time.perf_counter()
     devices = int(devices) if str(devices).isdigit() else devices
     several = num_nodes > 1 or (isinstance(devices, int) and devices > 1)
     parts = Path(f"{out}.parts") if out else Path(tempfile.gettempdir()) / "cbm-score.parts"
-    task = ScoringTask(overseer_args, fmt, options, label_sources=len(inputs) > 1)
+    task = ScoringTask(path, options, fmt, read_options, label_sources=len(inputs) > 1)
     trainer = pl.Trainer(accelerator=accelerator, devices=devices, num_nodes=num_nodes,
                          strategy="ddp" if several else "auto", logger=False,
                          enable_progress_bar=not quiet and sys.stderr.isatty(), enable_model_summary=False,
@@ -117,12 +121,12 @@ def predict(inputs: list[str], out: str | None, overseer_args: dict[str, Any], f
         shutil.rmtree(parts, ignore_errors=True)
         parts.mkdir(parents=True)
     trainer.strategy.barrier()
-    loader = DataLoader(RecordShard(inputs, options), batch_size=batch_size, collate_fn=list)
+    loader = DataLoader(RecordShard(inputs, read_options), batch_size=batch_size, collate_fn=list)
     trainer.predict(task, loader, return_predictions=False)
     trainer.strategy.barrier()
     if trainer.global_rank != 0:
         return None
-    summary = write_all(_merge(parts), out)
+    summary = write_all(_merge(parts), out, [c.id for c in task.checkpoint.concepts])
     shutil.rmtree(parts, ignore_errors=True)
     summary.seconds = time.perf_counter() - start
     return summary

@@ -48,7 +48,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cbm import __version__
-from cbm.batch import Summary, score_lines
+from cbm.pipeline import Summary, score_lines
 from cbm.checkpoint import CheckpointError
 from cbm.explain import Explainer
 from cbm.formats import FormatError, ReadOptions, Record, parse_record, read_lines

@@ -13,9 +13,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from cbm.batch import chunks, main
+from cbm.batch import main
 from cbm.facts import Fact, describe
 from cbm.formats import ReadOptions, read_records
+from cbm.options import ScoringOptions
+from cbm.pipeline import ScoredStream, chunks, write_all
 
 from conftest import ROOT, SAMPLES
 
@@ -107,6 +109,20 @@ def test_parquet_output_holds_the_same_records(tmp_path, scored):
     assert [(f.name, str(f.type)) for f in fact] == [
         ("kind", "string"), ("value", "string"), ("span", "list<element: int32>"), ("parser", "string"),
         ("tags", "list<element: string>"), ("command", "int32")]
+
+
+def test_parquet_concept_columns_are_the_loaded_checkpoints(tmp_path, overseer):
+    """The stream reports the concepts of the checkpoint it loaded, and the Parquet schema is
+    made from the list it is given, in its order: no other list of concepts is read."""
+    with ScoredStream([str(SAMPLES / "database_session.openai.jsonl")], None, ScoringOptions(threads=None)) as stream:
+        concepts = stream.concept_ids
+        records = list(stream)
+    assert concepts == overseer.concept_ids
+    out = tmp_path / "reversed.parquet"
+    write_all(records, str(out), concepts[::-1])
+    action = pq.read_schema(out).field("actions").type.value_type
+    assert [f.name for f in action.field("concepts").type] == concepts[::-1]
+    assert pq.read_table(out).to_pylist() == json.loads(json.dumps(records))
 
 
 def test_each_action_carries_its_facts_with_spans_into_its_text(scored):

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from asgi_helpers import InProcess
-from cbm.batch import score_lines
+from cbm.pipeline import score_lines
 from cbm.concepts import CONCEPT_IDS
 from cbm.formats import (FORMATS, FormatError, ReadOptions, dumps_line, parse_line, parse_record, read_lines,
                          to_record)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cbm.batch import score_lines
+from cbm.pipeline import score_lines
 from cbm.explain import Explainer
 from cbm.facts import Fact, describe
 from cbm.formats import ReadOptions, parse_record, read_lines, read_records

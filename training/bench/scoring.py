@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cbm.batch import run
+from cbm.pipeline import run
 from cbm.formats import read_records
-from cbm.scoring import Overseer
+from cbm.scoring import Overseer, ScoringOptions
 from training.generate import GeneratorConfig, generate
 
 
@@ -41,7 +41,7 @@ def make_input(directory: Path, n: int, seed: int) -> Path:
 
 
 def throughput(path: Path, checkpoint: str | None, workers: int) -> dict:
-    summary = run([str(path)], os.devnull, {"path": checkpoint}, workers=workers, quiet=True)
+    summary = run([str(path)], os.devnull, checkpoint, ScoringOptions(), workers=workers, quiet=True)
     return {"workers": workers, "records": summary.records, "actions": summary.actions,
             "seconds": round(summary.seconds, 2), "actions_per_s": round(summary.actions / summary.seconds)}
 
