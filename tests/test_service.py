@@ -386,6 +386,27 @@ def test_explain_equals_the_in_process_explainer(server, overseer):
     assert status == 422 and answer["error"].startswith("body.concepts[0]: unknown concept")
 
 
+def test_explanations_run_on_one_thread_of_their_own(in_process, overseer, monkeypatch):
+    """An attribution's scratch memory stays in the allocator arena of the thread that ran it:
+    every explanation runs on the same dedicated thread, never on the shared threadpool."""
+    import threading
+
+    service = in_process.app.state.service
+    threads = []
+
+    def explain(*args):
+        threads.append(threading.current_thread())
+        return Explainer.explain(service.explainer, *args)
+
+    monkeypatch.setattr(service.explainer, "explain", explain)
+    body = {"record": risky_record(), "action": RISKY_CALL, "concepts": ["destructive_change"], "top_k": 1}
+    answers = [in_process.post("/v1/explain", body, {"X-API-Key": KEY}) for _ in range(3)]
+    assert [a.status for a in answers] == [200] * 3 and answers[0].json() == answers[2].json()
+    assert len(set(threads)) == 1 and threads[0].name.startswith("cbm-explain")
+    refused = in_process.post("/v1/explain", {**body, "action": "call_nope"}, {"X-API-Key": KEY})
+    assert refused.status == 422 and refused.json()["error"].startswith("body.action: no action 'call_nope'")
+
+
 def test_api_keys_never_reach_the_log(server):
     """Last in this file: every request above has been logged by then."""
     assert KEY not in server.log.read_text()
