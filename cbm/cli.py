@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("training.train:main", "train, calibrate and save a concept bottleneck checkpoint"),
     "evaluate": ("training.evaluate:main", "evaluate a checkpoint (test, held-out, imported data) against baselines"),
     "score": ("cbm.batch:main", "score every action of files in any format: risk, flag, concepts (JSONL or Parquet)"),
-    "explain": ("cbm.explain:main", "explain one action: concept contributions to risk and the text evidence"),
+    "explain": ("cbm.explain_cli:main", "explain one action: concept contributions to risk and the text evidence"),
     "facts": ("cbm.facts.cli:main", "what each action does, read by parsers (no model), with its source characters"),
     "serve": ("cbm.service:main", "run the HTTP scoring service (FastAPI + uvicorn)"),
     "guard": ("cbm.guard:main", "pre-execution guard hooks for live agents (claude-code)"),

@@ -14,12 +14,14 @@ import pytest
 import torch
 
 from cbm import checkpoint as ckpt
-from cbm.explain import Explainer, Explanation, Style, inert, main, render
+from cbm.explain import Explainer, Explanation
+from cbm.explain_cli import main, render
 from cbm.facts import describe
 from cbm.features import FeatureConfig, encode
 from cbm.formats import read_records
 from cbm.model import ModelConfig
 from cbm.scoring import Overseer
+from cbm.terminal import Style, inert
 from conftest import ROOT, SAMPLES
 from training.faithfulness import TRIGGERS, FaithfulnessConfig, deletion_check, plant
 
