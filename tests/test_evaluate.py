@@ -16,7 +16,8 @@ from training.evaluate import (COMMAND_CHARS, K, TOP_RISKY, evaluate, expected_c
                                recall_at_fpr, record_summary, threshold_for_fpr)
 from training.generate import GeneratorConfig, generate
 from training.importers import Summary, import_oas, import_swe_eval
-from training.train import DEFAULT_CONFIG, load_config, train
+from training.config import DEFAULT_CONFIG, load_config
+from training.train import train
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # the public data sets; absent in a fresh clone
 

@@ -17,10 +17,17 @@ from cbm.model import ModelConfig
 from training.data import BucketSampler, action_only_view, augment, make_example, twins, without_narration
 from training.generator.policy import Policy
 from training.lightning import CBMTask, OptimConfig
-from training.train import DEFAULT_CONFIG, load_config, train
+from training.config import DEFAULT_CONFIG, MissingData, load_config
+from training.generate import GeneratorConfig, generate
+from training.importers import run_import
+from training.train import main as train_main
+from training.train import train
 
 
 def tiny_config(tmp_path, **extra):
+    """A tiny training config on a corpus of 160 runs, generated first: training never makes its data."""
+    if not (tmp_path / "corpus" / "train.jsonl").is_file():
+        generate(GeneratorConfig(n=160, seed=0), tmp_path / "corpus")
     overrides = [f"out={tmp_path / 'run'}", f"data.corpus={tmp_path / 'corpus'}", "data.generate.n=160",
                  "model.dim=32", "model.layers=1", "model.heads=2", "trainer.max_epochs=1", "trainer.batch_size=16",
                  "optim.warmup_steps=2", "data.imports=[]"]
@@ -34,7 +41,10 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 @pytest.mark.parametrize("mode", ["joint", "sequential"])
 def test_training_writes_a_loadable_calibrated_checkpoint(tmp_path, mode):
     # The joint run also trains on ToolEmu's run-level weak labels where the data is present.
-    extra = {"data.imports": "[toolemu]", "data.shared_data": str(SHARED)} if mode == "joint" else {}
+    extra = {}
+    if mode == "joint" and SHARED.is_dir():  # imported first, as `cbm import toolemu` does
+        run_import("toolemu", SHARED, tmp_path / "corpus" / "imports" / "toolemu.jsonl")
+        extra = {"data.imports": "[toolemu]"}
     path = train(tiny_config(tmp_path, **{"optim.mode": mode}, **extra))
     loaded = ckpt.load(path)
     assert 0 < loaded.threshold <= 1
@@ -44,6 +54,20 @@ def test_training_writes_a_loadable_calibrated_checkpoint(tmp_path, mode):
     assert (tmp_path / "run" / "logs").is_dir()  # CSV logs for every run
     imported = any("toolemu" in f for f in loaded.meta["training_files"])
     assert imported == (mode == "joint" and SHARED.is_dir())
+
+
+def test_training_only_trains_and_names_the_command_for_missing_data(tmp_path, capsys):
+    corpus = tmp_path / "nothing here"
+    config = ["--set", f"data.corpus={corpus}", "--set", f"out={tmp_path / 'run'}", "--set", "data.generate.n=50"]
+    assert train_main(config) == 2
+    err = capsys.readouterr().err
+    assert f"cbm generate --n 50 --seed 0 --out '{corpus}'" in err
+    assert f"cbm import toolemu --data-dir ../shared/data --out '{corpus / 'imports' / 'toolemu.jsonl'}'" in err
+    assert not corpus.exists() and not (tmp_path / "run").exists()  # nothing generated, nothing trained
+    generate(GeneratorConfig(n=20, seed=0), corpus)
+    with pytest.raises(MissingData, match="cbm import swe") as missing:
+        train(load_config(DEFAULT_CONFIG, [f"data.corpus={corpus}", f"out={tmp_path / 'run'}"]))
+    assert "cbm generate" not in str(missing.value)
 
 
 def test_config_overrides_and_errors(tmp_path):

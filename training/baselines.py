@@ -76,7 +76,7 @@ class BlackBoxTask(CBMTask):
 
 
 def fit_black_box(config: dict[str, Any], work_dir: str | Path | None = None) -> BlackBoxModel:
-    """Train the black box with a `training/train.py` config dict (same corpus, imported and
+    """Train the black box with a training config dict (`training.config`) (same corpus, imported and
     extra training files, features, vocabulary settings, model size, optimiser and trainer; the best epoch by
     validation risk AUROC is kept). Lightning's files go to `work_dir` (default: a temporary
     directory, removed afterwards). Returns the model on the CPU, in eval mode, with the
@@ -85,7 +85,8 @@ def fit_black_box(config: dict[str, Any], work_dir: str | Path | None = None) ->
     from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
 
-    from training.train import calibrate, prepare, threshold_at_fpr
+    from training.calibration import calibrate, threshold_at_fpr
+    from training.config import prepare
 
     pl.seed_everything(int(config.get("seed", 0)), workers=True)
     tr = config["trainer"]

@@ -506,7 +506,7 @@ def baseline_scores(checkpoint: ckpt.Checkpoint, data_dir: Path, splits: dict[st
     from `data_dir` (its train.jsonl, the imports it trained on, extra files; the black box uses
     val.jsonl for early stopping and calibration), and score every split with the three baselines."""
     from training.baselines import RuleMonitor, TfidfBaseline, fit_black_box
-    from training.train import DEFAULT_CONFIG, load_config
+    from training.config import DEFAULT_CONFIG, load_config
 
     out: dict[str, Any] = {"scores": {name: {} for name in splits}, "seconds": {}, "notes": []}
     start = time.perf_counter()
@@ -563,7 +563,7 @@ COMMAND_CHARS = 120
 def threshold_for_fpr(y: np.ndarray, score: np.ndarray, fpr_max: float) -> float:
     """The lowest threshold t whose flags (score >= t) keep the false-positive rate on (y, score)
     at or below `fpr_max`; inf (nothing flagged) when no threshold does. Unlike
-    `training.train.threshold_at_fpr` it works on any score scale (TF-IDF decision values)."""
+    `training.calibration.threshold_at_fpr` it works on any score scale (TF-IDF decision values)."""
     y, score = np.asarray(y).astype(int), np.asarray(score, dtype=float)
     if len(y) == 0 or y.min() == y.max():
         return float("nan")

@@ -734,6 +734,8 @@ def run_import(source: str, data_dir: Path, out_path: Path | str) -> Summary:
     summary = Summary(source)
     trajectories = IMPORTERS[source](data_dir, summary)
     first = next(trajectories, None)  # fail on a missing folder before creating the output
+    if str(out_path) != "-":
+        Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     stream = sys.stdout if str(out_path) == "-" else open(out_path, "w", encoding="utf-8")
     try:
         if first is not None:

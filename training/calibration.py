@@ -1,0 +1,49 @@
+"""Calibration after training, on validation: Platt scaling of the risk logit, the flag and
+block thresholds at target false-positive rates, and a threshold per concept."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, roc_curve
+
+from cbm import checkpoint as ckpt
+
+
+def calibrate(risk_logits: np.ndarray, risk: np.ndarray) -> ckpt.Calibration:
+    """Platt scaling of the risk logit on validation."""
+    platt = LogisticRegression(C=1e4).fit(risk_logits.reshape(-1, 1), risk)
+    scale = float(platt.coef_[0, 0])
+    if scale <= 0:  # the model ranks risk backwards on validation: a flipped calibration would hide it
+        print(f"cbm train: WARNING: the risk logit ranks validation risk backwards (Platt scale {scale:.3f}); "
+              f"calibration left at identity; train longer or check the data", file=sys.stderr)
+        return ckpt.Calibration()
+    return ckpt.Calibration(scale=scale, shift=float(platt.intercept_[0]))
+
+
+def threshold_at_fpr(calibrated: np.ndarray, risk: np.ndarray, target_fpr: float) -> float:
+    """The lowest calibrated threshold whose false-positive rate on validation is at most `target_fpr`."""
+    fpr, _, thresholds = roc_curve(risk, calibrated)
+    ok = thresholds[fpr <= target_fpr]
+    return float(min(ok[-1], 1.0)) if len(ok) else 1.0
+
+
+def concept_thresholds(logits: np.ndarray, concepts: np.ndarray, known: np.ndarray,
+                       concept_ids: Sequence[str]) -> dict[str, float]:
+    """Per concept of `concept_ids` (the columns' order), the probability threshold with the best
+    F1 on validation (0.5 if untestable)."""
+    out = {}
+    grid = np.linspace(0.05, 0.95, 19)
+    probs = 1 / (1 + np.exp(-logits))
+    for j, cid in enumerate(concept_ids):
+        rows = known[:, j]
+        y = concepts[rows, j]
+        if rows.sum() == 0 or y.min() == y.max():
+            out[cid] = 0.5
+            continue
+        scores = [f1_score(y, probs[rows, j] >= t, zero_division=0) for t in grid]
+        out[cid] = float(grid[int(np.argmax(scores))])
+    return out
