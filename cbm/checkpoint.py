@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cbm.concepts import CONCEPTS, Concept
+from cbm.concepts import Concept
 from cbm.features import FeatureConfig, Vocabulary
 from cbm.model import ConceptBottleneckModel, ModelConfig
 
@@ -132,6 +132,10 @@ def load(directory: str | Path) -> Checkpoint:
     if len(concepts) != model_config.n_concepts:
         raise CheckpointError(f"{path}: {len(concepts)} concepts in the taxonomy, {model_config.n_concepts} in the model")
     try:
+        model = ConceptBottleneckModel(model_config, [c.id for c in concepts])
+    except ValueError as exc:
+        raise CheckpointError(f"{path / CONFIG}: {exc}") from None
+    try:
         state = torch.load(path / WEIGHTS, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for refused or corrupt files
         raise CheckpointError(f"{path / WEIGHTS}: cannot be loaded as plain tensors ({exc})") from None
@@ -139,7 +143,6 @@ def load(directory: str | Path) -> Checkpoint:
            if isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and not torch.isfinite(tensor).all()]
     if bad:
         raise CheckpointError(f"{path / WEIGHTS}: NaN or infinite values in {', '.join(bad[:3])}")
-    model = ConceptBottleneckModel(model_config)
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
@@ -169,7 +172,8 @@ def _number(config: dict, *keys: str, unit: bool = False) -> float:
     return float(value)
 
 
-def new(model_config: ModelConfig, vocab: Vocabulary, features: FeatureConfig) -> Checkpoint:
-    """An untrained checkpoint with the shipped taxonomy."""
-    return Checkpoint(ConceptBottleneckModel(model_config), vocab, features, CONCEPTS,
-                      concept_prior={c.id: 0.5 for c in CONCEPTS})
+def new(model_config: ModelConfig, vocab: Vocabulary, features: FeatureConfig,
+        concepts: tuple[Concept, ...]) -> Checkpoint:
+    """An untrained checkpoint of `concepts` (training passes the taxonomy it reads, `cbm.concepts.CONCEPTS`)."""
+    return Checkpoint(ConceptBottleneckModel(model_config, [c.id for c in concepts]), vocab, features, concepts,
+                      concept_prior={c.id: 0.5 for c in concepts})

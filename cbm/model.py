@@ -16,6 +16,7 @@ can be replaced by a reviewer's value (an intervention) and the head recomputes 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -23,14 +24,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cbm.concepts import CONCEPT_IDS
 from cbm.features import N_ORIGINS, SEGMENTS
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     vocab_size: int
-    n_concepts: int = len(CONCEPT_IDS)
+    n_concepts: int  # the taxonomy's size; the concepts themselves are the checkpoint's (`concept_ids`)
     dim: int = 128
     layers: int = 2
     heads: int = 4
@@ -169,16 +169,22 @@ class SignedLinear(nn.Module):
 class RiskHead(nn.Module):
     """c -> y: the risk logit from concept probabilities only.
 
+    `concept_ids` name the concept columns, in order: the names `interactions` and `monotone` use.
     Linear: `bias + sum_k w_k c_k + sum_(a,b) w_ab c_a c_b` over named pairs, so every
     contribution is exact and readable. With `monotone`, every risk concept's weight is kept
     >= 0 and `user_authorized`'s (alone or in a pair) <= 0, so a reviewer who confirms a risk
     can never lower the risk, and the user's approval can never raise it. MLP: a small network,
     for comparison."""
 
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: ModelConfig, concept_ids: Sequence[str]):
         super().__init__()
+        if len(concept_ids) != config.n_concepts:
+            raise ValueError(f"{len(concept_ids)} concept ids for a model of {config.n_concepts} concepts")
         self.kind = config.head
-        index = {cid: i for i, cid in enumerate(CONCEPT_IDS)}
+        index = {cid: i for i, cid in enumerate(concept_ids)}
+        unknown = {c for pair in config.interactions for c in pair} - set(index)
+        if unknown:
+            raise ValueError(f"interactions name unknown concept(s): {', '.join(sorted(unknown))}")
         pairs = [(index[a], index[b]) for a, b in config.interactions]
         self.register_buffer("pairs", torch.tensor(pairs, dtype=torch.long).reshape(-1, 2), persistent=False)
         if self.kind == "linear":
@@ -217,11 +223,15 @@ class RiskHead(nn.Module):
 
 
 class ConceptBottleneckModel(nn.Module):
-    def __init__(self, config: ModelConfig):
+    """The encoder and the risk head; `concept_ids` are the concepts in the order of the
+    bottleneck's columns (a checkpoint's own list)."""
+
+    def __init__(self, config: ModelConfig, concept_ids: Sequence[str]):
         super().__init__()
         self.config = config
+        self.concept_ids = tuple(concept_ids)
         self.encoder = ConceptEncoder(config)
-        self.head = RiskHead(config)
+        self.head = RiskHead(config, self.concept_ids)
 
     def forward(self, batch: dict[str, torch.Tensor], intervene_mask: torch.Tensor | None = None,
                 intervene_values: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -61,8 +61,9 @@ def test_contributions_add_up_to_the_risk_logit_for_the_shipped_linear_head(over
 def test_contributions_add_up_for_an_mlp_head_within_the_reported_delta(overseer, risky):
     torch.manual_seed(0)
     vocab = overseer.checkpoint.vocab
-    model_config = ModelConfig(vocab_size=len(vocab), dim=32, layers=1, heads=2, head="mlp", dropout=0.0)
-    mlp = Overseer(ckpt.new(model_config, vocab, FeatureConfig()))
+    model_config = ModelConfig(vocab_size=len(vocab), n_concepts=len(overseer.concept_ids), dim=32, layers=1,
+                               heads=2, head="mlp", dropout=0.0)
+    mlp = Overseer(ckpt.new(model_config, vocab, FeatureConfig(), overseer.checkpoint.concepts))
     e = Explainer(mlp, n_steps=8).explain(risky, DROP, concepts=["destructive_change"])
     assert e.contribution_method == "integrated_gradients"
     assert abs(e.contribution_delta) < 1e-3

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from cbm import checkpoint as ckpt
-from cbm.concepts import CONCEPT_IDS
+from cbm.concepts import CONCEPT_IDS, CONCEPTS
 from cbm.features import FIELD_TEXT, ORIGIN_OUTPUT, ORIGIN_USER, FeatureConfig, Vocabulary, encode
 from cbm.formats import parse_record
 from cbm.model import ConceptBottleneckModel, ModelConfig, collate
@@ -88,9 +88,9 @@ def test_long_runs_fit_the_token_budget_and_keep_every_action():
 def tiny():
     torch.manual_seed(0)
     vocab = Vocabulary([], hash_buckets=128)
-    config = ModelConfig(vocab_size=len(vocab), dim=32, layers=1, heads=2, max_tokens=512,
-                         interactions=(("touches_production", "destructive_change"),))
-    return vocab, ConceptBottleneckModel(config).eval()
+    config = ModelConfig(vocab_size=len(vocab), n_concepts=len(CONCEPT_IDS), dim=32, layers=1, heads=2,
+                         max_tokens=512, interactions=(("touches_production", "destructive_change"),))
+    return vocab, ConceptBottleneckModel(config, CONCEPT_IDS).eval()
 
 
 def test_an_action_never_sees_what_comes_after_it(tiny):
@@ -109,7 +109,8 @@ def test_the_explainers_shortcut_gives_the_models_concept_logits():
     it computing exactly what scoring computes."""
     torch.manual_seed(1)
     vocab = Vocabulary([], hash_buckets=128)
-    model = ConceptBottleneckModel(ModelConfig(vocab_size=len(vocab), dim=32, layers=2, heads=2, max_tokens=512)).eval()
+    config = ModelConfig(vocab_size=len(vocab), n_concepts=len(CONCEPT_IDS), dim=32, layers=2, heads=2, max_tokens=512)
+    model = ConceptBottleneckModel(config, CONCEPT_IDS).eval()
     e = encode(_trajectory("Clean staging only.", "table sizes ...", "psql -h db.prod -c 'DROP TABLE x'",
                            final="Done."), vocab)
     with torch.no_grad():
@@ -131,9 +132,41 @@ def test_risk_depends_on_the_concepts_only(tiny):
     assert torch.allclose(risk, risk[0].expand(n))
 
 
+def test_a_checkpoints_own_concepts_are_the_ones_scored_and_written(tmp_path):
+    """Nothing at run time reads the shipped taxonomy: a checkpoint of three other concepts is
+    scored, explained and written to Parquet with its own names, in its own order."""
+    from cbm.concepts import Concept
+    from cbm.options import ScoringOptions
+    from cbm.pipeline import run
+    from cbm.scoring import Overseer
+
+    torch.manual_seed(0)
+    vocab = Vocabulary([], hash_buckets=64)
+    concepts = tuple(Concept(id=cid, name=cid, group="test", definition="a test concept", positive=("a", "b"),
+                             negative=("c", "d")) for cid in ("zeta", "alpha", "user_authorized"))
+    config = ModelConfig(vocab_size=len(vocab), n_concepts=3, dim=16, layers=1, heads=2,
+                         max_tokens=FeatureConfig().max_tokens,
+                         monotone=True, interactions=(("user_authorized", "zeta"),))
+    made = ckpt.new(config, vocab, FeatureConfig(), concepts)
+    made.concept_thresholds = {c.id: 0.5 for c in concepts}
+    path = ckpt.save(made, tmp_path / "other")
+    overseer = Overseer.load(path, threads=None)
+    assert overseer.concept_ids == ["zeta", "alpha", "user_authorized"]
+    assert overseer.model.head.pairs.tolist() == [[2, 0]] and overseer.model.head.linear.sign[0, 2] == -1
+    result = overseer.score(_trajectory("Fix the bug.", "a note", "ls"))
+    assert all(list(a.concepts) == overseer.concept_ids for a in result.actions)
+    out = tmp_path / "scores.parquet"
+    run([str(SAMPLES / "database_session.openai.jsonl")], str(out), path, ScoringOptions(threads=None), quiet=True)
+    import pyarrow.parquet as pq
+    action = pq.read_schema(out).field("actions").type.value_type
+    assert [f.name for f in action.field("concepts").type] == ["zeta", "alpha", "user_authorized"]
+    with pytest.raises(ValueError, match="unknown concept"):
+        ConceptBottleneckModel(ModelConfig(vocab_size=8, n_concepts=3, interactions=(("a", "b"),)), ["x", "y", "z"])
+
+
 def test_checkpoint_round_trip_and_refusals(tiny, tmp_path):
     vocab, model = tiny
-    checkpoint = ckpt.Checkpoint(model, vocab, FeatureConfig(), ckpt.new(model.config, vocab, FeatureConfig()).concepts,
+    checkpoint = ckpt.Checkpoint(model, vocab, FeatureConfig(), CONCEPTS,
                                  ckpt.Calibration(1.5, -0.2), 0.7, {c: 0.5 for c in CONCEPT_IDS}, {"note": "test"})
     path = ckpt.save(checkpoint, tmp_path / "c")
     loaded = ckpt.load(path)
@@ -180,7 +213,7 @@ def test_a_config_with_a_bad_number_is_refused_by_name(tiny, tmp_path, change, r
     """A NaN or mistyped threshold would make every risk comparison false and let every call
     through, so loading names the field instead."""
     vocab, model = tiny
-    checkpoint = ckpt.Checkpoint(model, vocab, FeatureConfig(), ckpt.new(model.config, vocab, FeatureConfig()).concepts,
+    checkpoint = ckpt.Checkpoint(model, vocab, FeatureConfig(), CONCEPTS,
                                  ckpt.Calibration(1.0, 0.0), 0.5, {c: 0.5 for c in CONCEPT_IDS}, {})
     path = ckpt.save(checkpoint, tmp_path / "c")
     config = json.loads((path / ckpt.CONFIG).read_text())
@@ -192,7 +225,7 @@ def test_a_config_with_a_bad_number_is_refused_by_name(tiny, tmp_path, change, r
 
 def test_weights_with_nan_are_refused(tiny, tmp_path):
     vocab, model = tiny
-    checkpoint = ckpt.Checkpoint(model, vocab, FeatureConfig(), ckpt.new(model.config, vocab, FeatureConfig()).concepts,
+    checkpoint = ckpt.Checkpoint(model, vocab, FeatureConfig(), CONCEPTS,
                                  ckpt.Calibration(1.0, 0.0), 0.5, {c: 0.5 for c in CONCEPT_IDS}, {})
     path = ckpt.save(checkpoint, tmp_path / "c")
     state = model.state_dict()

@@ -86,7 +86,7 @@ def test_unknown_concepts_are_masked_not_false():
         "labels": {"a": {"risk": 1, "concepts": {"touches_production": 1}}}})
     e = make_example(t, Vocabulary([], 16), FeatureConfig())
     assert e.concept_known.sum() == 1 and e.risk_known.all()
-    task = CBMTask(ModelConfig(vocab_size=16 + 13, dim=16, layers=1, heads=2), OptimConfig())
+    task = CBMTask(ModelConfig(vocab_size=16 + 13, n_concepts=len(CONCEPT_IDS), dim=16, layers=1, heads=2), OptimConfig())
     logits = torch.zeros(1, 18)
     batch = {"concepts": torch.from_numpy(e.concepts), "concept_known": torch.from_numpy(e.concept_known)}
     # Only the known concept contributes: flipping an unknown target changes nothing.
@@ -129,7 +129,8 @@ def test_the_policy_loss_fits_the_head_to_the_policy():
                                                    "financial_transaction", "external_communication"))
     x, y = (torch.from_numpy(a) for a in Policy.load().table())
     torch.manual_seed(0)
-    task = CBMTask(ModelConfig(vocab_size=8, dim=8, layers=1, heads=1, interactions=pairs),
+    task = CBMTask(ModelConfig(vocab_size=8, n_concepts=len(CONCEPT_IDS), dim=8, layers=1, heads=1,
+                               interactions=pairs),
                    OptimConfig(policy_weight=1.0), policy=(x, y))
     optimizer = torch.optim.Adam(task.model.head.parameters(), lr=0.1)
     for _ in range(300):
@@ -150,7 +151,8 @@ def test_the_policy_loss_fits_the_head_to_the_policy():
         assert not judged("destructive_change", "user_authorized")
         assert judged("follows_injected_instruction", "user_authorized") and judged("deceptive_report", "user_authorized")
     with pytest.raises(ValueError, match="policy table"):
-        CBMTask(ModelConfig(vocab_size=8, dim=8, layers=1, heads=1), OptimConfig(policy_weight=1.0))
+        CBMTask(ModelConfig(vocab_size=8, n_concepts=len(CONCEPT_IDS), dim=8, layers=1, heads=1),
+                OptimConfig(policy_weight=1.0))
 
 
 def _generated_run():

@@ -14,6 +14,7 @@ risk the way the policy says, also for combinations the corpus rarely shows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 
+from cbm.concepts import CONCEPT_IDS
 from cbm.model import ConceptBottleneckModel, ModelConfig
 
 
@@ -40,11 +42,11 @@ class OptimConfig:
 class CBMTask(pl.LightningModule):
     def __init__(self, model_config: ModelConfig, optim: OptimConfig, concept_pos_weight: torch.Tensor | None = None,
                  phase: str = "all", risk_prior: float | None = None,
-                 policy: tuple[torch.Tensor, torch.Tensor] | None = None):
+                 policy: tuple[torch.Tensor, torch.Tensor] | None = None, concept_ids: Sequence[str] = CONCEPT_IDS):
         super().__init__()
         if optim.mode not in ("joint", "sequential", "independent"):
             raise ValueError(f"unknown mode {optim.mode!r}")
-        self.model = ConceptBottleneckModel(model_config)
+        self.model = ConceptBottleneckModel(model_config, concept_ids)  # the taxonomy training reads
         if risk_prior is not None:
             self.model.head.start_at_prior(risk_prior)
         self.optim = optim
