@@ -1,12 +1,15 @@
-"""Load test of `cbm serve`: `python -m training.bench serve [--seconds 60] [--clients 8]`.
+"""Load test of `cbm serve`: `python -m training.bench serve [--seconds 60] [--clients 16]`.
 
 Starts the service on a free 127.0.0.1 port with an API key, runs N client threads for a fixed
-time (each on a keep-alive connection; most requests are `/v1/score/action` calls in the risky
-database run's context, every `--batch-every`-th a `/v1/score` batch of every bundled sample),
-then prints requests/s, p50/p99 latency per route, errors (a non-200 answer, or an answer that
-differs from the one given before the load: concurrent requests share one model), and the
-server's resident memory at start, middle and end. Start to middle includes the warm-up of the
-concurrent request threads; growth from middle to end under a steady load would be a leak.
+time (each on a keep-alive connection), then prints requests/s, p50/p99 latency per route,
+errors (a non-200 answer, or an answer that differs from the one given before the load:
+concurrent requests share one model), and the server's resident memory at start, middle and
+end. Each client's requests mix the three routes: every `--explain-every`-th is a
+`/v1/explain` of the risky database run's DROP (slow: it attributes every concept that matters,
+one explanation at a time), every `--batch-every`-th a `/v1/score` batch of every bundled
+sample, and the rest `/v1/score/action` calls in that run's context. Start to middle includes
+the warm-up of the concurrent request threads; growth from middle to end under a steady load
+would be a leak. Zero errors are expected.
 
 `running_server` and `call` are what the service and guard tests use to talk to a real server.
 """
@@ -144,36 +147,51 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.bench serve", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60, help="load duration (default %(default)s)")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent client threads (default %(default)s)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent client threads (default %(default)s)")
     parser.add_argument("--batch-every", type=int, default=10,
                         help="every Nth request of a client is a /v1/score batch (default %(default)s)")
+    parser.add_argument("--explain-every", type=int, default=100,
+                        help="every Nth request of a client is a /v1/explain, before --batch-every (default "
+                        "%(default)s; 0: none)")
     parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped model)")
     args = parser.parse_args(argv)
     key = "bench-" + os.urandom(8).hex()
     action_body, batch_body = proposed_drop(), {"records": sample_records()}
-    latencies: dict[str, list[float]] = {"/v1/score/action": [], "/v1/score": []}
+    explain_body = {"record": next(r for r in batch_body["records"] if r.get("id") == RISKY_RUN),
+                    "action": RISKY_CALL, "top_k": 3}
+    bodies = {"/v1/score/action": action_body, "/v1/score": batch_body, "/v1/explain": explain_body}
+    latencies: dict[str, list[float]] = {path: [] for path in bodies}
+
+    def route(n: int) -> str:
+        """The route of a client's n-th request (n from 1)."""
+        if args.explain_every and n % args.explain_every == 0:
+            return "/v1/explain"
+        return "/v1/score" if n % args.batch_every == 0 else "/v1/score/action"
+
     errors: list[str] = []
     lock = threading.Lock()
     extra = ["--log-level", "warning"] + (["--checkpoint", args.checkpoint] if args.checkpoint else [])
     with running_server(*extra, api_key=key) as server:
-        reference = {"/v1/score": call(server.url, "/v1/score", batch_body, key)[1],
-                     "/v1/score/action": call(server.url, "/v1/score/action", action_body, key)[1]}
+        reference = {path: call(server.url, path, body, key)[1] for path, body in bodies.items()}
         rss = {"start": server.rss_mib()}
         stop = time.monotonic() + args.seconds
 
-        def client() -> None:
-            conn = http.client.HTTPConnection(f"{server.host}:{server.port}", timeout=60)
-            n = 0
+        def client(index: int) -> None:
+            conn = http.client.HTTPConnection(f"{server.host}:{server.port}", timeout=300)
+            # clients start at different points of the mix, so their explanations and batches do
+            # not all arrive at once (explanations queue: they run one at a time)
+            n = index * max(args.explain_every, args.batch_every) // args.clients
             while time.monotonic() < stop:
                 n += 1
-                path, body = ("/v1/score", batch_body) if n % args.batch_every == 0 else ("/v1/score/action", action_body)
+                path = route(n)
+                body = bodies[path]
                 t = time.perf_counter()
                 try:
                     status, answer = call(server.url, path, body, key, connection=conn)
                 except OSError as exc:
                     status, answer = None, str(exc)
                     conn.close()
-                    conn = http.client.HTTPConnection(f"{server.host}:{server.port}", timeout=60)
+                    conn = http.client.HTTPConnection(f"{server.host}:{server.port}", timeout=300)
                 elapsed = time.perf_counter() - t
                 with lock:
                     latencies[path].append(elapsed)
@@ -183,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                         errors.append(f"{path}: the answer changed under load")
             conn.close()
 
-        threads = [threading.Thread(target=client) for _ in range(args.clients)]
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
         start = time.monotonic()
         for t in threads:
             t.start()
@@ -195,12 +213,14 @@ def main(argv: list[str] | None = None) -> int:
         rss["end"] = server.rss_mib()
     total = sum(len(v) for v in latencies.values())
     print(f"cbm serve under load: {args.clients} clients for {wall:.1f} s, {total} requests, {total / wall:.1f} req/s, "
-          f"{len(errors)} errors")
+          f"{len(errors)} errors (" + (f"every {args.explain_every}th request of a client /v1/explain, "
+                                       if args.explain_every else "no /v1/explain, ") +
+          f"every {args.batch_every}th /v1/score, the rest /v1/score/action)")
     for path, values in latencies.items():
         if values:
             ms = np.asarray(values) * 1000
-            print(f"  {path:<18} {len(values):>6} requests  p50 {np.percentile(ms, 50):8.1f} ms  "
-                  f"p99 {np.percentile(ms, 99):8.1f} ms")
+            print(f"  {path:<18} {len(values):>6} requests  {len(values) / wall:6.1f} req/s  "
+                  f"p50 {np.percentile(ms, 50):8.1f} ms  p99 {np.percentile(ms, 99):8.1f} ms")
     print("  server RSS: " + ", ".join(f"{k} {v:.0f} MiB" for k, v in rss.items()))
     for error in errors[:5]:
         print(f"  error: {error}")
