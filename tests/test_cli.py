@@ -134,7 +134,7 @@ def test_no_command_prints_help_and_exits_2(capsys):
 
 
 def test_facts_command_prints_each_actions_facts_and_fails_bad_records_with_3(mixed, capsys):
-    """`cbm facts` (cbm/facts/cli.py; tests/test_facts_cli.py has the rest): one JSON line per
+    """`cbm facts` (cbm/facts_cli.py; tests/test_facts_cli.py has the rest): one JSON line per
     action of the records that read, the others on stderr with their line."""
     assert main(["facts", str(mixed), "--json"]) == 3
     captured = capsys.readouterr()

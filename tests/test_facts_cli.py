@@ -14,7 +14,7 @@ from conftest import ROOT, SAMPLES
 
 from cbm.cli import main as cli
 from cbm.facts import describe, run_facts
-from cbm.facts.cli import main
+from cbm.facts_cli import main
 from cbm.formats import FORMATS, read_records, to_record
 
 DB = SAMPLES / "database_session.openai.jsonl"
@@ -240,7 +240,7 @@ def test_cbm_facts_never_imports_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     code, modules = json.loads(result.stdout)
-    assert code == 0 and {"cbm.facts.cli", "bashlex"} <= set(modules)
+    assert code == 0 and {"cbm.facts_cli", "bashlex"} <= set(modules)
     heavy = ("torch", "numpy", "captum", "pandas", "lightning", "pytorch_lightning")
     assert not [m for m in modules if m.split(".")[0] in heavy]
     assert "cbm.scoring" not in modules and "cbm.explain" not in modules
