@@ -256,8 +256,13 @@ def check_trajectory(trajectory: Trajectory) -> None:
         assert len(again.action_ids) == len(actions) and len(again.labels) == len(trajectory.labels)
 
 
+RESULT_BEFORE_CALL = {"steps": [{"kind": "tool_result", "text": "", "call_id": "msg:1", "message_index": 0},
+                                {"kind": "tool_call", "text": "", "tool_name": "bash", "message_index": 1}]}
+
+
 @fuzz(1500)
 @given(records, formats)
+@example(RESULT_BEFORE_CALL, "auto")
 def test_a_record_reads_to_a_trajectory_or_a_format_error(obj, fmt):
     try:
         trajectory = parse_record(obj, fmt)
@@ -378,6 +383,14 @@ def test_a_lone_surrogate_in_a_text_is_scored_not_a_crash(overseer, client):
     action = client.post("/v1/score/action", b'{"context": ' + LONE_SURROGATE + b', "action": {"tool_name": "bash", '
                          b'"arguments": {"command": "rm -rf /srv/\\udc00"}}}')
     assert action.status == 200 and action.json()["decision"] in ("allow", "review", "block")
+
+
+def test_a_native_result_before_its_call_is_refused():
+    """The native reader took a tool result that answers a later call, which no writer can put in
+    a message list (the OpenAI and Anthropic readers refuse a result before its call)."""
+    with pytest.raises(FormatError) as refused:
+        parse_record(RESULT_BEFORE_CALL, "native")
+    assert refused.value.field == "steps[0].call_id" and "comes before the call it answers" in refused.value.reason
 
 
 DEEP = b"[" * 5000 + b"]" * 5000

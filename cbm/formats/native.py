@@ -70,10 +70,13 @@ def read(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajec
         steps.append(step)
     trajectory = finish(record_id, steps, metadata, obj.get("labels"), notes, options)
     call_ids = {s.action_id for s in steps if s.kind == "tool_call"}
+    earlier: set[str | None] = set()  # a result answers a call made before it, as in every other format
     for i, step in enumerate(steps):
-        if step.kind == "tool_result" and step.call_id not in call_ids:
-            raise FormatError(f"tool result answers no tool call (call_id {shown(step.call_id)})",
-                              f"steps[{i}].call_id")
+        if step.kind == "tool_call":
+            earlier.add(step.action_id)
+        elif step.kind == "tool_result" and step.call_id not in earlier:
+            problem = "comes before the call it answers" if step.call_id in call_ids else "answers no tool call"
+            raise FormatError(f"tool result {problem} (call_id {shown(step.call_id)})", f"steps[{i}].call_id")
     for i, action_id in declared.items():
         if steps[i].action_id != action_id:
             raise FormatError(f"declared action_id {shown(action_id)} but the id rules give "
