@@ -31,7 +31,7 @@ from cbm import checkpoint as ckpt
 from cbm.concepts import CONCEPT_IDS, CONCEPTS
 from cbm.predict import predict_logits
 from training.calibration import calibrate, concept_thresholds, threshold_at_fpr
-from training.config import DEFAULT_CONFIG, MissingData, load_config, prepare
+from training.config import DEFAULT_CONFIG, MissingData, load_config, prepare, training_data
 from training.generator.policy import DEFAULT_POLICY, Policy
 from training.lightning import CBMTask, OptimConfig
 
@@ -39,6 +39,7 @@ from training.lightning import CBMTask, OptimConfig
 def train(config: dict[str, Any]) -> Path:
     """Run a whole training job; returns the checkpoint directory."""
     start = time.perf_counter()
+    training_data(config["data"])  # a missing prerequisite stops the job before anything starts
     pl.seed_everything(int(config.get("seed", 0)), workers=True)
     out = Path(config["out"])
     setup = prepare(config)
