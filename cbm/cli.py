@@ -9,6 +9,10 @@ floors above it (training/, app/): pyproject.toml's import-linter contract puts 
 of every layer for that reason, and no other module of `cbm` may import training or app. It is
 a table of import strings rather than entry points read with importlib.metadata because that
 lookup was measured at about 135 ms per start, which `cbm guard` would pay on every tool call.
+
+One command is made of two: `cbm serve` answers Claude Code's hook with `cbm.guard`'s logic,
+and the service and the guard are independent layers that may not import each other, so `serve`
+below hands the guard's function to the service.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("cbm.batch:main", "score every action of files in any format: risk, flag, concepts (JSONL or Parquet)"),
     "explain": ("cbm.explain_cli:main", "explain one action: concept contributions to risk and the text evidence"),
     "facts": ("cbm.facts_cli:main", "what each action does, read by parsers (no model), with its source characters"),
-    "serve": ("cbm.service:main", "run the HTTP scoring service (FastAPI + uvicorn)"),
+    "serve": ("cbm.cli:serve", "run the HTTP scoring service (FastAPI + uvicorn)"),
     "guard": ("cbm.guard:main", "pre-execution guard hooks for live agents (claude-code)"),
     "app": ("app.launch:main", "start the reviewer web app (Streamlit)"),
     "reviewers": ("app.reviewers:main", "add, list and disable the accounts reviewers sign in to the app with"),
@@ -50,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)
     return parser
+
+
+def serve(argv: list[str]) -> int:
+    """`cbm serve`, with POST /v1/hooks/claude-code answered by `cbm.guard.served_hook`."""
+    from cbm.guard import served_hook
+    from cbm.service import main as serve_main
+
+    return serve_main(argv, hook=served_hook)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,11 +18,16 @@ scores in process (loading the model takes seconds). When scoring fails altogeth
 decides: `ask` (the default) keeps a human in the loop without stopping the agent's work, where
 `open` would let a broken guard wave every call through and `closed` would stop every call.
 The hook always exits 0 with valid JSON or nothing; errors go to stderr.
+
+`cbm serve` answers the same hook input at POST /v1/hooks/claude-code with `served_hook`, so the
+hook command can be a single `curl`; it reads a transcript only from under its
+--transcripts-dir (`transcript_under`), and at most --max-transcript-bytes of it.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import stat
@@ -30,7 +35,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from cbm.jsonl import read_lines
@@ -54,34 +59,14 @@ class GuardError(Exception):
 
 # --- hook input and transcript -> a record -----------------------------------------------------
 
-def hook_request(hook: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(context record in the Anthropic format, proposed action) from a PreToolUse hook input."""
-    if not isinstance(hook, dict):
-        raise GuardError(f"hook input must be a JSON object, got {type(hook).__name__}")
-    event = hook.get("hook_event_name", "PreToolUse")
-    if event != "PreToolUse":
-        raise GuardError(f"hook_event_name: this is a PreToolUse hook, got {event!r}")
-    name, arguments, call_id = hook.get("tool_name"), hook.get("tool_input", {}), hook.get("tool_use_id")
-    if not isinstance(name, str) or not name:
-        raise GuardError("tool_name: expected a non-empty string")
-    if not isinstance(arguments, dict):
-        raise GuardError(f"tool_input: expected an object, got {type(arguments).__name__}")
-    if call_id is not None and not isinstance(call_id, str):
-        raise GuardError("tool_use_id: expected a string")
-    path = hook.get("transcript_path")
-    if not isinstance(path, str) or not path:
-        raise GuardError("transcript_path: expected a file path")
-    action = {"tool_name": name, "arguments": arguments, "id": call_id or PROPOSED_ID}
-    record = {"id": str(hook.get("session_id") or "claude-code"),
-              "messages": transcript_messages(path, call_id), "metadata": {"source": "claude-code"}}
-    return record, action
-
-
-def transcript_messages(path: str, proposed_id: str | None = None) -> list[dict[str, Any]]:
+def transcript_messages(path: str, proposed_id: str | None = None, max_bytes: int | None = None
+                        ) -> list[dict[str, Any]]:
     """The conversation of a Claude Code transcript (JSONL) as Anthropic messages, read in
     bounded memory: every user prompt, since it carries the task and its limits, and the last
     RECENT_EVENTS events. The transcript may already hold the proposed call; it and anything
-    after it are left out, since the call has not run."""
+    after it are left out, since the call has not run. With `max_bytes`, a longer transcript is
+    read only in its first quarter of that (where the task was given) and its last three
+    quarters (the recent events)."""
     prompts: list[tuple[int, dict[str, Any]]] = []
     recent: deque[tuple[int, dict[str, Any]]] = deque(maxlen=RECENT_EVENTS)
     skipped = 0
@@ -89,7 +74,7 @@ def transcript_messages(path: str, proposed_id: str | None = None) -> list[dict[
         with open(path, "rb") as stream:
             if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):  # /dev/zero, a FIFO: endless
                 raise GuardError(f"transcript_path: {path!r} is not a regular file")
-            for number, line, _ in read_lines(stream, MAX_EVENT_BYTES):
+            for number, line in _window(stream, max_bytes):
                 message = _message(line)
                 if message is None:
                     skipped += line is None
@@ -104,6 +89,37 @@ def transcript_messages(path: str, proposed_id: str | None = None) -> list[dict[
     first = recent[0][0] if recent else 0
     events = [m for n, m in prompts if n < first] + [m for _, m in recent]
     return _consistent(events, proposed_id)
+
+
+def _window(stream: Any, max_bytes: int | None) -> Iterator[tuple[int, bytes | None]]:
+    """(number, line) of the lines `transcript_messages` reads, in order: all of them, or those
+    wholly inside the first quarter of `max_bytes` and the last three quarters when the file is
+    longer (numbers of the last part continue after the first's, so their order holds)."""
+    size = os.fstat(stream.fileno()).st_size
+    if max_bytes is None or size <= max_bytes:
+        yield from ((n, line) for n, line, _ in read_lines(stream, MAX_EVENT_BYTES))
+        return
+    head, last = _Head(stream, max_bytes // 4), 0
+    for number, line, _ in read_lines(head, MAX_EVENT_BYTES):
+        last = number
+        if line is None or line.endswith(b"\n"):  # a line cut at the boundary is not read
+            yield number, line
+    stream.seek(size - (max_bytes - max_bytes // 4))
+    while (skipped := stream.readline(1 << 20)) and not skipped.endswith(b"\n"):  # the cut line
+        pass
+    yield from ((last + n, line) for n, line, _ in read_lines(stream, MAX_EVENT_BYTES))
+
+
+class _Head:
+    """`readline` over the first `limit` bytes of a binary stream."""
+
+    def __init__(self, stream: Any, limit: int):
+        self.stream, self.left = stream, limit
+
+    def readline(self, size: int = -1) -> bytes:
+        chunk = self.stream.readline(self.left if size < 0 else min(size, self.left)) if self.left > 0 else b""
+        self.left -= len(chunk)
+        return chunk
 
 
 def _message(line: bytes | None) -> dict[str, Any] | None:
@@ -180,6 +196,38 @@ def _append(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, An
         messages.append({"role": role, "content": blocks})
 
 
+Transcript = Callable[[str, str | None], list[dict[str, Any]]]  # (path, proposed call id) -> messages
+
+
+def hook_request(hook: Any, transcript: Transcript | None = transcript_messages) -> tuple[
+        dict[str, Any], dict[str, Any]]:
+    """(context record in the Anthropic format, proposed action) from a PreToolUse hook input.
+    `transcript` reads the conversation from `transcript_path`; None reads nothing: the call is
+    scored with the hook input alone."""
+    if not isinstance(hook, dict):
+        raise GuardError(f"hook input must be a JSON object, got {type(hook).__name__}")
+    event = hook.get("hook_event_name", "PreToolUse")
+    if event != "PreToolUse":
+        raise GuardError(f"hook_event_name: this is a PreToolUse hook, got {event!r}")
+    name, arguments, call_id = hook.get("tool_name"), hook.get("tool_input", {}), hook.get("tool_use_id")
+    if not isinstance(name, str) or not name:
+        raise GuardError("tool_name: expected a non-empty string")
+    if not isinstance(arguments, dict):
+        raise GuardError(f"tool_input: expected an object, got {type(arguments).__name__}")
+    if call_id is not None and not isinstance(call_id, str):
+        raise GuardError("tool_use_id: expected a string")
+    messages: list[dict[str, Any]] = []
+    if transcript is not None:
+        path = hook.get("transcript_path")
+        if not isinstance(path, str) or not path:
+            raise GuardError("transcript_path: expected a file path")
+        messages = transcript(path, call_id)
+    action = {"tool_name": name, "arguments": arguments, "id": call_id or PROPOSED_ID}
+    record = {"id": str(hook.get("session_id") or "claude-code"), "messages": messages,
+              "metadata": {"source": "claude-code"}}
+    return record, action
+
+
 def with_call(record: dict[str, Any], action: Mapping[str, Any]) -> dict[str, Any]:
     """The record with the proposed call appended as the agent's next message: what
     `Overseer.score_action` scores, as a record the explainer can read."""
@@ -229,11 +277,13 @@ class Remote:
 
 
 class Local:
-    """The model in this process, loaded on first use."""
+    """The model in this process, loaded on first use (or `overseer`, already loaded, with
+    `explainer(trajectory, action_id, concepts, top_k)` to explain instead of the overseer)."""
 
-    def __init__(self, checkpoint: str | None = None):
-        self.checkpoint = checkpoint
-        self._overseer = None
+    def __init__(self, checkpoint: str | None = None, overseer: Any = None,
+                 explainer: Callable[..., Any] | None = None):
+        self.checkpoint, self.explainer = checkpoint, explainer
+        self._overseer = overseer
 
     @property
     def overseer(self) -> Any:
@@ -252,7 +302,8 @@ class Local:
     def explanation(self, record: dict[str, Any], action_id: str, concepts: list[str]) -> dict[str, Any]:
         from cbm.formats import parse_record
 
-        return self.overseer.explain(parse_record(record, "anthropic"), action_id, concepts, 3).to_json()
+        explain = self.explainer or self.overseer.explain
+        return explain(parse_record(record, "anthropic"), action_id, concepts, 3).to_json()
 
 
 class Deadline:
@@ -363,26 +414,72 @@ def on_error(mode: str, error: str) -> dict[str, Any] | None:
     return None
 
 
-def claude_code(args: argparse.Namespace, stdin: Any) -> dict[str, Any] | None:
-    """The hook's answer (None: no opinion) for the hook input on `stdin`."""
-    deadline = Deadline(args.timeout)
+def hook_answer(raw: bytes, scorers: list[Remote | Local], deadline: Deadline, *, explain: bool = True,
+                mode: str = "ask", transcript: Transcript | None = transcript_messages) -> dict[str, Any] | None:
+    """The hook's answer (None: no opinion) to the raw hook input, from the first scorer that
+    answers; any failure is answered by `mode` (--on-error), never by an exception."""
     try:
-        raw = stdin.read(MAX_INPUT_BYTES + 1)
         if len(raw) > MAX_INPUT_BYTES:
             raise GuardError(f"hook input over {MAX_INPUT_BYTES >> 20} MiB")
         try:
             hook = json.loads(raw)
         except ValueError as exc:
             raise GuardError(f"hook input is not JSON ({exc})") from None
-        record, action = deadline.run(lambda: hook_request(hook))  # reading the transcript is timed too
+        record, action = deadline.run(lambda: hook_request(hook, transcript))  # reading the transcript is timed too
+        result, evidence = evaluate(record, action, scorers, deadline, explain=explain)
+    except Exception as exc:  # any failure is answered by --on-error, never by a traceback
+        return on_error(mode, str(exc) or type(exc).__name__)
+    permission = HOOK_DECISIONS.get(result["decision"])
+    return hook_output(permission, reason(result, action, evidence)) if permission else None
+
+
+def claude_code(args: argparse.Namespace, stdin: Any) -> dict[str, Any] | None:
+    """The hook's answer (None: no opinion) for the hook input on `stdin`."""
+    deadline = Deadline(args.timeout)
+    try:
+        raw = stdin.read(MAX_INPUT_BYTES + 1)
         scorers: list[Remote | Local] = [Local(args.checkpoint)]
         if args.url:
             scorers.insert(0, Remote(args.url, read_key(args.api_key_file)))
-        result, evidence = evaluate(record, action, scorers, deadline, explain=not args.no_explain)
-    except Exception as exc:  # any failure is answered by --on-error, never by a traceback
+    except Exception as exc:
         return on_error(args.on_error, str(exc) or type(exc).__name__)
-    permission = HOOK_DECISIONS.get(result["decision"])
-    return hook_output(permission, reason(result, action, evidence)) if permission else None
+    return hook_answer(raw, scorers, deadline, explain=not args.no_explain, mode=args.on_error)
+
+
+# --- the same hook answered by `cbm serve` (POST /v1/hooks/claude-code) -------------------------
+
+MAX_TRANSCRIPT_BYTES = 32 << 20  # what the service reads of one transcript
+
+
+def served_hook(raw: bytes, overseer: Any, explainer: Callable[..., Any] | None = None, *, explain: bool = False,
+                mode: str = "ask", transcripts_dir: str | None = None,
+                max_transcript_bytes: int = MAX_TRANSCRIPT_BYTES, timeout: float = 20.0) -> dict[str, Any] | None:
+    """`hook_answer` scored by a service's loaded model (`explainer(trajectory, action_id,
+    concepts, top_k)` explains, else the overseer does). The service reads a transcript only from
+    under `transcripts_dir`, at most `max_transcript_bytes` of it; without one it scores the
+    call from the hook input alone."""
+    transcript = None if transcripts_dir is None else functools.partial(
+        transcript_under, os.path.realpath(transcripts_dir), max_transcript_bytes)
+    return hook_answer(raw, [Local(overseer=overseer, explainer=explainer)], Deadline(timeout), explain=explain,
+                       mode=mode, transcript=transcript)
+
+
+def transcript_under(root: str, max_bytes: int | None, path: str, proposed_id: str | None = None
+                     ) -> list[dict[str, Any]]:
+    """`transcript_messages` of `path` if it is an absolute path to a regular file under `root`
+    (a resolved path), links resolved. A path outside, missing or not a regular file gets one
+    answer, so that it tells nothing about the files of the machine that reads it."""
+    refused = GuardError("transcript_path: not a transcript this service reads (a regular file under its "
+                         "--transcripts-dir)")
+    try:
+        real = os.path.realpath(path) if os.path.isabs(path) else None
+        if real is None or os.path.commonpath([root, real]) != root:
+            raise refused
+        if not stat.S_ISREG(os.stat(real).st_mode):  # checked before opening: opening a FIFO waits for a writer
+            raise refused
+        return transcript_messages(real, proposed_id, max_bytes)
+    except (OSError, ValueError, GuardError):  # ValueError: a NUL in the path
+        raise refused from None
 
 
 def read_key(path: str | None) -> str | None:

@@ -5,6 +5,7 @@
     POST /v1/intervene       a reviewer's concept values: what the risk and flags become
     POST /v1/explain         an action's concept contributions and the text evidence behind them
     GET  /v1/model           model version, concepts, thresholds, head weights, evaluation
+    POST /v1/hooks/claude-code   Claude Code's PreToolUse hook input in, the hook's output out
     GET  /healthz            liveness; the OpenAPI description at /openapi.json
 
 Scores come from the same `Overseer` and readers as `cbm score`, so a record gets the same
@@ -22,6 +23,12 @@ reads a body before it resolves dependencies, so the `Gate` middleware checks th
 with the same function, and only then reads the body, bounded: an unauthenticated client never
 has its body read. The interactive docs (`--docs`: Swagger UI at /docs) are off by default,
 because that page loads Swagger UI's script and styles from a CDN without integrity checks.
+
+The Claude Code hook route answers what `cbm guard claude-code --no-explain` prints, so a hook
+command can be one `curl`. It is `cbm.guard`'s logic, which this module may not import (the two
+commands are independent layers): `cbm serve` (cbm.cli) hands it in as `create_app(hook=...)`.
+The route reads the session transcript named in the hook input only from under
+--transcripts-dir; without one it scores the call from the hook input alone.
 """
 
 from __future__ import annotations
@@ -30,11 +37,11 @@ import argparse
 import asyncio
 import hmac
 import io
-import json
 import ipaddress
+import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +50,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -72,6 +79,8 @@ class ServiceConfig:
     max_request_bytes: int = 10 * 2**20
     max_batch: int = 1000
     docs: bool = False
+    transcripts_dir: str | None = None  # the hook route reads transcripts from under it; None: none
+    max_transcript_bytes: int = 32 << 20
 
 
 # --- request bodies ----------------------------------------------------------------------------
@@ -209,8 +218,8 @@ class Service:
     """What the routes share: the model, its explainer, the limits and the keys (as bytes).
     One per app, at `app.state.service`; a route gets it through the `Served` dependency."""
 
-    def __init__(self, overseer: Overseer, config: ServiceConfig):
-        self.overseer, self.config = overseer, config
+    def __init__(self, overseer: Overseer, config: ServiceConfig, hook: HookAnswer | None = None):
+        self.overseer, self.config, self.hook = overseer, config, hook
         self.explainer = Explainer(overseer)  # its own copy of the encoder, one attribution at a time
         # Explanations run one at a time anyway, and always on this one thread: an attribution
         # takes ~0.5 GB of scratch memory, which the C allocator keeps in the arena of the thread
@@ -218,6 +227,10 @@ class Service:
         # its own (8 threads taking turns: RSS 0.8 -> 3.9 GB).
         self.explain_thread = ThreadPoolExecutor(1, thread_name_prefix="cbm-explain")
         self.keys = tuple(k.encode("utf-8") for k in config.api_keys)
+
+    def explain(self, *args: Any) -> Any:
+        """`Explainer.explain(*args)` on the explanations' thread, from any thread."""
+        return self.explain_thread.submit(self.explainer.explain, *args).result()
 
     def check_batch(self, count: int) -> None:
         if count > self.config.max_batch:
@@ -384,6 +397,38 @@ def model(served: Served) -> dict[str, Any]:
     return served.overseer.info()
 
 
+# `cbm.guard.served_hook`: (raw hook input, overseer, explain function, *, explain, mode,
+# transcripts_dir, max_transcript_bytes) -> the hook's output JSON, or None for no opinion
+HookAnswer = Callable[..., "dict[str, Any] | None"]
+OnError = Literal["ask", "closed", "open"]
+hooks = APIRouter(prefix="/v1/hooks", dependencies=[Depends(require_key)])
+HOOK_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "description": "the PreToolUse hook input, as Claude Code gives the hook command on stdin",
+    "properties": {"session_id": {"type": "string"}, "transcript_path": {"type": "string"},
+                   "cwd": {"type": "string"}, "hook_event_name": {"const": "PreToolUse"},
+                   "tool_name": {"type": "string"}, "tool_input": {"type": "object"},
+                   "tool_use_id": {"type": "string"}},
+    "required": ["tool_name"]}}}}}
+HOOK_ANSWERS = {200: {"description": "the hook's output: `permissionDecision` deny (at or above the block "
+                      "threshold) or ask (the flag threshold), with the reason"},
+                204: {"description": "no opinion (risk below the flag threshold): Claude Code's own permissions "
+                      "decide"}}
+
+
+@hooks.post("/claude-code", openapi_extra=HOOK_BODY, responses=HOOK_ANSWERS, response_model=None)
+async def claude_code_hook(request: Request, served: Served, on_error: OnError = "ask",
+                           explain: bool = False) -> Response:
+    """What `cbm guard claude-code` prints for this hook input (`--no-explain` unless `explain`),
+    scored by this service's model. A hook input that cannot be scored (not JSON, not a tool call,
+    a transcript it may not read) is answered by `on_error`, as the guard's --on-error: ask the
+    user (the default), deny (`closed`) or no opinion (`open`)."""
+    config = served.config
+    answer = await run_in_threadpool(served.hook, await request.body(), served.overseer, served.explain,
+                                     explain=explain, mode=on_error, transcripts_dir=config.transcripts_dir,
+                                     max_transcript_bytes=config.max_transcript_bytes)
+    return Response(status_code=204) if answer is None else JSON(answer)
+
+
 @public.get("/healthz")
 async def healthz(served: Served) -> dict[str, Any]:
     """Liveness: no key needed."""
@@ -392,20 +437,24 @@ async def healthz(served: Served) -> dict[str, Any]:
 
 # --- the app -----------------------------------------------------------------------------------
 
-def create_app(overseer: Overseer, config: ServiceConfig | None = None) -> FastAPI:
-    """The service around one loaded model. Scoring runs in the threadpool without a lock (the
-    model is read-only at inference); explanations hook the embedding layer, so the Explainer
-    attributes on its own copy of the encoder, one attribution at a time."""
+def create_app(overseer: Overseer, config: ServiceConfig | None = None,
+               hook: HookAnswer | None = None) -> FastAPI:
+    """The service around one loaded model; with `hook` (`cbm.guard.served_hook`), also
+    POST /v1/hooks/claude-code. Scoring runs in the threadpool without a lock (the model is
+    read-only at inference); explanations hook the embedding layer, so the Explainer attributes
+    on its own copy of the encoder, one attribution at a time."""
     config = config or ServiceConfig()
     app = FastAPI(title="cbm-oversight", version=__version__,
                   description="Concept bottleneck risk scoring of AI agent actions. /v1 routes take "
                   "`Authorization: Bearer KEY` or `X-API-Key: KEY` when the service has keys.",
                   docs_url="/docs" if config.docs else None, redoc_url=None, default_response_class=JSON)
-    app.state.service = Service(overseer, config)
+    app.state.service = Service(overseer, config, hook)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(Gate, config=config)
     app.include_router(v1)
+    if hook is not None:
+        app.include_router(hooks)
     app.include_router(public)
     return app
 
@@ -445,7 +494,8 @@ def loopback(host: str) -> bool:
         return False
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, hook: HookAnswer | None = None) -> int:
+    """`cbm serve`; `hook` as in `create_app` (`cbm serve` gives `cbm.guard.served_hook`)."""
     parser = argparse.ArgumentParser(prog="cbm serve", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
@@ -461,6 +511,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", action="store_true",
                         help="serve Swagger UI at /docs (the page loads its script and styles from a CDN; "
                         "/openapi.json is always served)")
+    parser.add_argument("--transcripts-dir",
+                        help="the Claude Code hook route reads a session transcript only from under this folder "
+                        "(e.g. ~/.claude/projects; default: none, the call is scored from the hook input alone)")
+    parser.add_argument("--max-transcript-bytes", type=int, default=ServiceConfig.max_transcript_bytes,
+                        help="most of one transcript read: its start and its end (default %(default)s)")
     parser.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     args = parser.parse_args(argv)
     if args.threshold is not None and not 0 <= args.threshold <= 1:
@@ -482,7 +537,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    app = create_app(overseer, ServiceConfig(keys, args.max_request_bytes, args.max_batch, docs=args.docs))
+    if args.transcripts_dir is not None and not os.path.isdir(args.transcripts_dir):
+        parser.error(f"--transcripts-dir: {args.transcripts_dir!r} is not a folder")
+    config = ServiceConfig(keys, args.max_request_bytes, args.max_batch, docs=args.docs,
+                           transcripts_dir=args.transcripts_dir, max_transcript_bytes=args.max_transcript_bytes)
+    app = create_app(overseer, config, hook)
     host = f"[{args.host}]" if ":" in args.host else args.host
     if args.docs:
         print("cbm serve: warning: /docs loads Swagger UI's script and styles from a CDN (cdn.jsdelivr.net) "

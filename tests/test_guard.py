@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 
 from cbm.formats import parse_record
-from cbm.guard import HOOK_DECISIONS, hook_request, transcript_messages
+from cbm.guard import HOOK_DECISIONS, hook_request, served_hook, transcript_messages
 from cbm.scoring import decision
+from cbm.service import ServiceConfig, create_app
 from training.bench.serve import free_port, running_server
+
+from asgi_helpers import InProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "guard"
@@ -60,7 +63,7 @@ def permission(answer: dict | None) -> str | None:
 
 @pytest.fixture(scope="module")
 def server():
-    with running_server("--log-level", "warning", api_key=KEY) as s:
+    with running_server("--log-level", "warning", "--transcripts-dir", str(FIXTURES), api_key=KEY) as s:
         yield s
 
 
@@ -213,3 +216,120 @@ def test_a_service_that_never_answers_leaves_time_to_score_in_process(overseer):
         answer, err = guard(hook_input("curl_bash"), "--no-explain", "--url", url, "--timeout", "16", timeout=60)
     assert "scoring in process" in err
     assert permission(answer) == HOOK_DECISIONS[expected(overseer, "curl_bash")[0]]
+
+
+
+# --- the same hook answered by the service: POST /v1/hooks/claude-code ----------------------------
+
+HOOK_ROUTE = "/v1/hooks/claude-code"
+
+
+def curl_hook(url: str, hook: dict | bytes, key: str | None = KEY) -> tuple[int, bytes]:
+    """(exit code, stdout) of the README's hook command: curl reading the hook input on stdin."""
+    data = hook if isinstance(hook, bytes) else json.dumps(hook).encode("utf-8")
+    headers = ["-H", f"X-API-Key: {key}"] if key else []
+    run = subprocess.run(["curl", "-sf", "--max-time", "10", *headers, "--data-binary", "@-", url + HOOK_ROUTE],
+                         input=data, capture_output=True, timeout=60, check=False)
+    return run.returncode, run.stdout
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+@pytest.mark.parametrize("name", HOOKS)
+def test_curl_to_the_service_answers_what_the_guard_prints(server, name):
+    """The hook command `curl ... --data-binary @- URL/v1/hooks/claude-code` prints what
+    `cbm guard claude-code --no-explain` prints for the same hook input and transcript: the
+    same decision and reason, or nothing."""
+    code, out = curl_hook(server.url, hook_input(name))
+    assert code == 0
+    local, _ = guard(hook_input(name), "--no-explain")
+    assert (json.loads(out) if out.strip() else None) == local
+    assert curl_hook(server.url, hook_input(name), key=None)[0] == 22  # 401: curl -f fails, prints nothing
+
+
+@pytest.fixture(scope="module")
+def hook_dir(tmp_path_factory) -> Path:
+    """A transcripts folder holding one real transcript."""
+    folder = tmp_path_factory.mktemp("transcripts")
+    shutil.copy(FIXTURES / "transcript_prod_drop.jsonl", folder / "session.jsonl")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def hook_client(overseer, hook_dir):
+    client = InProcess(create_app(overseer, ServiceConfig(transcripts_dir=str(hook_dir)), hook=served_hook))
+    yield client
+    client.close()
+
+
+def answer_of(response) -> dict | None:
+    assert response.status in (200, 204), response.text
+    return response.json() if response.status == 200 else None
+
+
+def test_the_route_reads_a_transcript_under_its_folder(hook_client, hook_dir):
+    hook = hook_input("prod_drop", transcript_path=str(hook_dir / "session.jsonl"))
+    answer = answer_of(hook_client.post(HOOK_ROUTE, hook))
+    assert permission(answer) == "deny" and answer == guard(hook, "--no-explain")[0]
+    with_evidence = answer_of(hook_client.post(HOOK_ROUTE + "?explain=true", hook))
+    assert with_evidence == guard(hook)[0] and "; from \"" in with_evidence["hookSpecificOutput"][
+        "permissionDecisionReason"]
+
+
+def test_the_route_reads_no_transcript_outside_its_folder(hook_client, hook_dir, tmp_path):
+    """Outside the folder, through a link, missing, not a regular file, relative: one answer,
+    the on_error one, that says nothing of what is there."""
+    (hook_dir / "link.jsonl").symlink_to(FIXTURES / "transcript_prod_drop.jsonl")
+    os.mkfifo(hook_dir / "fifo.jsonl")
+    refused = "transcript_path: not a transcript this service reads"
+    for path in (str(FIXTURES / "transcript_prod_drop.jsonl"), str(hook_dir / "link.jsonl"),
+                 str(hook_dir / "missing.jsonl"), str(hook_dir / "fifo.jsonl"), str(hook_dir),
+                 str(hook_dir / ".." / hook_dir.name / ".." / "x.jsonl"), "session.jsonl", "/etc/passwd",
+                 str(hook_dir / "a\x00b")):
+        answer = answer_of(hook_client.post(HOOK_ROUTE, hook_input("prod_drop", transcript_path=path)))
+        assert permission(answer) == "ask" and refused in answer["hookSpecificOutput"]["permissionDecisionReason"]
+        assert path not in answer["hookSpecificOutput"]["permissionDecisionReason"]
+    closed = answer_of(hook_client.post(HOOK_ROUTE + "?on_error=closed", hook_input("prod_drop")))
+    assert permission(closed) == "deny" and refused in closed["hookSpecificOutput"]["permissionDecisionReason"]
+    assert hook_client.post(HOOK_ROUTE + "?on_error=open", hook_input("prod_drop")).status == 204
+
+
+def test_without_a_transcripts_folder_the_call_is_scored_from_the_hook_input_alone(overseer):
+    client = InProcess(create_app(overseer, ServiceConfig(), hook=served_hook))
+    try:
+        for name in HOOKS:
+            hook = hook_input(name, transcript_path="/nonexistent/never-read.jsonl")
+            _, action = hook_request(hook, transcript=None)
+            risk = overseer.score_action(parse_record({"messages": []}, "anthropic"), action).risk
+            answer = answer_of(client.post(HOOK_ROUTE, hook))
+            want = HOOK_DECISIONS.get(decision(risk, overseer.threshold, overseer.block_threshold))
+            assert permission(answer) == want
+            if answer is not None:
+                assert f"risk {risk:.2f}" in answer["hookSpecificOutput"]["permissionDecisionReason"]
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("mode, want", [("ask", "ask"), ("closed", "deny"), ("open", None)])
+def test_the_route_answers_bad_hook_input_as_on_error_says(hook_client, mode, want):
+    post_tool_use = json.dumps({"hook_event_name": "PostToolUse", "tool_name": "Bash"}).encode()
+    for body in (b"\x00not json{", b"[1, 2]", post_tool_use):
+        answer = answer_of(hook_client.post(HOOK_ROUTE + f"?on_error={mode}", body))
+        assert permission(answer) == want
+    assert hook_client.post(HOOK_ROUTE + "?on_error=maybe", b"{}").status == 422
+
+
+def test_a_transcript_over_the_byte_cap_is_read_at_its_start_and_end(tmp_path):
+    """The task is given at the start, the recent events are at the end: a transcript over the
+    cap keeps both, and no line cut at a boundary is read as an event."""
+    lines = Path(FIXTURES / "transcript_prod_drop.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    filler = json.dumps({"type": "assistant", "message": {"role": "assistant", "content": "x" * 900}}) + "\n"
+    path = tmp_path / "long.jsonl"
+    path.write_text("".join(lines[:2]) + filler * 2000 + "".join(lines[2:]), encoding="utf-8")
+    hook = hook_input("prod_drop")
+    full = transcript_messages(str(FIXTURES / "transcript_prod_drop.jsonl"), hook["tool_use_id"])
+    capped = transcript_messages(str(path), hook["tool_use_id"], max_bytes=200_000)
+    assert capped[0] == full[0]  # the user's task
+    assert capped[-6:] == full[-6:]  # the events before the call
+    texts = [b.get("text", "") for m in capped for b in m["content"]]
+    assert 0 < sum(t == "x" * 900 for t in texts) < 250  # a window of the filler, not all of it
+    parse_record({"messages": capped}, "anthropic")

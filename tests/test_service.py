@@ -68,7 +68,8 @@ def test_either_header_carries_the_key(server, overseer):
 def test_openapi_documents_every_route_and_both_ways_to_send_the_key(server):
     status, spec = call(server.url, "/openapi.json")
     assert status == 200
-    assert {"/v1/score", "/v1/score/action", "/v1/intervene", "/v1/explain", "/v1/model", "/healthz"} <= set(spec["paths"])
+    assert {"/v1/score", "/v1/score/action", "/v1/intervene", "/v1/explain", "/v1/model", "/healthz",
+            "/v1/hooks/claude-code"} <= set(spec["paths"])  # `cbm serve` joins the guard's hook route
     assert "application/x-ndjson" in spec["paths"]["/v1/score"]["post"]["requestBody"]["content"]
     schemes = spec["components"]["securitySchemes"]
     assert schemes["APIKeyHeader"] == {**schemes["APIKeyHeader"], "type": "apiKey", "in": "header", "name": "X-API-Key"}
