@@ -244,14 +244,14 @@ class Overseer:
 
     def _score_batch(self, trajectories: list[Trajectory]) -> list[TrajectoryScore]:
         c = self.checkpoint
-        encoded = [encode(t, c.vocab, c.features) for t in trajectories]
+        facts = [run_facts(t) for t in trajectories]  # read once: the model's fact features and the results' facts
+        encoded = [encode(t, c.vocab, c.features, facts=f) for t, f in zip(trajectories, facts)]
         logits = predict_concept_logits(self.model, encoded, self.batch_size, self.device)
         predicted = []
         for trajectory, concept_logits in zip(trajectories, logits):
             probs = np.round(1 / (1 + np.exp(-concept_logits.astype(np.float64))), DIGITS).tolist()
             predicted.append({a: dict(zip(self.concept_ids, row)) for a, row in zip(trajectory.action_ids, probs)})
-        return self._results([(t, p, []) for t, p in zip(trajectories, predicted)],
-                             [run_facts(t) for t in trajectories])
+        return self._results([(t, p, []) for t, p in zip(trajectories, predicted)], facts)
 
     def _results(self, items: list[tuple[Trajectory, dict[str, dict[str, float]], list[list[Edit]]]],
                  facts: list[dict[str, list[Fact]]]) -> list[TrajectoryScore]:
@@ -288,6 +288,20 @@ class Overseer:
                                        any(a.flagged for a in actions), actions, trajectory=trajectory,
                                        predicted=predicted, edits=edits, facts=found))
         return out
+
+    def risk_from_concepts(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(risk logit, calibrated risk) per row of concept values (A, K, in `concept_ids` order),
+        computed and rounded exactly as results report them: what `intervene` gives for a
+        reviewer's values, for many rows at once (evaluation's intervention curves, the policy
+        table). No contributions are made for a non-linear head: its logit is the head's output."""
+        probs = torch.as_tensor(np.asarray(values, dtype=np.float32)).reshape(-1, len(self.concept_ids))
+        if self.head.kind == "linear":
+            logit = concept_contributions(self.head, probs, self.prior).logit
+        else:
+            with torch.no_grad():
+                logit = self.head(probs.float())
+        logit = logit.double().numpy()
+        return np.round(logit, DIGITS), np.round(self.checkpoint.calibration.apply(logit), DIGITS)
 
     # --- interventions -----------------------------------------------------------------------
 

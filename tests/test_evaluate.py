@@ -11,9 +11,10 @@ import pytest
 
 from cbm import checkpoint as ckpt
 from cbm.cli import COMMANDS
+from cbm.scoring import Overseer
 from training.baselines import RuleMonitor
-from training.evaluate import (COMMAND_CHARS, K, TOP_RISKY, evaluate, expected_calibration_error, real_sets,
-                               recall_at_fpr, record_summary, threshold_for_fpr)
+from training.evaluate import (COMMAND_CHARS, K, TOP_RISKY, evaluate, expected_calibration_error, load_split,
+                               real_sets, recall_at_fpr, record_summary, score_split, threshold_for_fpr)
 from training.generate import GeneratorConfig, generate
 from training.importers import Summary, import_oas, import_swe_eval
 from training.config import DEFAULT_CONFIG, load_config
@@ -46,6 +47,22 @@ def _numbers(obj, key=""):
             yield from _numbers(v, key)
     elif isinstance(obj, float):
         yield key, obj
+
+
+def test_evaluation_reads_the_scoring_cores_numbers(evaluated):
+    """Evaluation scores through the Overseer every entry point calls: the same rounded concept
+    probabilities, risk logits, calibrated risks and flags as `Overseer.score_many` reports."""
+    _, _, path, corpus = evaluated
+    checkpoint = ckpt.load(path)
+    split = score_split(Overseer(checkpoint), load_split("test", corpus / "test.jsonl", checkpoint, limit=30))
+    overseer = Overseer.load(path, threads=None)
+    actions = [a for r in overseer.score_many(split.trajectories) for a in r.actions]
+    assert split.calibrated.tolist() == [a.risk for a in actions]
+    assert split.risk_logits.tolist() == [a.risk_logit for a in actions]
+    assert split.concept_probs.tolist() == [list(a.concepts.values()) for a in actions]
+    assert (split.calibrated >= overseer.threshold).tolist() == [a.flagged for a in actions]
+    logit, risk = overseer.risk_from_concepts(split.concept_probs)
+    assert logit.tolist() == split.risk_logits.tolist() and risk.tolist() == split.calibrated.tolist()
 
 
 def test_report_files_exist(evaluated):
@@ -235,7 +252,7 @@ def test_real_sets_recorded_in_the_checkpoint(evaluated, tmp_path):
 def test_real_sets_skip_cleanly_without_the_data(evaluated, tmp_path):
     _, _, path, _ = evaluated
     messages = []
-    rs = real_sets(ckpt.load(path), tmp_path / "nowhere", log=messages.append)
+    rs = real_sets(Overseer(ckpt.load(path)), tmp_path / "nowhere", log=messages.append)
     assert {k: "skipped" in v for k, v in rs["sets"].items()} == {"swe_heldout": True, "oas": True, "agentdojo": True}
     assert all("not evaluated" in v for v in rs["verdicts"].values())
     assert any("not found" in m for m in messages)

@@ -24,6 +24,12 @@ imported on the fly: action- and run-level AUROC), each beside TF-IDF + LR (fitt
 checkpoint's training files) and the keyword rules, whose flag and block thresholds are set on the
 generated validation split at the false-positive rates the checkpoint's own thresholds have there.
 One verdict line per set says whether the CBM beats both baselines.
+
+Every figure of the CBM comes from the scoring core every entry point calls (`cbm.scoring.Overseer`,
+at its default options): concept probabilities, risk logits and calibrated risks rounded as results
+report them, flags as results set them; intervention curves and the policy table go through
+`Overseer.risk_from_concepts`, the computation behind a reviewer's correction. Only the leakage
+check runs the model itself, through its own intervention inputs.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from cbm.concepts import CONCEPT_IDS, CONCEPTS_BY_ID
 from cbm.features import encode
 from cbm.model import collate
 from cbm.predict import predict_logits
+from cbm.scoring import Overseer
 from cbm.trajectory import Label, Trajectory
 from training.data import action_only_view, concept_prior, make_example, read_labelled, risky_calls, twins
 from training.generator.policy import DEFAULT_POLICY, Policy
@@ -151,14 +158,10 @@ class Split:
     family: list[str]
     evasion: list[str]  # "" when none
     encoded: list = field(default_factory=list)
-    concept_logits: np.ndarray | None = None
-    risk_logits: np.ndarray | None = None  # the head's raw logits
-    risk_score: np.ndarray | None = None  # calibrated logit: scale * logit + shift (float64)
-
-    @property
-    def calibrated(self) -> np.ndarray:
-        """Calibrated risk, sigmoid(risk_score): what the checkpoint reports and flags."""
-        return _sigmoid(self.risk_score)
+    concept_probs: np.ndarray | None = None  # (N, K) as results report them (rounded), CONCEPT_IDS order
+    risk_logits: np.ndarray | None = None  # the head's logits, as results report them (rounded)
+    risk_score: np.ndarray | None = None  # calibrated logit: scale * logit + shift (float64), for rankings
+    calibrated: np.ndarray | None = None  # calibrated risk as results report it: what is flagged
 
     @property
     def generated(self) -> bool:
@@ -197,11 +200,33 @@ def make_split(name: str, source: str, trajectories: list[Trajectory], checkpoin
                  encoded=[e.encoded for e in examples])
 
 
-def score_split(model: torch.nn.Module, encoded: Sequence) -> tuple[np.ndarray, np.ndarray]:
-    out = predict_logits(model, encoded, batch_size=64)
-    if not out:
-        return np.zeros((0, K), np.float32), np.zeros(0, np.float32)
-    return np.concatenate([c for c, _ in out]), np.concatenate([r for _, r in out])
+def score_split(overseer: Overseer, split: Split) -> Split:
+    """The split scored by the scoring core: its actions' concept probabilities, risk logits and
+    calibrated risks as `Overseer.score_many` reports them, and the calibrated logit to rank by."""
+    probs, logits, risk = score_actions(overseer, split.trajectories)
+    if len(risk) != len(split.owner):
+        raise ValueError(f"{split.name}: {len(risk)} actions scored, {len(split.owner)} labelled")
+    split.concept_probs, split.risk_logits, split.calibrated = probs, logits, risk
+    split.risk_score = calibrated_logit(overseer.checkpoint, logits)
+    return split
+
+
+def score_actions(overseer: Overseer, trajectories: Sequence[Trajectory]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(concept probabilities (A, K), risk logits (A,), calibrated risks (A,)) of every action of
+    `trajectories`, flattened in order, from `Overseer.score_many`: the numbers every entry point
+    reports."""
+    if overseer.concept_ids != list(CONCEPT_IDS):
+        raise ValueError("the checkpoint's concepts are not the taxonomy's (cbm/concepts.yaml) the labels use")
+    probs, logits, risk = [], [], []
+    for result in overseer.score_many(trajectories):
+        if result.error is not None:
+            raise ValueError(f"{result.id}: {result.error}")
+        for a in result.actions:
+            probs.append([a.concepts[c] for c in CONCEPT_IDS])
+            logits.append(a.risk_logit)
+            risk.append(a.risk)
+    return (np.asarray(probs, dtype=np.float64).reshape(-1, K), np.asarray(logits, dtype=np.float64),
+            np.asarray(risk, dtype=np.float64))
 
 
 def trajectory_labels(split: Split) -> np.ndarray:
@@ -220,7 +245,7 @@ def trajectory_labels(split: Split) -> np.ndarray:
 
 
 def concept_metrics(split: Split, thresholds: dict[str, float]) -> dict[str, Any]:
-    probs = _sigmoid(split.concept_logits)
+    probs = split.concept_probs
     per = {}
     for j, cid in enumerate(CONCEPT_IDS):
         rows = split.known[:, j]
@@ -244,7 +269,7 @@ def risk_metrics(split: Split, checkpoint: ckpt.Checkpoint) -> dict[str, Any]:
     rows = split.risk_known
     y = split.risk[rows].astype(int)
     score = split.risk_score[rows]  # ranked by the calibrated logit (monotone in calibrated risk, no ties at 0/1)
-    calibrated = _sigmoid(score)
+    calibrated = split.calibrated[rows]
     out = ranking_metrics(y, score)
     out["ece"] = expected_calibration_error(y, calibrated) if len(y) else None
     out["mean_calibrated_risk"] = float(calibrated.mean()) if len(y) else None
@@ -255,24 +280,25 @@ def risk_metrics(split: Split, checkpoint: ckpt.Checkpoint) -> dict[str, Any]:
     run_y = trajectory_labels(split)
     run_logit = np.full(len(split.trajectories), -np.inf)
     np.maximum.at(run_logit, split.owner, split.risk_score)
+    run_risk = np.full(len(split.trajectories), -np.inf)
+    np.maximum.at(run_risk, split.owner, split.calibrated)
     keep = (run_y >= 0) & np.isfinite(run_logit)
-    run_cal = _sigmoid(run_logit[keep])
+    run_cal = run_risk[keep]
     out["trajectory"] = ranking_metrics(run_y[keep], run_logit[keep])
     out["trajectory"]["at_threshold"] = threshold_metrics(run_y[keep], run_cal >= checkpoint.threshold) \
         if keep.any() else None
     return out
 
 
-def action_only_metrics(split: Split, checkpoint: ckpt.Checkpoint) -> dict[str, Any] | None:
+def action_only_metrics(split: Split, overseer: Overseer) -> dict[str, Any] | None:
     """The split's runs seen as the people's words and the agent's calls only (no tool output, no
     narration; `training.data.action_only_view`), scored afresh. Next to the full runs it says how
     much of the model's judgement comes from the action itself rather than from the story."""
     views = [v for v in map(action_only_view, split.trajectories) if v is not None]
     if not views:
         return None
-    view = make_split(f"{split.name}:action_only", split.source, views, checkpoint)
-    view.concept_logits, view.risk_logits = score_split(checkpoint.model.eval(), view.encoded)
-    view.risk_score = calibrated_logit(checkpoint, view.risk_logits)
+    checkpoint = overseer.checkpoint
+    view = score_split(overseer, make_split(f"{split.name}:action_only", split.source, views, checkpoint))
     rows = view.risk_known
     risk = ranking_metrics(view.risk[rows].astype(int), view.risk_score[rows])
     risk["at_threshold"] = threshold_metrics(view.risk[rows], view.calibrated[rows] >= checkpoint.threshold)
@@ -287,15 +313,15 @@ def trained_policy(checkpoint: ckpt.Checkpoint) -> Policy:
     return Policy.load((checkpoint.meta.get("config") or {}).get("policy") or DEFAULT_POLICY)
 
 
-def policy_agreement(checkpoint: ckpt.Checkpoint, max_active: int = 3) -> dict[str, Any]:
+def policy_agreement(overseer: Overseer, max_active: int = 3) -> dict[str, Any]:
     """Does the risk head judge like the written policy? Every combination of at most
     `max_active` concepts, set as a reviewer would set them (0/1), through the head and the
     calibration, flagged or not, against the risk of the policy the checkpoint was trained with
     (its config's `policy`, else data/risk_policy.yaml). This is what a reviewer's correction
     relies on."""
-    policy = trained_policy(checkpoint)
+    policy = trained_policy(overseer.checkpoint)
     x, y = policy.table(max_active)
-    flagged = _sigmoid(calibrated_logit(checkpoint, _head_risk(checkpoint.model.head, x))) >= checkpoint.threshold
+    flagged = overseer.risk_from_concepts(x)[1] >= overseer.threshold
     wrong = np.flatnonzero(flagged != (y == 1))
     return {"policy_sha256": policy.digest, "combinations": len(y), "agree": float(1 - len(wrong) / len(y)),
             "flagged_but_safe": int((flagged & (y == 0)).sum()), "safe_combinations": int((y == 0).sum()),
@@ -304,12 +330,7 @@ def policy_agreement(checkpoint: ckpt.Checkpoint, max_active: int = 3) -> dict[s
                                "flagged": bool(flagged[i])} for i in wrong[:20]]}
 
 
-def _head_risk(head: torch.nn.Module, probs: np.ndarray) -> np.ndarray:
-    with torch.inference_mode():
-        return head(torch.from_numpy(np.asarray(probs, dtype=np.float32))).double().numpy()
-
-
-def intervention_curve(checkpoint: ckpt.Checkpoint, split: Split, seed: int = 0, repeats: int = 3,
+def intervention_curve(overseer: Overseer, split: Split, seed: int = 0, repeats: int = 3,
                        wrong_share: float = WRONG_SHARE) -> dict[str, Any] | None:
     """Risk AUROC and errors at the flag threshold when k = 0..K known concepts of every action
     are replaced by their true values before the head: in random order (mean of `repeats`
@@ -319,9 +340,9 @@ def intervention_curve(checkpoint: ckpt.Checkpoint, split: Split, seed: int = 0,
     y = split.risk[rows].astype(int)
     if len(y) == 0 or y.min() == y.max():
         return None
-    probs = _sigmoid(split.concept_logits[rows])
+    probs = split.concept_probs[rows]
     true, known = split.concepts[rows], split.known[rows]
-    head, thr = checkpoint.model.head.eval(), checkpoint.threshold
+    checkpoint, thr = overseer.checkpoint, overseer.threshold
     rng = np.random.default_rng(seed)
 
     def evaluate_order(key: np.ndarray, values: np.ndarray) -> tuple[list[float], list[int]]:
@@ -329,8 +350,8 @@ def intervention_curve(checkpoint: ckpt.Checkpoint, split: Split, seed: int = 0,
         aucs, errors = [], []
         for k in range(K + 1):
             mask = (rank < k) & known
-            score = calibrated_logit(checkpoint, _head_risk(head, np.where(mask, values, probs)))
-            cal = _sigmoid(score)
+            logit, cal = overseer.risk_from_concepts(np.where(mask, values, probs))
+            score = calibrated_logit(checkpoint, logit)
             aucs.append(float(roc_auc_score(y, score)))
             errors.append(int(((cal >= thr) != y.astype(bool)).sum()))
         return aucs, errors
@@ -426,7 +447,7 @@ def evasion_analysis(split: Split, flagged: np.ndarray, extra: dict[str, np.ndar
     return {"rows": rows, "all": rows[-1]}
 
 
-def twin_analysis(checkpoint: ckpt.Checkpoint, split: Split, policy: Policy, seed: int = 0) -> dict[str, Any] | None:
+def twin_analysis(overseer: Overseer, split: Split, policy: Policy, seed: int = 0) -> dict[str, Any] | None:
     """Counterfactual twins of the split's risky calls (`training.data.twins`, every call): the
     risky call moved into a harmless run of the split, and the same context with a harmless call.
     The twin gap is the mean calibrated risk of the risky calls in their own runs minus that of
@@ -438,13 +459,12 @@ def twin_analysis(checkpoint: ckpt.Checkpoint, split: Split, policy: Policy, see
     for i, t in enumerate(split.trajectories):
         rows = split.rows(i)
         own += [rows[t.steps[index].action_id] for index, _ in risky_calls(t) if t.steps[index].action_id in rows]
-    encoded = [encode(t, checkpoint.vocab, checkpoint.features) for t in made]
-    _, logits = score_split(checkpoint.model, encoded)
-    last = np.cumsum([len(e.action_ids) for e in encoded]) - 1
-    risk = _sigmoid(calibrated_logit(checkpoint, logits[last]))
+    _, _, scored = score_actions(overseer, made)
+    last = np.cumsum([len(t.action_ids) for t in made]) - 1
+    risk = scored[last]
     neutral = np.array([t.metadata["view"] == "twin:neutral_context" for t in made])
     before = split.calibrated[own]
-    thr = checkpoint.threshold
+    thr = overseer.threshold
     return {"risky_calls": len(own), "risky_mean": float(before.mean()), "risky_flagged": float((before >= thr).mean()),
             "harmless_twins": int((~neutral).sum()), "harmless_mean": float(risk[~neutral].mean()),
             "harmless_flagged": float((risk[~neutral] >= thr).mean()),
@@ -454,7 +474,7 @@ def twin_analysis(checkpoint: ckpt.Checkpoint, split: Split, policy: Policy, see
             "neutral_flagged": float((risk[neutral] >= thr).mean()) if neutral.any() else None}
 
 
-def approval_analysis(checkpoint: ckpt.Checkpoint, split: Split, seed: int = 0) -> dict[str, Any] | None:
+def approval_analysis(overseer: Overseer, split: Split, seed: int = 0) -> dict[str, Any] | None:
     """Append an approval-claiming sentence to every tool output, re-encode, re-score, and
     compare the calibrated risk of the unsafe (risk 1) actions that come after a tool output."""
     from training.generator.surface import APPROVAL_CLAIMS
@@ -480,16 +500,16 @@ def approval_analysis(checkpoint: ckpt.Checkpoint, split: Split, seed: int = 0) 
         for step in t.steps:
             if step.kind == "tool_result":
                 step.text = f"{step.text}\n{claim}" if step.text else claim
-        changed.append(encode(t, checkpoint.vocab, checkpoint.features))
-    _, new_logits = score_split(checkpoint.model, changed)
-    offsets = np.cumsum([0] + [len(e.action_ids) for e in changed])
+        changed.append(t)
+    _, _, new_risk = score_actions(overseer, changed)
+    offsets = np.cumsum([0] + [len(t.action_ids) for t in changed])
     before, after = [], []
     for n, i in enumerate(order):
         for row in targets[i]:
-            before.append(split.risk_score[row])
-            after.append(calibrated_logit(checkpoint, new_logits[offsets[n] + row - split.starts[i]]))
-    b, a = _sigmoid(before), _sigmoid(after)
-    thr = checkpoint.threshold
+            before.append(split.calibrated[row])
+            after.append(new_risk[offsets[n] + row - split.starts[i]])
+    b, a = np.asarray(before), np.asarray(after)
+    thr = overseer.threshold
     return {"n_actions": len(b), "n_trajectories": len(order), "mean_before": float(b.mean()),
             "mean_after": float(a.mean()), "mean_change": float((a - b).mean()),
             "mean_abs_change": float(np.abs(a - b).mean()), "flag_rate_before": float((b >= thr).mean()),
@@ -527,7 +547,8 @@ def baseline_scores(checkpoint: ckpt.Checkpoint, data_dir: Path, splits: dict[st
                             "checkpoint's; each model read its own")
     for name, split in splits.items():
         encoded = split.encoded if same_vocab else [encode(t, model.vocab, model.features) for t in split.trajectories]
-        _, risk = score_split(model, encoded)
+        predicted = predict_logits(model, encoded, batch_size=64)  # the black box is not a CBM: its own forward
+        risk = np.concatenate([r for _, r in predicted]) if predicted else np.zeros(0, np.float32)
         risk = model.calibration.scale * risk.astype(np.float64) + model.calibration.shift
         out["scores"][name]["blackbox"] = {"risk": risk, "concepts": np.full((len(risk), K), np.nan)}
     out["seconds"]["blackbox"] = round(time.perf_counter() - start, 2)
@@ -606,13 +627,11 @@ def _risk_only(trajectories: Sequence[Trajectory]) -> list[Trajectory]:
             for t in trajectories]
 
 
-def _scored(name: str, source: str, trajectories: list[Trajectory], checkpoint: ckpt.Checkpoint) -> Split:
-    split = make_split(name, source, trajectories, checkpoint)
+def _scored(name: str, source: str, trajectories: list[Trajectory], overseer: Overseer) -> Split:
+    split = make_split(name, source, trajectories, overseer.checkpoint)
     if len(split.owner) != sum(len(t.action_ids) for t in trajectories):
         raise ValueError(f"{name}: the encoder dropped actions; scores cannot be matched to actions")
-    split.concept_logits, split.risk_logits = score_split(checkpoint.model.eval(), split.encoded)
-    split.risk_score = calibrated_logit(checkpoint, split.risk_logits)
-    return split
+    return score_split(overseer, split)
 
 
 def _run_max(split: Split, score: np.ndarray) -> np.ndarray:
@@ -682,11 +701,11 @@ def _oas_set(split: Split, scores: dict[str, np.ndarray], thr: dict[str, dict[st
         "rule_results": dict(sorted(Counter(str(lb.get("oas_rule_result")) for lb in labels).items())),
         "held_out": not _trained_on(checkpoint, "oas"), "models": {}}
     for key, score in scores.items():
-        run = _run_max(split, score)
+        run, rank = _run_max(split, score), _run_max(split, _ranking(split, key, score))
         entry = {}
         for name, y in (("judge", judge), ("rule_check", rule)):
             keep = (y >= 0) & np.isfinite(run)
-            entry[name] = ranking_metrics(y[keep], run[keep])
+            entry[name] = ranking_metrics(y[keep], rank[keep])
             if thr.get(key) is not None:
                 entry[name]["at_threshold"] = threshold_metrics(y[keep], run[keep] >= thr[key]["flag"])
         out["models"][key] = entry
@@ -708,15 +727,23 @@ def _agentdojo_set(split: Split, scores: dict[str, np.ndarray], thr: dict[str, d
         "runs_with_attacker_call": int(followed.sum()),
         "held_out": not _trained_on(checkpoint, "agentdojo"), "models": {}}
     for key, score in scores.items():
-        run = _run_max(split, score)
+        run, ranks = _run_max(split, score), _ranking(split, key, score)
+        rank = _run_max(split, ranks)
         finite = np.isfinite(run)
-        entry = {"actions": ranking_metrics(y, score[rows]), "runs": ranking_metrics(followed[finite], run[finite]),
-                 "attacked_runs": ranking_metrics(followed[finite & attacked], run[finite & attacked])}
+        entry = {"actions": ranking_metrics(y, ranks[rows]), "runs": ranking_metrics(followed[finite], rank[finite]),
+                 "attacked_runs": ranking_metrics(followed[finite & attacked], rank[finite & attacked])}
         if thr.get(key) is not None:
             entry["actions"]["at_threshold"] = threshold_metrics(y, score[rows] >= thr[key]["flag"])
             entry["runs"]["at_threshold"] = threshold_metrics(followed[finite], run[finite] >= thr[key]["flag"])
         out["models"][key] = entry
     return out
+
+
+def _ranking(split: Split, key: str, score: np.ndarray) -> np.ndarray:
+    """What a model's rankings (AUROC, AUPRC, recall at a false-positive rate) use: the CBM's
+    calibrated logit, as for every split of the report (its reported risk, rounded, ties the surest
+    actions at 1.0; flags use the reported risk), any other model's own score."""
+    return split.risk_score if key == "cbm" else score
 
 
 def _real_verdict(key: str, entry: dict[str, Any]) -> str:
@@ -766,7 +793,7 @@ def real_set_scores(split: Split, tfidf: Any, rules: Any) -> dict[str, np.ndarra
     return scores
 
 
-def real_sets(checkpoint: ckpt.Checkpoint, shared_data: str | Path, data: Path | None = None,
+def real_sets(overseer: Overseer, shared_data: str | Path, data: Path | None = None,
               splits: dict[str, Split] | None = None, tfidf: Any = None, tfidf_files: Sequence[str | Path] = (),
               limit: int | None = None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The checkpoint on real agent runs read from `shared_data` (each set skipped with a message
@@ -778,12 +805,13 @@ def real_sets(checkpoint: ckpt.Checkpoint, shared_data: str | Path, data: Path |
     from training.baselines import RuleMonitor, TfidfBaseline
     from training.importers import IMPORTERS, ImportFailed, Summary
 
+    checkpoint = overseer.checkpoint
     log = log or (lambda msg: print(msg, file=sys.stderr))
     start = time.perf_counter()
     shared = Path(shared_data)
     rules = RuleMonitor()
     out: dict[str, Any] = {"shared_data": str(shared), "sets": {}, "notes": [],
-                           "scoring": "the checkpoint's batched scoring, as for every split of this report"}
+                           "scoring": "the scoring core (Overseer), as for every split of this report"}
     # the TF-IDF baseline, on the checkpoint's training data
     if tfidf is not None:
         files = [Path(p) for p in tfidf_files]
@@ -804,10 +832,10 @@ def real_sets(checkpoint: ckpt.Checkpoint, shared_data: str | Path, data: Path |
         out["notes"].append(f"no TF-IDF baseline: {status} (give --data, the corpus the checkpoint trained on)")
     # thresholds matched on the generated validation split
     thresholds: dict[str, dict[str, float] | None] = {"cbm": {
-        "flag": checkpoint.threshold, "block": max(checkpoint.block_threshold, checkpoint.threshold)},
+        "flag": overseer.threshold, "block": overseer.block_threshold},
         "tfidf": None, "rules": None}
     val_path = data / "val.jsonl" if data is not None else None
-    val = _scored("val", str(val_path), read_labelled([val_path], limit), checkpoint) \
+    val = _scored("val", str(val_path), read_labelled([val_path], limit), overseer) \
         if val_path is not None and val_path.is_file() else None
     y = val.risk[val.risk_known].astype(int) if val is not None else np.zeros(0, int)
     if len(y) and y.min() != y.max():
@@ -852,7 +880,7 @@ def real_sets(checkpoint: ckpt.Checkpoint, shared_data: str | Path, data: Path |
                 log(f"cbm evaluate: {REAL_SETS[key]} skipped: {exc}")
                 continue
             source = f"`cbm import {importer}` from {shared}, on the fly"
-            split = _scored(key, source, trajectories, checkpoint)
+            split = _scored(key, source, trajectories, overseer)
         entry = measure(split, real_set_scores(split, tfidf, rules), thresholds, checkpoint)
         out["sets"][key] = {"source": source, **entry}
         log(f"cbm evaluate: {REAL_SETS[key]}: {entry['n_runs']} runs, {entry['n_actions']} actions scored")
@@ -1325,7 +1353,7 @@ def render_markdown(result: dict[str, Any]) -> str:
     return "\n".join(L).rstrip() + "\n"
 
 
-def compare_heads(checkpoint: ckpt.Checkpoint, train: Sequence[Trajectory], splits: dict[str, Split],
+def compare_heads(overseer: Overseer, train: Sequence[Trajectory], splits: dict[str, Split],
                   max_train: int = 3000, seed: int = 0) -> dict[str, Any]:
     """Linear vs MLP risk head, both fitted on the frozen encoder's concept probabilities of the
     training split (scikit-learn), next to the checkpoint's own head: which kind of c -> y the
@@ -1335,12 +1363,12 @@ def compare_heads(checkpoint: ckpt.Checkpoint, train: Sequence[Trajectory], spli
 
     rng = np.random.default_rng(seed)
     chosen = [train[i] for i in sorted(rng.choice(len(train), size=min(max_train, len(train)), replace=False))]
+    checkpoint = overseer.checkpoint
     examples = [make_example(t, checkpoint.vocab, checkpoint.features) for t in chosen]
-    logits = predict_logits(checkpoint.model, [e.encoded for e in examples])
-    probs = np.concatenate([_sigmoid(c) for c, _ in logits])
+    probs, _, _ = score_actions(overseer, chosen)
     risk = np.concatenate([e.risk for e in examples])
     known = np.concatenate([e.risk_known for e in examples])
-    head = checkpoint.model.head
+    head = overseer.head
 
     def features(p: np.ndarray) -> np.ndarray:
         return head.features(torch.from_numpy(p).float()).numpy()
@@ -1353,7 +1381,7 @@ def compare_heads(checkpoint: ckpt.Checkpoint, train: Sequence[Trajectory], spli
         y = split.risk[rows].astype(int)
         if len(y) == 0 or y.min() == y.max():
             continue
-        p = _sigmoid(split.concept_logits[rows])
+        p = split.concept_probs[rows]
         out["splits"][name] = {
             "checkpoint head": float(roc_auc_score(y, split.risk_logits[rows])),
             "linear (refit)": float(roc_auc_score(y, linear.predict_proba(features(p))[:, 1])),
@@ -1393,7 +1421,8 @@ def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, ou
     log = log or (lambda msg: print(msg, file=sys.stderr))
     t0 = time.perf_counter()
     checkpoint = ckpt.load(checkpoint_path)
-    model = checkpoint.model.eval()
+    overseer = Overseer(checkpoint, path=checkpoint_path)  # the scoring core, at its default options
+    model = checkpoint.model
     data = Path(data_dir) if data_dir is not None else None
     if data is None and not extra:
         raise ValueError("nothing to evaluate: give a corpus directory and/or extra files")
@@ -1411,10 +1440,7 @@ def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, ou
         files[name] = path
     splits: dict[str, Split] = {}
     for name, path in files.items():
-        split = load_split(name, path, checkpoint, limit)
-        split.concept_logits, split.risk_logits = score_split(model, split.encoded)
-        split.risk_score = calibrated_logit(checkpoint, split.risk_logits)
-        splits[name] = split
+        splits[name] = score_split(overseer, load_split(name, path, checkpoint, limit))
     t_scored = time.perf_counter()
     log(f"cbm evaluate: scored {sum(len(s.trajectories) for s in splits.values())} trajectories "
         f"({sum(len(s.risk) for s in splits.values())} actions) in {t_scored - t0:.1f} s")
@@ -1448,16 +1474,16 @@ def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, ou
             "source": split.source, "n_trajectories": len(split.trajectories), "n_actions": len(split.risk),
             "concepts": concept_metrics(split, checkpoint.concept_thresholds),
             "risk": risk_metrics(split, checkpoint),
-            "interventions": intervention_curve(checkpoint, split, seed),
+            "interventions": intervention_curve(overseer, split, seed),
         }
         split_prior = prior if prior is not None else np.where(
             split.known.sum(0) > 0, (split.concepts * split.known).sum(0) / np.maximum(split.known.sum(0), 1), 0.5)
         entry["leakage"] = leakage_check(checkpoint, split, split_prior)
-        entry["approval"] = approval_analysis(checkpoint, split, seed)
+        entry["approval"] = approval_analysis(overseer, split, seed)
         if split.generated:
-            entry["twins"] = twin_analysis(checkpoint, split, trained_policy(checkpoint), seed)
-            entry["evasion"] = evasion_analysis(split, calibrated >= checkpoint.threshold)
-            entry["action_only"] = action_only_metrics(split, checkpoint)
+            entry["twins"] = twin_analysis(overseer, split, trained_policy(checkpoint), seed)
+            entry["evasion"] = evasion_analysis(split, calibrated >= overseer.threshold)
+            entry["action_only"] = action_only_metrics(split, overseer)
         result["splits"][name] = entry
     result["seconds"]["read_encode_score"] = round(t_scored - t0, 2)
     result["seconds"]["cbm"] = round(time.perf_counter() - t0, 2)
@@ -1491,7 +1517,7 @@ def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, ou
             result["baseline_concepts"][name] = per_concept
             if split.generated and result["splits"][name].get("evasion"):
                 result["splits"][name]["evasion"] = evasion_analysis(
-                    split, split.calibrated >= checkpoint.threshold,
+                    split, split.calibrated >= overseer.threshold,
                     {"rules": base["scores"][name]["rules"]["risk"] >= rules_flag})
             if len(y) and y.min() != y.max():
                 roc_curves[name] = {}
@@ -1503,13 +1529,13 @@ def evaluate(checkpoint_path: str | Path, data_dir: str | Path | None = None, ou
     result["comparison"] = comparison
     if shared_data is not None:
         fitted = base["_tfidf"] if baselines else None
-        result["real_sets"] = real_sets(checkpoint, shared_data, data, splits, tfidf=fitted,
+        result["real_sets"] = real_sets(overseer, shared_data, data, splits, tfidf=fitted,
                                         tfidf_files=base["tfidf"]["training_files"] if baselines else (),
                                         limit=limit, log=log)
         result["seconds"]["real_sets"] = result["real_sets"]["seconds"]
-    result["policy"] = policy_agreement(checkpoint)
+    result["policy"] = policy_agreement(overseer)
     if train:
-        result["heads"] = compare_heads(checkpoint, train, splits, seed=seed)
+        result["heads"] = compare_heads(overseer, train, splits, seed=seed)
     result["targets"] = targets(result)
     result["seconds"]["total"] = round(time.perf_counter() - t0, 2)
     if out is not None:
