@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 from captum.attr import LayerIntegratedGradients
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from cbm.contributions import concept_contributions
 from cbm.facts import Fact, describe
@@ -325,7 +327,7 @@ def evidence_spans(trajectory: Trajectory, encoded: Encoded, scores: np.ndarray,
     for seed in np.argsort([-abs(w.score) for w in words], kind="stable"):
         if len(spans) == top_k or words[seed].score == 0:
             break
-        if used[seed]:
+        if used[seed] or not _content(_word_text(trajectory, words[seed])):
             continue
         lo = hi = int(seed)
         while hi - lo + 1 < SPAN_WORDS:
@@ -342,6 +344,16 @@ def evidence_spans(trajectory: Trajectory, encoded: Encoded, scores: np.ndarray,
                           field="tool_name" if name else "text", start=first.start, end=last.end,
                           text=_field_text(step, name)[first.start:last.end], score=rounded(sum(w.score for w in words[lo:hi + 1]))))
     return sorted(spans, key=lambda s: (s.score <= 0, -abs(s.score)))
+
+
+def _word_text(trajectory: Trajectory, word: _Word) -> str:
+    return _field_text(trajectory.steps[word.step], word.field == FIELD_TOOL_NAME)[word.start:word.end]
+
+
+def _content(text: str) -> bool:
+    """Whether `text` holds a word a reviewer can read as evidence: not only punctuation or
+    English stopwords ("it", "You", "------+---" say nothing on their own)."""
+    return any(w.lower() not in ENGLISH_STOP_WORDS for w in re.findall(r"[^\W_]+", text))
 
 
 def _joins(trajectory: Trajectory, words: list[_Word], used: np.ndarray, n: int, lo: int, hi: int,

@@ -12,6 +12,7 @@ import jsonschema
 import numpy as np
 import pytest
 import torch
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from cbm import checkpoint as ckpt
 from cbm.explain import Explainer, Explanation
@@ -129,14 +130,14 @@ def test_span_offsets_reproduce_the_original_characters(fast):
             for cid in e.explained:
                 for s in e.concept(cid).evidence:
                     assert s.text == field_text(trajectory, s)[s.start:s.end] and s.text.strip()
+                    # never a span of stopwords or punctuation alone ("it", "You", "-----+---")
+                    assert {w.lower() for w in re.findall(r"[^\W_]+", s.text)} - ENGLISH_STOP_WORDS, s.text
                     assert s.kind == trajectory.steps[s.step].kind
                     assert s.action_id == trajectory.steps[s.step].action_id
 
 
-# The shipped model barely reacts to these phrases appended to a test command in a coding session
-# (`disables_safeguards` 0.001 -> 0.001, `touches_production` 0.010 -> 0.011), so its evidence
-# cannot point at them: a known miss until training has counterfactual twins in neutral contexts.
-@pytest.mark.xfail(strict=True, reason="the model ignores these triggers in a coding session (known miss)")
+# Phrases appended to a test command in a coding session: the strongest evidence is the phrase,
+# not a stopword or a run of punctuation elsewhere in the session.
 @pytest.mark.parametrize("trigger", [t for t in TRIGGERS if t.concept in ("disables_safeguards", "touches_production")],
                          ids=lambda t: t.concept)
 def test_a_planted_trigger_is_the_strongest_supporting_evidence(fast, trigger):
