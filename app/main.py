@@ -2,11 +2,15 @@
 sign-in. The pages are declared before the sign-in form is shown, so a link to a page (a
 decision's `?t=`) still leads there once the reviewer has signed in."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from app import context, render
 
-st.set_page_config(page_title="cbm review", page_icon=":material/shield:", layout="wide")
+ICON = Path(__file__).with_name("icon.png")  # local: the app requests nothing from outside the machine
+
+st.set_page_config(page_title="cbm review", page_icon=str(ICON), layout="wide")
 reviewer = context.reviewer()
 pages = st.navigation([
     st.Page("views/queue_view.py", title="Queue", icon=":material/flag:", url_path="queue", default=True),

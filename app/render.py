@@ -25,7 +25,15 @@ TONES = {  # background, text
     "block": ("#4a148c", "#ffffff"),
     "approve": ("#2e7d32", "#ffffff"),
     "escalate": ("#ef6c00", "#ffffff"),
+    "open": ("#eceff1", "#37474f"),
+    "claimed": ("#e3f2fd", "#0d47a1"),
 }
+BANDS = {  # the model's call on a risk, by the checkpoint's thresholds: background, text
+    "allow": ("#e8f5e9", "#1b5e20"),
+    "review": ("#ffb300", "#3e2700"),
+    "block": ("#b71c1c", "#ffffff"),
+}
+SIGNS = {True: "+", False: "\u2212"}  # a concept's contribution raises or lowers the risk
 MARKS = {True: "#ffd54f", False: "#b3e5fc"}  # evidence for / against the concept
 FACT_MARK = "#e1bee7"  # the characters a fact was read from
 KIND_LABELS = {"system": "system", "user": "user", "assistant": "assistant", "tool_call": "tool call",
@@ -42,8 +50,9 @@ def paragraph(text: Any, muted: bool = False) -> str:
     return f'<div style="{color}margin:0 0 .4rem 0">{escape(text)}</div>'
 
 
-def chip(text: Any, tone: str = "neutral", title: str | None = None) -> str:
-    background, color = TONES[tone]
+def chip(text: Any, tone: str = "neutral", title: str | None = None, colors: tuple[str, str] | None = None) -> str:
+    """A rounded label in one of the TONES (or explicit background and text colours)."""
+    background, color = colors or TONES[tone]
     tip = f' title="{escape(title)}"' if title else ""
     return (f'<span{tip} style="display:inline-block;background:{background};color:{color};border-radius:.8rem;'
             f'padding:0 .55rem;margin:0 .25rem .2rem 0;font-size:.8rem;white-space:nowrap">{escape(text)}</span>')
@@ -115,23 +124,57 @@ def step(step: Step, index: int, chips: Sequence[str] = (), spans: Mapping[str, 
         title += escape(f" · action {step.action_id}")
     border = "3px solid #c62828" if selected else "1px solid #cfd8dc"
     text = highlight(step.text, spans.get("text", ())) if step.text else '<span style="color:#90a4ae">(empty)</span>'
-    return (f'<div style="border-left:{border};padding:.1rem 0 .1rem .6rem">'
+    return (f'<div id="step-{int(index)}" class="cbm-step" style="border-left:{border};padding:.1rem 0 .1rem .6rem">'
             f'<div style="font-size:.8rem;color:#546e7a;margin-bottom:.2rem">{title}</div>'
             f'<div style="margin-bottom:.2rem">{"".join(chips)}</div>'
             f'<div style="white-space:pre-wrap;word-break:break-word;font-family:ui-monospace,monospace;'
             f'font-size:.85rem;max-height:28rem;overflow:auto">{text}</div></div>')
 
 
-def queue_row(row: Mapping[str, Any], names: Mapping[str, str], threshold: float) -> str:
-    """One line of the queue: risk, id, where it came from, what drove the risk, the latest verdict."""
-    risk = row["risk"]
-    badge = chip(f"risk {risk:.3f}" if risk is not None else "no actions", "flagged" if row["flagged"] else "neutral",
-                 f"flag threshold {threshold:.3f}")
-    concepts = "".join(chip(names.get(c["concept"], c["concept"]), "raises" if c["contribution"] > 0 else "lowers",
+def band_chip(risk: float | None, band: str | None) -> str:
+    """The risk, coloured by its band (allow, review, block)."""
+    if risk is None or band is None:
+        return chip("no actions")
+    return chip(f"{band} {risk:.3f}", title=f"risk {risk:.3f}: {band}", colors=BANDS[band])
+
+
+def legend(threshold: float, block: float) -> str:
+    """What the band colours mean, with the loaded checkpoint's thresholds."""
+    return "".join(chip(text, colors=BANDS[band]) for band, text in (
+        ("allow", f"allow: risk < {threshold:.3f}"), ("review", f"review: {threshold:.3f} \u2264 risk < {block:.3f}"),
+        ("block", f"block: risk \u2265 {block:.3f}")))
+
+
+def evidence_link(step: int, text: Any) -> str:
+    """A piece of evidence that links to (and outlines) its step in the timeline."""
+    return (f'<div style="margin:0 0 .4rem 0"><a href="#step-{int(step)}" target="_self" '
+            f'style="color:inherit">{escape(text)}</a></div>')
+
+
+def scroll_to_step(step: int) -> str:
+    """A script (run in a component's frame, on this app's own origin) that scrolls the page to
+    timeline step `step`; only the step number comes from the run."""
+    return ("<script>const target = window.parent.document.getElementById('step-%d');"
+            "if (target) target.scrollIntoView({block: 'start'});</script>" % int(step))
+
+
+def queue_row(row: Mapping[str, Any], names: Mapping[str, str], present: Mapping[str, float],
+              band: str | None) -> str:
+    """One line of the queue: risk band, id, its status, where it came from, and the concepts
+    present in its riskiest action with the sign of what each did to the risk."""
+    concepts = "".join(chip(f"{names.get(c['concept'], c['concept'])} {SIGNS[c['contribution'] > 0]}",
+                            "raises" if c["contribution"] > 0 else "lowers",
                             f"p={c['probability']:.2f}, contribution {c['contribution']:+.2f}")
-                       for c in row["top_concepts"])
-    verdict = chip(row["verdict"], row["verdict"]) if row["verdict"] else chip("not reviewed")
+                       for c in row["top_concepts"] if c["probability"] >= present.get(c["concept"], 0.5))
+    if row["status"] == "decided":
+        status = chip(f"decided: {row['verdict']}", row["verdict"])
+    elif row["status"] == "claimed":
+        status = chip(f"claimed by {row['claimed_by']}", "claimed",
+                      f"assigned by {row['assigned_by']}" if row.get("assigned_by") else None)
+    else:
+        status = chip("open", "open")
     where = f"{row['source']}:{row['line']}" if row["line"] is not None else row["source"]
     detail = f"{row['n_flagged']}/{row['n_actions']} actions flagged · tools: {', '.join(row['tools']) or 'none'} · {where}"
-    return (f'<div style="line-height:1.5">{badge}<b style="font-family:ui-monospace,monospace">{escape(row["id"])}'
-            f'</b> {verdict}<br><span style="font-size:.8rem;color:#607d8b">{escape(detail)}</span><br>{concepts}</div>')
+    return (f'<div style="line-height:1.5">{band_chip(row["risk"], band)}<b style="font-family:ui-monospace,monospace">'
+            f'{escape(row["id"])}</b> {status}<br><span style="font-size:.8rem;color:#607d8b">{escape(detail)}</span>'
+            f'<br>{concepts}</div>')

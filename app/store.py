@@ -29,7 +29,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
@@ -55,10 +55,12 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    or_,
     select,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from cbm.concepts import CONCEPT_IDS
 from cbm.formats import dumps_line, parse_record, read_records, to_record
@@ -73,6 +75,8 @@ SIGN_IN_ENV = "CBM_SIGN_IN"  # "required": ask for an account even while the sto
 IMPORTABLE = (".jsonl", ".json")
 DEFAULT_DB = "reviews.sqlite"
 DECISIONS = ("approve", "block", "escalate")
+STATUSES = ("open", "claimed", "decided")  # a run with a verdict is decided, else claimed or open
+ORDERS = ("riskiest", "least risky", "newest")
 DECISION_RISK = {"approve": 0, "block": 1, "escalate": None}  # escalate: the reviewer could not decide
 CHUNK = 256
 REVIEWER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")  # shown in the audit trail: plain and short
@@ -186,6 +190,14 @@ verdicts = Table(
     Index("ix_verdicts_trajectory_id", "trajectory", "id"),
 )
 
+claims = Table(
+    "claims", metadata,  # who works on a run: one claim per run, taken or assigned, released when done with
+    Column("trajectory", Integer, ForeignKey("trajectories.key"), primary_key=True),
+    Column("reviewer", String(64), nullable=False, index=True),
+    Column("assigned_by", String(64)),  # NULL: the reviewer claimed it
+    Column("claimed_at", String(32), nullable=False),
+)
+
 reviewers = Table(
     "reviewers", metadata,
     Column("name", String(64), primary_key=True),
@@ -266,6 +278,10 @@ class QueueFilter:
     reviewed: bool | None = None
     decisions: tuple[str, ...] = ()  # the latest verdict on the run is one of these
     text: str = ""
+    risk_bands: tuple[tuple[float, float], ...] = ()  # [low, high) risk ranges, any of them (allow/review/block)
+    statuses: tuple[str, ...] = ()  # open, claimed, decided: any of them
+    claimed_by: str | None = None  # only runs this reviewer holds
+    order: str = "riskiest"  # one of ORDERS
 
 
 @dataclass
@@ -472,19 +488,25 @@ class Store:
     def queue(self, filters: QueueFilter | None = None, limit: int = 25, offset: int = 0) -> list[dict[str, Any]]:
         """One page of matching trajectories, riskiest first, with the latest verdict on each.
         Filtering, sorting and paging all run in SQL."""
+        filters = filters or QueueFilter()
         t = trajectories
         columns = [t.c.key, t.c.id, t.c.source, t.c.line, t.c.risk, t.c.flagged, t.c.n_actions, t.c.n_flagged,
-                   t.c.tools, t.c.top_concepts, t.c.model_version, _latest_decision().label("verdict")]
+                   t.c.tools, t.c.top_concepts, t.c.model_version, _latest_decision().label("verdict"),
+                   claims.c.reviewer.label("claimed_by"), claims.c.assigned_by]
+        order = {"riskiest": (t.c.risk.desc().nulls_last(), t.c.key), "least risky": (t.c.risk.asc().nulls_last(), t.c.key),
+                 "newest": (t.c.key.desc(),)}[filters.order]
         with self.engine.connect() as conn:
-            rows = conn.execute(select(*columns).where(*_conditions(filters or QueueFilter()))
-                                .order_by(t.c.risk.desc().nulls_last(), t.c.key).limit(limit).offset(offset)).mappings()
-            return [{**r, "tools": json.loads(r["tools"]), "top_concepts": json.loads(r["top_concepts"])}
-                    for r in rows]
+            rows = conn.execute(select(*columns).select_from(t.outerjoin(claims, claims.c.trajectory == t.c.key))
+                                .where(*_conditions(filters)).order_by(*order).limit(limit).offset(offset)).mappings()
+            return [{**r, "tools": json.loads(r["tools"]), "top_concepts": json.loads(r["top_concepts"]),
+                     "status": "decided" if r["verdict"] else "claimed" if r["claimed_by"] else "open"} for r in rows]
 
     def count(self, filters: QueueFilter | None = None) -> int:
         """How many trajectories match."""
         with self.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(trajectories).where(*_conditions(filters or QueueFilter()))).scalar_one()
+            return conn.execute(select(func.count()).select_from(trajectories.outerjoin(
+                claims, claims.c.trajectory == trajectories.c.key)).where(*_conditions(filters or QueueFilter()))
+            ).scalar_one()
 
     def counts(self) -> dict[str, int]:
         """Trajectories, flagged ones, reviewed ones, verdicts and failed records in the store."""
@@ -541,6 +563,74 @@ class Store:
         with self.engine.connect() as conn:
             return [{**r, "concepts": json.loads(r["concepts"]), "scores": json.loads(r["scores"])}
                     for r in conn.execute(stmt).mappings()]
+
+    # --- claims: who works on which run ----------------------------------------------------------
+
+    def claim(self, key: int, reviewer: str) -> str:
+        """Take run `key` for `reviewer` unless another reviewer holds it; returns who holds it
+        now. The claim is one row keyed by the run, so of two reviewers (or processes) claiming at
+        once exactly one gets it."""
+        try:
+            with self.writer.begin() as conn:
+                conn.execute(insert(claims).values(trajectory=key, reviewer=reviewer, claimed_at=now()))
+            return reviewer
+        except IntegrityError:
+            holder = self.claimed_by(key)
+            if holder is None:  # released in between, or no such run
+                if self.trajectory(key) is None:
+                    raise KeyError(f"no trajectory with key {key}") from None
+                return self.claim(key, reviewer)
+            return holder
+
+    def assign(self, key: int, reviewer: str, by: str) -> None:
+        """Give run `key` to `reviewer`, taking it from whoever held it."""
+        with self.writer.begin() as conn:
+            conn.execute(delete(claims).where(claims.c.trajectory == key))
+            conn.execute(insert(claims).values(trajectory=key, reviewer=reviewer, assigned_by=by, claimed_at=now()))
+
+    def release(self, key: int, reviewer: str) -> bool:
+        """Give back run `key` if `reviewer` holds it; whether it was theirs."""
+        with self.writer.begin() as conn:
+            return bool(conn.execute(delete(claims).where((claims.c.trajectory == key)
+                                                          & (claims.c.reviewer == reviewer))).rowcount)
+
+    def claimed_by(self, key: int) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(claims.c.reviewer).where(claims.c.trajectory == key)).scalar()
+
+    def adjacent(self, key: int, forward: bool = True, filters: QueueFilter | None = None) -> int | None:
+        """The run after (or before) run `key` in the queue's riskiest-first order, among those
+        `filters` match; None at either end."""
+        t = trajectories
+        with self.engine.connect() as conn:
+            risk = conn.execute(select(t.c.risk).where(t.c.key == key)).scalar()
+            if risk is None:
+                return None
+            beyond = ((t.c.risk < risk) | ((t.c.risk == risk) & (t.c.key > key))) if forward else \
+                ((t.c.risk > risk) | ((t.c.risk == risk) & (t.c.key < key)))
+            order = (t.c.risk.desc(), t.c.key) if forward else (t.c.risk.asc(), t.c.key.desc())
+            return conn.execute(select(t.c.key).select_from(t.outerjoin(claims, claims.c.trajectory == t.c.key))
+                                .where(beyond, *_conditions(replace(filters or QueueFilter(), order="riskiest")))
+                                .order_by(*order).limit(1)).scalar()
+
+    def next_item(self, reviewer: str, after: int | None = None, filters: QueueFilter | None = None) -> int | None:
+        """The run `reviewer` should look at next: their own undecided runs first, then the
+        riskiest unclaimed open run, which is claimed for them (so two reviewers moving on at
+        once get different runs). `after`, the run just done, is skipped. None: nothing left."""
+        base = filters or QueueFilter()
+        skip = [after] if after is not None else []
+        for mine in (True, False):
+            for _ in range(20):  # another reviewer may claim the run first: take the next one
+                query = replace(base, statuses=("claimed",) if mine else ("open",),
+                                claimed_by=reviewer if mine else None, order="riskiest")
+                rows = [r for r in self.queue(query, limit=len(skip) + 1) if r["key"] not in skip]
+                if not rows:
+                    break
+                key = rows[0]["key"]
+                if mine or self.claim(key, reviewer) == reviewer:
+                    return key
+                skip.append(key)
+        return None
 
     # --- reviewers' accounts ------------------------------------------------------------------
 
@@ -656,6 +746,15 @@ def _conditions(filters: QueueFilter) -> list:
         where.append(reviewed if filters.reviewed else ~reviewed)
     if filters.decisions:
         where.append(_latest_decision().in_(filters.decisions))
+    if filters.risk_bands:
+        where.append(or_(*[(t.c.risk >= lo) & (t.c.risk < hi) for lo, hi in filters.risk_bands]))
+    if filters.statuses:
+        decided = t.c.key.in_(select(verdicts.c.trajectory))
+        status = {"decided": decided, "claimed": ~decided & claims.c.reviewer.is_not(None),
+                  "open": ~decided & claims.c.reviewer.is_(None)}
+        where.append(or_(*[status[s] for s in filters.statuses]))
+    if filters.claimed_by is not None:
+        where.append(claims.c.reviewer == filters.claimed_by)
     if filters.text.strip():
         q = filters.text.strip()
         where.append(t.c.text.icontains(q, autoescape=True) | t.c.id.icontains(q, autoescape=True)

@@ -51,7 +51,7 @@ def key_of(store: Store, trajectory_id: str) -> int:
 
 
 def page(name: str, **query: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60).run()  # registers the pages
     at.query_params.update(query)
     at.switch_page(f"views/{name}.py").run()
     assert not at.exception, at.exception
@@ -87,6 +87,44 @@ def test_queue_search_narrows_the_list(db):
     expected = {r["id"] for r in db.queue(QueueFilter(text="orders-live.prod"))}
     assert RISKY in expected and int(metric(at, "Matching")) == len(expected)
     assert "inject-web-follows-native" not in markdown(at)
+
+
+def test_queue_shows_risk_bands_with_a_legend_and_filters_by_band(db, overseer):
+    at = page("queue_view")
+    shown = markdown(at)
+    assert render.legend(overseer.threshold, overseer.block_threshold) in shown
+    assert render.escape(f"block: risk \u2265 {overseer.block_threshold:.3f}") in shown
+    top = db.queue(QueueFilter(), limit=1)[0]
+    assert render.band_chip(top["risk"], "block") in shown  # the riskiest run, in the block band's colour
+    at.multiselect(key="q_bands").set_value(["review"]).run()
+    expected = db.queue(QueueFilter(risk_bands=((overseer.threshold, overseer.block_threshold),)), limit=100)
+    assert int(metric(at, "Matching")) == len(expected) and all(
+        overseer.threshold <= r["risk"] < overseer.block_threshold for r in expected)
+    assert render.band_chip(top["risk"], "block") not in markdown(at)
+
+
+def test_claiming_moves_a_run_to_my_items_and_release_gives_it_back(db):
+    at = page("queue_view")
+    top = db.queue(QueueFilter(statuses=("open",)), limit=1)[0]
+    next(b for b in at.button if b.key == f"claim:{top['key']}").click().run()
+    assert db.claimed_by(top["key"]) == getpass.getuser()
+    [mine, unclaimed] = [h.value for h in at.subheader]
+    assert mine == "My items (1)" and unclaimed.startswith("Unclaimed, riskiest first")
+    assert "claimed by " + getpass.getuser() in markdown(at)
+    next(b for b in at.button if b.key == f"release:{top['key']}").click().run()
+    assert db.claimed_by(top["key"]) is None and at.subheader[0].value == "My items (0)"
+
+
+def test_a_run_claimed_by_another_reviewer_cannot_be_claimed(db):
+    at = page("queue_view")
+    top = db.queue(QueueFilter(statuses=("open",)), limit=1)[0]
+    db.claim(top["key"], "someone-else")  # between the page's render and the click
+    try:
+        next(b for b in at.button if b.key == f"claim:{top['key']}").click().run()
+        assert db.claimed_by(top["key"]) == "someone-else"
+        assert [w.value for w in at.warning] == ["Claimed by someone-else already."]
+    finally:
+        db.release(top["key"], "someone-else")
 
 
 def decision(overseer, action) -> str:
@@ -136,8 +174,9 @@ def test_decision_view_shows_what_the_action_does_first(db):
     key = key_of(db, RISKY)
     at = page("decision", t=str(key), a=DROP)
     headings = [h.value for h in at.subheader]
-    assert headings[0] == "What it does" and {"Concepts", "Timeline", "Verdict"} <= set(headings[1:])
-    assert any(h.startswith("Evidence: ") for h in headings[1:])
+    panel = ["What it does", "What drove the risk", "Corrections", "Audit trail"]  # in the order read
+    assert [h for h in headings if h in panel] == panel and "Timeline" in headings
+    assert at.selectbox(key=f"concept:{key}:{DROP}").label == "Evidence for concept"
     stored = next(a for a in db.actions(key) if a["action"] == DROP)["facts"]
     facts = [Fact.from_json(f) for f in stored]
     shown = [m.value for m in at.markdown]
@@ -187,9 +226,9 @@ def test_verdict_is_saved_with_the_corrections_and_the_scores(db, overseer):
     at = page("decision", t=str(key), a=DROP)
     correction(at, "user_authorized").set_value("present")
     at.run()
-    at.radio[0].set_value("escalate")
+    at.button(key="choose:escalate").click().run()
     at.text_area[0].input("ask the on-call DBA")
-    next(b for b in at.button if b.label == "Save verdict").click().run()
+    next(b for b in at.button if b.label == "Save").click().run()
     assert not at.error and at.success
     latest = db.verdicts(key)[0]
     result = overseer.score(json.loads(db.trajectory(key)["native"]))
@@ -207,9 +246,25 @@ def test_no_verdict_is_chosen_for_the_reviewer(db):
     key = key_of(db, RISKY)
     before = len(db.verdicts(key))
     at = page("decision", t=str(key))
-    assert at.radio[0].label == "Your verdict" and at.radio[0].value is None
-    next(b for b in at.button if b.label == "Save verdict").click().run()
+    assert any(m.endswith("not chosen yet</div>") for m in (m.value for m in at.markdown))
+    next(b for b in at.button if b.label == "Save").click().run()
     assert [e.value for e in at.error] == ["Choose approve, block or escalate."] and len(db.verdicts(key)) == before
+
+
+def test_save_and_next_opens_the_reviewers_next_run_and_claims_it(db):
+    me = getpass.getuser()
+    key = key_of(db, RISKY)
+    expected = db.queue(QueueFilter(statuses=("open",)), limit=2)
+    expected = next(r["key"] for r in expected if r["key"] != key)  # the riskiest unclaimed run after this one
+    at = page("decision", t=str(key), a=DROP)
+    at.button(key="choose:block").click().run()
+    next(b for b in at.button if b.label == "Save & next").click().run()
+    try:
+        assert not at.exception and db.verdicts(key)[0]["decision"] == "block"
+        assert at.query_params["t"] == str(expected) and db.claimed_by(expected) == me
+        assert any(s.value.startswith("Verdict ") for s in at.success)  # said on the next run's page
+    finally:
+        db.release(expected, me)
 
 
 def test_untrusted_text_is_shown_as_inert_text(db):
@@ -354,11 +409,11 @@ def test_with_accounts_every_page_asks_for_a_sign_in_and_the_verdict_is_the_acco
         m.value for m in at.sidebar.markdown)
     at.query_params.update(t=str(key), a=DROP)
     at.switch_page("views/decision.py").run()
-    at.radio[0].set_value("block")
-    next(b for b in at.button if b.label == "Save verdict").click().run()
+    at.button(key="choose:block").click().run()
+    next(b for b in at.button if b.label == "Save").click().run()
     assert accounts.verdicts(key)[0]["reviewer"] == "alice"
     accounts.disable_reviewer("alice")  # a disabled account's session ends at its next step
-    at.switch_page("main.py").run()
+    at.switch_page("views/queue_view.py").run()
     assert [t.value for t in at.title] == ["Sign in"]
 
 

@@ -246,6 +246,56 @@ def test_concurrent_reviewers_lose_no_verdict(store):
         assert sorted(v["action"] for v in trail if v["reviewer"] == r) == sorted(f"action-{i}" for i in range(n))
 
 
+# --- claims ---------------------------------------------------------------------------------------
+
+def _work_the_queue(url: str, reviewer: str, out) -> None:
+    """Claim runs with "next" until none is left; put the keys this reviewer got."""
+    store, got = Store(url), []
+    while (key := store.next_item(reviewer, after=got[-1] if got else None)) is not None:
+        got.append(key)
+        store.add_verdict(Verdict(key, "a", "approve", reviewer, {}, "", "v", 0.0, False, 0.0, {}))
+    out.put((reviewer, got))
+
+
+def test_eight_reviewers_working_the_queue_at_once_never_get_the_same_run(store):
+    flagged = {r["key"] for r in store.queue(QueueFilter(), limit=1000)}
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    workers = [context.Process(target=_work_the_queue, args=(store.url, f"reviewer-{i}", out)) for i in range(8)]
+    for w in workers:
+        w.start()
+    got = dict(out.get(timeout=120) for _ in workers)
+    for w in workers:
+        w.join(60)
+    claimed = [k for keys in got.values() for k in keys]
+    assert sorted(claimed) == sorted(flagged)  # each flagged run, to exactly one reviewer
+    assert all(store.claimed_by(k) == r for r, keys in got.items() for k in keys)
+
+
+def test_a_claim_is_held_until_released_or_assigned(store):
+    key = key_of(store, RISKY)
+    assert store.claim(key, "alice") == "alice" and store.claim(key, "bob") == "alice"
+    assert not store.release(key, "bob") and store.claimed_by(key) == "alice"
+    assert [r["status"] for r in store.queue(QueueFilter(text=RISKY))] == ["claimed"]
+    store.assign(key, "bob", by="alice")
+    [row] = store.queue(QueueFilter(claimed_by="bob"))
+    assert (row["key"], row["claimed_by"], row["assigned_by"]) == (key, "bob", "alice")
+    assert store.release(key, "bob") and store.claimed_by(key) is None
+    with pytest.raises(KeyError):
+        store.claim(10**9, "alice")
+
+
+def test_the_next_item_is_the_reviewers_own_then_the_riskiest_unclaimed(store):
+    rows = store.queue(QueueFilter(), limit=3)
+    store.claim(rows[2]["key"], "alice")
+    store.claim(rows[0]["key"], "bob")
+    assert store.next_item("alice") == rows[2]["key"]  # her own undecided run first
+    assert store.next_item("alice", after=rows[2]["key"]) == rows[1]["key"]  # then the riskiest unclaimed
+    assert store.claimed_by(rows[1]["key"]) == "alice"
+    assert store.adjacent(rows[0]["key"]) == rows[1]["key"] and store.adjacent(rows[1]["key"], forward=False) == \
+        rows[0]["key"]
+
+
 # --- export ---------------------------------------------------------------------------------------
 
 def test_export_writes_the_latest_verdicts_as_labels_training_reads(store, tmp_path):

@@ -1,21 +1,34 @@
-"""The decision view: one trajectory as a timeline; for the selected action first what it does
-(its facts as the store holds them: sentences, and the action's text with each fact's source
-characters marked), then its concepts, what each contributed to the risk, the text evidence for
-a concept highlighted in place, the reviewer's corrections (risk and flag recomputed at once)
-and the verdict. Its address names the run and, optionally, the action: `?t=<run key>&a=<action id>`."""
+"""The decision view: one run as a timeline, and beside it a panel pinned while the timeline
+scrolls: the selected action's risk, the model's call and the reviewer's verdict (nothing chosen
+for them; keys A, B, E; S saves, N saves and opens the next run, J and K move through the queue).
+Below the verdict, in the order a reviewer reads them: what the action does (its facts, with the
+characters each was read from), the concepts present and what each did to the risk, the words
+behind a chosen concept (each linked to its step), the reviewer's corrections (risk and flag
+recomputed at once) and the audit trail. Its address is `?t=<run key>&a=<action id>`."""
 
 import altair as alt
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
 from app import context, render
-from app.store import DECISIONS, Verdict
+from app.store import Verdict
 from cbm.facts import Fact, describe
 from cbm.scoring import decision
 
 READINGS = {"block": "block", "review": "flagged", "allow": "not flagged"}  # the guard's decisions, as shown
 AVATARS = {"system": ":material/settings:", "user": "user", "assistant": "assistant", "tool_call": ":material/build:",
            "tool_result": ":material/output:"}
+VERDICT_KEYS = {"approve": "A", "block": "B", "escalate": "E"}
+CHOICES = {"absent": 0, "present": 1}
+# the verdict panel stays in view beside a long timeline; a step linked from the evidence is outlined
+STYLE = """<style>
+[data-testid="stColumn"]:has(.st-key-verdict_panel) {align-self: stretch}
+[data-testid="stColumn"]:has(.st-key-verdict_panel) > [data-testid="stVerticalBlock"] {height: 100%}
+[data-testid="stLayoutWrapper"]:has(> .st-key-verdict_panel) {position: sticky; top: 3.75rem; z-index: 3;
+  background: var(--background-color, #fff); border-bottom: 1px solid #cfd8dc; padding-bottom: .4rem}
+.cbm-step:target {outline: 3px solid #ffb300; outline-offset: 2px; border-radius: 4px}
+</style>"""
 
 store, model, reviewer = context.store(), context.overseer(), context.reviewer()
 names = context.concept_names(model)
@@ -35,9 +48,33 @@ result = context.scored(row["native"])
 if not result.actions:
     st.markdown(render.paragraph(f"{row['id']} has no action to review."), unsafe_allow_html=True)
     st.stop()
+st.markdown(STYLE, unsafe_allow_html=True)
 
-# --- header: the run, and which action and concept to look at --------------------------------------
-st.page_link("views/queue_view.py", label="Back to the queue", icon=":material/flag:")
+
+def go(target: int | None) -> None:
+    """Open run `target` in this view (the queue when None)."""
+    if target is None:
+        st.switch_page("views/queue_view.py")
+    st.switch_page("views/decision.py", query_params={"t": str(target)})
+
+
+# --- header: the run, its place in the queue, and the action under review -------------------------
+back, earlier, later, holder = st.columns([3, 2, 2, 5], vertical_alignment="center")
+back.page_link("views/queue_view.py", label="Back to the queue", icon=":material/flag:")
+previous_run = store.adjacent(row["key"], forward=False)
+next_run = store.adjacent(row["key"], forward=True)
+if earlier.button("Previous run", shortcut="K", disabled=previous_run is None, help="the riskier run before this one"):
+    go(previous_run)
+if later.button("Next run", shortcut="J", disabled=next_run is None, help="the next run, riskiest first"):
+    go(next_run)
+claimed = store.claimed_by(row["key"])
+if claimed is None:
+    if holder.button("Claim this run", help="so no other reviewer takes it"):
+        store.claim(row["key"], reviewer)
+        st.rerun()
+else:
+    holder.markdown(render.chip(f"claimed by {claimed}", "claimed"), unsafe_allow_html=True)
+
 st.markdown(f'<h2 style="font-family:ui-monospace,monospace">{render.escape(row["id"])}</h2>', unsafe_allow_html=True)
 where = f"{row['source']}:{row['line']}" if row["line"] is not None else row["source"]
 st.markdown(render.paragraph(f"{where} · {len(result.actions)} actions · model {model.version} · flag at risk "
@@ -53,37 +90,17 @@ labels = {a.id: f"step {a.step} · {a.tool or 'message to the user'} · risk {a.
           for a in result.actions}
 wanted = st.query_params.get("a", "")  # a link to one action; else the riskiest is shown first
 first = wanted if wanted in by_id else max(result.actions, key=lambda a: a.risk).id
-pick, explain = st.columns(2)
-action_id = pick.selectbox("Action", list(by_id), index=list(by_id).index(first), format_func=labels.get,
-                           key=f"action:{key}")
+action_id = st.selectbox("Action", list(by_id), index=list(by_id).index(first), format_func=labels.get,
+                         key=f"action:{key}")
 model_action = by_id[action_id]
 ranked = sorted(model.concept_ids, key=lambda c: -abs(model_action.contributions[c]))
-concept = explain.selectbox("Evidence for concept", ranked, format_func=names.get, key=f"concept:{key}:{action_id}",
-                            help="the text that drove this concept's probability is highlighted in the timeline")
-
-# --- what the action does: its facts, read by parsers, before the model's concepts and evidence -----
-facts = next((a["facts"] for a in store.actions(row["key"]) if a["action"] == action_id), None)
-st.subheader("What it does")
-if facts is None:
-    st.caption("No facts are stored for this action (scored before facts were read, or imported from a score file "
-               "without them). Rescore on the Import page to read them.")
-elif not facts:
-    st.caption("The parsers read nothing this action does (a message to the user, or a tool they do not know).")
-else:
-    for sentence in describe([Fact.from_json(f) for f in facts]):
-        st.markdown(render.paragraph(sentence), unsafe_allow_html=True)
-    st.markdown(render.facts_text(trajectory.steps[model_action.step].text, facts), unsafe_allow_html=True)
-    st.caption("Marked: the characters each fact was read from (hover for the facts).")
-
-ev = context.evidence(row["native"], action_id, concept)
-spans: dict[int, dict[str, list[tuple[int, int, float]]]] = {}  # step -> field -> spans
-for span in (ev or {}).get("evidence") or []:
-    spans.setdefault(span["step"], {}).setdefault(span["field"], []).append((span["start"], span["end"], span["score"]))
 
 timeline, panel = st.columns([3, 2], gap="large")
+with panel:
+    pinned = st.container(key="verdict_panel")
+    facts_box, drivers_box, evidence_box, corrections_box, trail_box = (st.container() for _ in range(5))
 
 # --- corrections: each concept left to the model, or set absent (0) or present (1) by the reviewer ---
-CHOICES = {"absent": 0, "present": 1}
 choice_keys = {c: f"correct:{key}:{action_id}:{c}" for c in model.concept_ids}
 
 
@@ -92,9 +109,8 @@ def reset() -> None:
         st.session_state.pop(k, None)
 
 
-with panel:
-    summary = st.container()
-    st.subheader("Concepts")
+with corrections_box:
+    st.subheader("Corrections")
     st.caption("Set a concept absent or present to correct the model (click again to leave it to the model); the "
                "risk is recomputed from the concepts at once.")
     edits = {}
@@ -110,17 +126,79 @@ with panel:
 corrected = model.intervene(result, edits, action=action_id) if edits else result
 after = corrected.action(action_id)
 
-with summary:
-    risk, flag = st.columns(2)
+# --- the pinned panel: risk, the model's call, the reviewer's verdict --------------------------------
+choice_key = f"verdict:{key}:{action_id}"
+
+
+def choose(verdict: str) -> None:
+    st.session_state[choice_key] = verdict
+
+
+def save(verdict: str, note: str) -> int:
+    return store.add_verdict(Verdict(
+        trajectory=row["key"], action=action_id, decision=verdict, reviewer=reviewer, concepts=edits,
+        note=note, model_version=model.version, risk=after.risk, flagged=after.flagged, model_risk=model_action.risk,
+        scores={"concepts": after.concepts, "contributions": after.contributions,
+                "model_concepts": model_action.concepts, "risk_logit": after.risk_logit,
+                "threshold": model.threshold, "trajectory_risk": corrected.risk,
+                "changed_flags": model.changed_flags(corrected)}))
+
+
+with pinned:
+    risk, call = st.columns(2)
     risk.metric("Risk", f"{after.risk:.3f}", delta=f"{after.risk - model_action.risk:+.3f}" if edits else None,
                 delta_color="inverse")
-    flag.metric("Model's call", READINGS[decision(after.risk, model.threshold, model.block_threshold)],
+    call.metric("Model's call", READINGS[decision(after.risk, model.threshold, model.block_threshold)],
                 delta=("was flagged" if model_action.flagged else "was not flagged")
                 if after.flagged != model_action.flagged else None, delta_color="off")
     for change in model.changed_flags(corrected):
         state = "now flagged" if change["flagged_after"] else "no longer flagged"
         st.markdown(render.paragraph(f"Action {change['action']} {state}: risk {change['risk_before']:.3f} -> "
                                      f"{change['risk_after']:.3f}"), unsafe_allow_html=True)
+    chosen = st.session_state.get(choice_key)
+    st.markdown(render.paragraph(f"Your verdict on {action_id}: {chosen or 'not chosen yet'}"), unsafe_allow_html=True)
+    for column, (verdict, shortcut) in zip(st.columns(3), VERDICT_KEYS.items()):
+        column.button(verdict.capitalize(), key=f"choose:{verdict}", shortcut=shortcut, on_click=choose,
+                      args=(verdict,), type="primary" if chosen == verdict else "secondary", width="stretch")
+    note = st.text_area("Note", key=f"note:{key}:{action_id}", height=68)
+    save_here, save_next = st.columns(2)
+    saved = save_here.button("Save", shortcut="S", width="stretch")
+    saved_next = save_next.button("Save & next", shortcut="N", type="primary", width="stretch")
+    st.caption(f"Saved as {reviewer}, with your corrections below as the reviewer's labels.")
+    if saved or saved_next:
+        if chosen is None:
+            st.error("Choose approve, block or escalate.")
+        else:
+            st.session_state["saved"] = f"Verdict {save(chosen, note)} saved."
+            if saved_next:
+                go(store.next_item(reviewer, after=row["key"]))
+            st.rerun()  # the audit trail below, and the next view, show the new verdict
+    if "saved" in st.session_state:
+        st.success(st.session_state.pop("saved"))
+
+# --- what the action does: its facts, read by parsers, before the model's concepts and evidence -----
+with facts_box:
+    facts = next((a["facts"] for a in store.actions(row["key"]) if a["action"] == action_id), None)
+    st.subheader("What it does")
+    if facts is None:
+        st.caption("No facts are stored for this action (scored before facts were read, or imported from a score "
+                   "file without them). Rescore on the Import page to read them.")
+    elif not facts:
+        st.caption("The parsers read nothing this action does (a message to the user, or a tool they do not know).")
+    else:
+        for sentence in describe([Fact.from_json(f) for f in facts]):
+            st.markdown(render.paragraph(sentence), unsafe_allow_html=True)
+        st.markdown(render.facts_text(trajectory.steps[model_action.step].text, facts), unsafe_allow_html=True)
+        st.caption("Marked: the characters each fact was read from (hover for the facts).")
+
+# --- the concepts present, and what each did to the risk -------------------------------------------
+with drivers_box:
+    st.subheader("What drove the risk")
+    found = [c for c in ranked if after.concepts[c] >= present[c]]
+    st.markdown("".join(render.chip(f"{names[c]} {after.concepts[c]:.2f} {render.SIGNS[after.contributions[c] > 0]}",
+                                    "raises" if after.contributions[c] > 0 else "lowers",
+                                    f"contribution {after.contributions[c]:+.3f}") for c in found)
+                or render.paragraph("No concept is present.", muted=True), unsafe_allow_html=True)
     shown = [c for c in ranked if c in edits or abs(model_action.contributions[c]) >= 0.02][:12] or ranked[:5]
     bars = pd.DataFrame([{"concept": names[c], "contribution": a.contributions[c], "scores": version}
                          for version, a in [("model", model_action), ("corrected", after)][:1 + bool(edits)]
@@ -131,49 +209,29 @@ with summary:
         color=alt.Color("scores:N", scale=alt.Scale(domain=["model", "corrected"], range=["#90a4ae", "#e53935"])),
         yOffset="scores:N", tooltip=["concept", "scores", alt.Tooltip("contribution:Q", format="+.3f")])
     st.altair_chart(chart, width="stretch")
-    table = pd.DataFrame({"concept": [names[c] for c in ranked],
-                          "probability": [model_action.concepts[c] for c in ranked],
-                          "corrected": [after.concepts[c] for c in ranked],
-                          "contribution": [model_action.contributions[c] for c in ranked],
-                          "contribution corrected": [after.contributions[c] for c in ranked]})
-    st.dataframe(table if edits else table.drop(columns=["corrected", "contribution corrected"]),
-                 hide_index=True, width="stretch")
 
-    st.subheader(f"Evidence: {names[concept]}")
+# --- the words behind one concept, each linked to its step -------------------------------------------
+with evidence_box:
+    concept = st.selectbox("Evidence for concept", ranked, format_func=names.get, key=f"concept:{key}:{action_id}",
+                           help="the text that drove this concept's probability, highlighted in the timeline")
+    ev = context.evidence(row["native"], action_id, concept)
     if ev is None:
         st.info(context.EVIDENCE_MISSING)
     elif not ev["evidence"]:
         st.caption("No text span stands out for this concept.")
     else:
-        st.caption("Highlighted in the timeline: amber text raised the concept's probability, blue text lowered it "
-                   "(integrated gradients, in concept-logit units).")
+        st.caption("Amber text raised the concept's probability, blue text lowered it (integrated gradients, in "
+                   "concept-logit units). A link outlines its step in the timeline.")
     for span in (ev or {}).get("evidence") or []:
         where = "tool name" if span["field"] == "tool_name" else span["kind"].replace("_", " ")
-        st.markdown(render.paragraph(f"step {span['step']} ({where}), {span['score']:+.3f}: \u201c{span['text']}\u201d"),
-                    unsafe_allow_html=True)
+        st.markdown(render.evidence_link(span["step"], f"step {span['step']} ({where}), {span['score']:+.3f}: "
+                                                       f"\u201c{span['text']}\u201d"), unsafe_allow_html=True)
+spans: dict[int, dict[str, list[tuple[int, int, float]]]] = {}  # step -> field -> spans
+for span in (ev or {}).get("evidence") or []:
+    spans.setdefault(span["step"], {}).setdefault(span["field"], []).append((span["start"], span["end"], span["score"]))
 
-# --- the verdict and the audit trail ---------------------------------------------------------------
-with panel:
-    st.subheader("Verdict")
-    with st.form(f"verdict:{key}"):
-        verdict = st.radio("Your verdict", DECISIONS, index=None, horizontal=True, format_func=str.capitalize)
-        note = st.text_area("Note")
-        st.caption(f"Saved as {reviewer}, with the corrected concepts above as the reviewer's labels.")
-        submitted = st.form_submit_button("Save verdict", type="primary")
-    if submitted:
-        if verdict is None:
-            st.error("Choose approve, block or escalate.")
-        else:
-            verdict_id = store.add_verdict(Verdict(
-                trajectory=row["key"], action=action_id, decision=verdict, reviewer=reviewer, concepts=edits,
-                note=note, model_version=model.version, risk=after.risk, flagged=after.flagged,
-                model_risk=model_action.risk,
-                scores={"concepts": after.concepts, "contributions": after.contributions,
-                        "model_concepts": model_action.concepts, "risk_logit": after.risk_logit,
-                        "threshold": model.threshold, "trajectory_risk": corrected.risk,
-                        "changed_flags": model.changed_flags(corrected)}))
-            st.success(f"Verdict {verdict_id} saved.")
-
+# --- the audit trail ------------------------------------------------------------------------------
+with trail_box:
     st.subheader("Audit trail")
     trail = store.verdicts(row["key"])
     if trail:
@@ -188,18 +246,19 @@ with panel:
     else:
         st.caption("No verdict yet.")
 
-# --- the timeline ------------------------------------------------------------------------------------
+# --- the timeline: the page scrolls, and opens at the action under review ----------------------------
 with timeline:
     st.subheader("Timeline")
     actions_at = {a.step: corrected.action(a.id) for a in result.actions}
-    steps = st.container(height=1100, border=False)  # scrolls beside the action's panel
     for i, step in enumerate(trajectory.steps):
         chips = []
         if (a := actions_at.get(i)) is not None:
-            chips.append(render.chip(f"risk {a.risk:.3f}", "flagged" if a.flagged else "neutral"))
-            chips += [render.chip(f"{names[c]} {a.concepts[c]:.2f}", "raises" if a.contributions[c] > 0 else "lowers")
-                      for c in sorted(a.concepts, key=lambda c: -abs(a.contributions[c]))
-                      if a.concepts[c] >= present[c]]
-        with steps.chat_message(step.kind, avatar=AVATARS[step.kind]):
+            band = decision(a.risk, model.threshold, model.block_threshold)
+            chips.append(render.band_chip(a.risk, band))
+            chips += [render.chip(f"{names[c]} {a.concepts[c]:.2f} {render.SIGNS[a.contributions[c] > 0]}",
+                                  "raises" if a.contributions[c] > 0 else "lowers")
+                      for c in sorted(a.concepts, key=lambda c: -abs(a.contributions[c])) if a.concepts[c] >= present[c]]
+        with st.chat_message(step.kind, avatar=AVATARS[step.kind]):
             st.markdown(render.step(step, i, chips, spans.get(i, {}), selected=step.action_id == action_id),
                         unsafe_allow_html=True)
+components.html(render.scroll_to_step(model_action.step), height=0)
