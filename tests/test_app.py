@@ -327,11 +327,15 @@ def test_server_paths_outside_the_import_folder_are_refused_alike(tmp_path, monk
 
 def test_model_page_shows_weights_evaluation_and_calibration(overseer):
     at = page("model")
-    concepts = at.dataframe[1].value
-    assert len(concepts) == len(overseer.concept_ids)
-    weights = overseer.info()["head"]["weights"]["concepts"]
-    assert dict(zip(concepts["id"], concepts["weight"])) == weights
-    assert list(at.dataframe[2].value["split"]) == list(overseer.info()["evaluation"])
+    info = overseer.info()
+    shown = "\n".join(m.value for m in at.markdown)
+    weights = info["head"]["weights"]["concepts"]
+    for c in info["concepts"]:  # by name, with weight and the whole definition
+        assert f"**{c['name']}**" in shown and f"weight {weights[c['id']]:+.3f}" in shown
+        assert c["definition"] in [x.value for x in at.caption]
+    evaluation = at.dataframe[-1].value
+    assert list(evaluation["split"]) == list(info["evaluation"]) and "risk AUROC" in evaluation.columns
+    assert "runs/corpus" not in shown + "".join(x.value for x in at.caption)  # sources described, not paths
     assert at.get("image")  # reports/reliability.png of the shipped model
 
 

@@ -41,24 +41,37 @@ if weights:
     interactions = info["head"]["weights"]["interactions"]
     if interactions:
         st.caption("Interaction terms (the product of two concepts' probabilities):")
-        st.dataframe(pd.DataFrame([{"concepts": " × ".join(i["concepts"]), "weight": i["weight"]}
-                                   for i in interactions]), hide_index=True)
+        names = {c["id"]: c["name"] for c in info["concepts"]}
+        st.dataframe(pd.DataFrame([{"concepts": " × ".join(names.get(c, c) for c in i["concepts"]),
+                                    "weight": i["weight"]} for i in interactions]), hide_index=True, width="stretch")
 else:
     st.info("This checkpoint's risk head is not linear, so no single weight per concept exists; the decision view "
             "shows each action's exact concept contributions instead.")
 
 st.subheader("Concepts")
-st.dataframe(pd.DataFrame([{"concept": c["name"], "id": c["id"], "group": c["group"],
-                            "weight": weights[c["id"]] if weights else None,
-                            "present at": info["thresholds"]["concepts"].get(c["id"]),
-                            "training prior": info["concept_prior"].get(c["id"]), "definition": c["definition"]}
-                           for c in info["concepts"]]), hide_index=True, width="stretch")
+for c in info["concepts"]:  # by name, with the definition in full (a table would cut it off)
+    weight = f" · weight {weights[c['id']]:+.3f}" if weights else ""
+    present = info["thresholds"]["concepts"].get(c["id"])
+    at = f" · present at p >= {present:.2f}" if present is not None else ""
+    st.markdown(f"**{c['name']}** <span style='color:#607d8b'>({c['group']}{weight}{at})</span>",
+                unsafe_allow_html=True)
+    st.caption(c["definition"])
 
 st.subheader("Evaluation")
 evaluation = info["evaluation"]
 if evaluation:
-    st.dataframe(pd.DataFrame(evaluation).T.rename_axis("split").reset_index(), hide_index=True,
-                 width="stretch")
+    st.caption("Measured by `cbm evaluate` when this checkpoint was made, on actions it never saw: **test** is "
+               "generated runs of the scenario families it was trained on; **heldout** is whole scenario families "
+               "left out of training. Real-log results (SWE-bench sessions, OpenAgentSafety, AgentDojo) are in "
+               "reports/evaluation.md.")
+    st.dataframe(pd.DataFrame([{"split": split, "actions": m.get("actions"), "risky actions": m.get("risky_actions"),
+                                "risk AUROC": m.get("risk_auroc"), "risk AUPRC": m.get("risk_auprc"),
+                                "recall at 5% false positives": m.get("recall_at_5fpr"),
+                                "concept macro-AUROC": m.get("concept_macro_auroc"),
+                                "calibration error (ECE)": m.get("ece"),
+                                "AUROC, the action alone": m.get("action_only_risk_auroc")}
+                               for split, m in evaluation.items()]), hide_index=True, width="stretch",
+                 column_config={"split": st.column_config.TextColumn(width="small")})
 else:
     st.caption("No evaluation recorded in this checkpoint (run `cbm evaluate --checkpoint DIR --record`).")
 
