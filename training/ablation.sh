@@ -12,6 +12,15 @@ PY=${PYTHON:-python}
 OUT=${1:-runs/ablation}
 mkdir -p "$OUT"
 [ -f runs/corpus/train.jsonl ] || $PY -m training.generate --n 12000 --seed 0 --out runs/corpus --workers "$(nproc)"
+# the public data sets the default config trains on (cbm train never imports them itself)
+if [ -d ../shared/data ]; then
+  for source in toolemu safe-os swe; do
+    [ -f "runs/corpus/imports/$source.jsonl" ] || $PY -m training.importers "$source" --out "runs/corpus/imports/$source.jsonl"
+  done
+else
+  echo "ablation: ../shared/data not found; training without the imported data sets" >&2
+  TRAIN_ARGS="--set data.imports=[] ${TRAIN_ARGS:-}"
+fi
 
 declare -A VARIANTS=(
   [default]=""
