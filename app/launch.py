@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.store import DB_ENV, DEFAULT_DB, IMPORT_DIR_ENV, SIGN_IN_ENV, Store, database_url
-from cbm.scoring import DEFAULT_CHECKPOINT_ENV
+from cbm.options import DEFAULT_CHECKPOINT_ENV
 from cbm.service import loopback
 
 APP = Path(__file__).resolve().parent

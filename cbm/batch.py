@@ -11,12 +11,15 @@ The work is `cbm.pipeline`'s (`cbm.distributed`'s for `--engine lightning`); thi
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
 import sys
 from pathlib import Path
 
 from cbm.formats import FORMATS, ReadOptions
-from cbm.options import ScoringOptions
-from cbm.pipeline import ScoringUnavailable, run
+from cbm.options import ScoringOptions, default_checkpoint
+from cbm.pipeline import KEEP_FLAGGED, ScoringUnavailable, Summary, run
+from cbm.terminal import inert
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED_RECORDS = 0, 2, 3
 
@@ -76,4 +79,31 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  ... and {summary.failed - len(summary.errors)} more (see the output's error fields)",
                   file=sys.stderr)
         print(summary.line(), file=sys.stderr)
+        if sys.stderr.isatty() and (args.out is not None or sys.stdout.isatty()):  # a person reads it
+            # (no list when the scores themselves are piped on, or when stderr goes to a log)
+            print(report(summary, args), file=sys.stderr)
     return EXIT_FAILED_RECORDS if summary.failed else EXIT_OK
+
+
+def report(summary: Summary, args: argparse.Namespace) -> str:
+    """What to look at: the riskiest flagged runs, each with its band, the concepts that raised
+    its riskiest action and what that action does; then the commands that go further."""
+    checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
+    try:
+        block = float(json.loads((checkpoint / "config.json").read_text(encoding="utf-8"))["block_threshold"])
+    except (OSError, ValueError, KeyError, TypeError):
+        block = 1.0
+    if not summary.flagged:
+        return "Nothing flagged."
+    lines = [f"Flagged runs, riskiest first ({min(summary.flagged, KEEP_FLAGGED)} of {summary.flagged}):"]
+    for run in summary.flagged_runs():
+        band = "block" if run["risk"] >= block else "review"
+        lines.append(f"  {inert(str(run['id']))}  {band} {run['risk']:.3f}  {inert(run['action'])} "
+                     f"({inert(run['tool'] or 'message')}): {', '.join(run['concepts']) or 'no concept'}")
+        lines += [f"      {inert(sentence)}" for sentence in run["does"]]
+    files = [a for a in args.inputs if a != "-"]
+    where = shlex.quote(files[0]) if len(files) == 1 else "FILE"
+    lines += ["Next:", f"  cbm explain {where} --id {shlex.quote(inert(str(summary.flagged_runs()[0]['id'])))}"
+                       "   why the riskiest run was flagged",
+              "  cbm app   review and decide in the browser (its Import page takes the input files)"]
+    return "\n".join(lines)

@@ -6,7 +6,18 @@ processes that load the model. `cbm.scoring` exports them beside the Overseer.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
+from pathlib import Path
+
+DEFAULT_CHECKPOINT_ENV = "CBM_CHECKPOINT"
+
+
+def default_checkpoint() -> Path:
+    """`$CBM_CHECKPOINT` if set, else the `checkpoints/default` shipped beside the package."""
+    if os.environ.get(DEFAULT_CHECKPOINT_ENV):
+        return Path(os.environ[DEFAULT_CHECKPOINT_ENV])
+    return Path(__file__).resolve().parent.parent / "checkpoints" / "default"
 
 
 @dataclass(frozen=True)

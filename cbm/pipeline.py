@@ -16,6 +16,7 @@ per process from a checkpoint path and `ScoringOptions`, and nothing changes it 
 
 from __future__ import annotations
 
+import heapq
 import sys
 import time
 from collections import deque
@@ -28,7 +29,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
+from cbm.facts import Fact, describe
 from cbm.formats import ReadOptions, dumps_line, parse_line, read_lines
+from cbm.options import default_checkpoint
 
 if TYPE_CHECKING:
     from cbm.checkpoint import Checkpoint
@@ -40,6 +43,9 @@ CHUNK_BYTES = 8 << 20  # and at most this much raw input per chunk, so memory st
 Line = tuple[int, bytes | None, int]  # (line number, bytes or None when too large, size)
 
 
+KEEP_FLAGGED = 10  # flagged runs the end-of-run summary lists
+
+
 @dataclass
 class Summary:
     records: int = 0
@@ -48,6 +54,7 @@ class Summary:
     actions: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    riskiest: list[tuple[float, int, dict[str, Any]]] = field(default_factory=list)  # a heap of flagged runs
 
     def add(self, out: dict[str, Any]) -> None:
         self.records += 1
@@ -57,6 +64,21 @@ class Summary:
                 self.errors.append(out["error"])
         self.flagged += bool(out["flagged"])
         self.actions += len(out["actions"])
+        if out["flagged"]:
+            item = (out["risk"], -self.records, out)
+            (heapq.heappush if len(self.riskiest) < KEEP_FLAGGED else heapq.heappushpop)(self.riskiest, item)
+
+    def flagged_runs(self) -> list[dict[str, Any]]:
+        """The riskiest flagged runs (at most KEEP_FLAGGED), riskiest first: id, risk, and of the
+        riskiest action its id, tool, the concepts that raised its risk and what it does."""
+        runs = []
+        for risk, _, out in sorted(self.riskiest, reverse=True):
+            action = max(out["actions"], key=lambda a: a["risk"])
+            facts = [Fact.from_json(f) for f in action.get("facts") or []]
+            runs.append({"id": out["id"], "risk": risk, "action": action["id"], "tool": action["tool"],
+                         "concepts": [c["concept"] for c in action["top_concepts"] if c["contribution"] > 0],
+                         "does": describe(facts)[:2]})
+        return runs
 
     def line(self) -> str:
         rate = self.actions / self.seconds if self.seconds else 0.0
@@ -72,7 +94,6 @@ def load_checkpoint(path: str | Path | None) -> tuple[Checkpoint, Path]:
     """(the checkpoint at `path`, its path; None: the shipped default), with a load failure as
     ScoringUnavailable (it pickles back from worker processes without importing torch into the parent)."""
     from cbm import checkpoint as ckpt
-    from cbm.scoring import default_checkpoint
 
     path = default_checkpoint() if path is None else Path(path)
     try:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields, replace
 from pathlib import Path
@@ -35,7 +34,7 @@ from cbm.facts import Fact, run_facts
 from cbm.features import encode
 from cbm.formats import ReadOptions, Record, loads, parse_record
 from cbm.formats.base import FormatError
-from cbm.options import ScoringOptions
+from cbm.options import DEFAULT_CHECKPOINT_ENV, ScoringOptions, default_checkpoint
 from cbm.predict import cpu_threads, predict_concept_logits
 from cbm.results import DIGITS, ActionScore, Edit, TrajectoryScore, rounded, to_pandas
 from cbm.trajectory import Step, Trajectory, assign_action_ids
@@ -43,15 +42,7 @@ from cbm.trajectory import Step, Trajectory, assign_action_ids
 __all__ = ["DIGITS", "ActionScore", "Edit", "Overseer", "ScoringOptions", "TrajectoryScore", "as_trajectory",
            "decision", "default_batch_size", "default_checkpoint", "proposed_step", "rounded", "to_pandas", "verdict"]
 
-DEFAULT_CHECKPOINT_ENV = "CBM_CHECKPOINT"
 PROPOSED_ID = "proposed"
-
-
-def default_checkpoint() -> Path:
-    """`$CBM_CHECKPOINT` if set, else the `checkpoints/default` shipped beside the package."""
-    if os.environ.get(DEFAULT_CHECKPOINT_ENV):
-        return Path(os.environ[DEFAULT_CHECKPOINT_ENV])
-    return Path(__file__).resolve().parent.parent / "checkpoints" / "default"
 
 
 def default_batch_size(device: str | torch.device) -> int:

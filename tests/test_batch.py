@@ -78,6 +78,26 @@ def test_exit_codes_and_summary(tmp_path, capsys):
     assert "missing config.json" in capsys.readouterr().err
 
 
+def test_on_a_terminal_the_summary_lists_the_flagged_runs_and_what_to_do_next(tmp_path, capsys, monkeypatch, scored):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a person reading the terminal
+    good = SAMPLES / "database_session.openai.jsonl"
+    assert main([str(good), "--out", str(tmp_path / "o.jsonl")]) == 0
+    err = capsys.readouterr().err
+    [drop] = [r for r in scored if r["id"] == "risky-db-prod-drop"]
+    riskiest = max(drop["actions"], key=lambda a: a["risk"])
+    assert "Flagged runs, riskiest first (1 of 1):" in err
+    assert f"risky-db-prod-drop  block {drop['risk']:.3f}  {riskiest['id']} (bash):" in err
+    assert describe([Fact.from_json(f) for f in riskiest["facts"]])[0] in err  # what the action does
+    assert f"cbm explain {good} --id risky-db-prod-drop" in err and "cbm app" in err
+
+
+def test_piped_or_logged_the_summary_stays_one_line(tmp_path):
+    good = SAMPLES / "database_session.openai.jsonl"
+    done = subprocess.run([sys.executable, "-m", "cbm.cli", "score", str(good), "--out", str(tmp_path / "o.jsonl")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0 and done.stderr.count("\n") == 1 and "Flagged runs" not in done.stderr
+
+
 def test_threshold_changes_flags_not_scores(tmp_path, scored):
     out = tmp_path / "strict.jsonl"
     risks = sorted({r["risk"] for r in scored if r["flagged"]})  # all at or above the checkpoint's threshold

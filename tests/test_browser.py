@@ -128,9 +128,17 @@ def test_review_the_risky_database_run(server, page, overseer):
     expect(evidence_marks.first).to_be_visible()  # the strongest concept's evidence, highlighted in place
 
     evidence = page.get_by_role("combobox", name="Evidence for concept")
-    evidence.focus()
-    page.keyboard.press("ArrowDown")  # opens the list
-    page.get_by_role("option", name="Touches production").click()
+    option = page.get_by_role("option", name="Touches production")
+    settled(page)
+    for _ in range(5):  # the list opens on ArrowDown once the selectbox has focus
+        evidence.focus()
+        page.keyboard.press("ArrowDown")
+        try:
+            option.wait_for(timeout=3000)
+            break
+        except sync_api.TimeoutError:
+            continue
+    option.click()
     expect(evidence_marks.filter(has_text="orders-live.prod.acme.internal").first).to_be_visible()
     link = page.locator('a[href^="#step-"]').filter(has_text="orders-live.prod.acme.internal").first
     link.click()  # each piece of evidence leads to its step
