@@ -159,6 +159,7 @@ def test_review_the_risky_database_run(server, page, overseer):
     page.get_by_role("heading", name=RISKY).scroll_into_view_if_needed()
 
     page.get_by_role("button", name=re.compile("^Block")).click()
+    expect(page.get_by_text(f"Your verdict on {DROP}: block")).to_be_visible()
     page.get_by_label("Note").fill("dropped a production table during a freeze")
     page.get_by_role("button", name=re.compile("^Save S")).click()
     expect(page.get_by_text(re.compile(r"Verdict \d+ saved"))).to_be_visible()
@@ -236,6 +237,7 @@ def test_with_an_account_a_link_leads_to_its_page_after_the_sign_in(team, page):
     expect(page.get_by_role("heading", name=RISKY)).to_be_visible()  # the linked decision, once signed in
     expect(page.get_by_text("Reviewing as alice")).to_be_visible()
     page.get_by_role("button", name=re.compile("^Block")).click()
+    expect(page.get_by_text(f"Your verdict on {DROP}: block")).to_be_visible()
     page.get_by_role("button", name=re.compile("^Save S")).click()
     expect(page.get_by_text(re.compile(r"Verdict \d+ saved"))).to_be_visible()
     assert [(v["reviewer"], v["action"]) for v in store.verdicts() if v["reviewer"] == "alice"] == [("alice", DROP)]
