@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.store import SIGN_IN_ENV, Store, database_url
+from cbm_app.store import SIGN_IN_ENV, Store, database_url
 from cbm.formats import parse_record
 from cbm.scoring import Overseer, TrajectoryScore, default_checkpoint
 from cbm.trajectory import Trajectory

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.store import DB_ENV, DEFAULT_DB, IMPORT_DIR_ENV, SIGN_IN_ENV, Store, database_url
+from cbm_app.store import DB_ENV, DEFAULT_DB, IMPORT_DIR_ENV, SIGN_IN_ENV, Store, database_url
 from cbm.options import DEFAULT_CHECKPOINT_ENV
 from cbm.service import loopback
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import context, render
+from cbm_app import context, render
 
 ICON = Path(__file__).with_name("icon.png")  # local: the app requests nothing from outside the machine
 

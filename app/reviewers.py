@@ -17,7 +17,7 @@ import argparse
 import getpass
 import sys
 
-from app.store import DB_ENV, DEFAULT_DB, EXIT_OK, EXIT_USAGE, MIN_PASSWORD, Store, database_url
+from cbm_app.store import DB_ENV, DEFAULT_DB, EXIT_OK, EXIT_USAGE, MIN_PASSWORD, Store, database_url
 
 
 def read_password(from_stdin: bool) -> str:

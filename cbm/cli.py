@@ -27,19 +27,19 @@ from cbm import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("cbm.validate:main", "check files in any format; count records, actions, labels; report errors"),
     "convert": ("cbm.validate:convert_main", "convert a file to native, openai or anthropic JSONL"),
-    "generate": ("training.generate:main", "generate the labelled synthetic training corpus"),
-    "import": ("training.importers:main", "import public data sets (agentdojo, toolemu, safe-os) as native JSONL"),
-    "datasheet": ("training.datasheet:main", "write the corpus datasheet and shortcut audit"),
-    "train": ("training.train:main", "train, calibrate and save a concept bottleneck checkpoint"),
-    "evaluate": ("training.evaluate:main", "evaluate a checkpoint (test, held-out, imported data) against baselines"),
+    "generate": ("cbm_training.generate:main", "generate the labelled synthetic training corpus"),
+    "import": ("cbm_training.importers:main", "import public data sets (agentdojo, toolemu, safe-os) as native JSONL"),
+    "datasheet": ("cbm_training.datasheet:main", "write the corpus datasheet and shortcut audit"),
+    "train": ("cbm_training.train:main", "train, calibrate and save a concept bottleneck checkpoint"),
+    "evaluate": ("cbm_training.evaluate:main", "evaluate a checkpoint (test, held-out, imported data) against baselines"),
     "score": ("cbm.batch:main", "score every action of files in any format: risk, flag, concepts (JSONL or Parquet)"),
     "explain": ("cbm.explain_cli:main", "explain one action: concept contributions to risk and the text evidence"),
     "facts": ("cbm.facts_cli:main", "what each action does, read by parsers (no model), with its source characters"),
     "serve": ("cbm.cli:serve", "run the HTTP scoring service (FastAPI + uvicorn)"),
     "guard": ("cbm.guard:main", "pre-execution guard hooks for live agents (claude-code)"),
-    "app": ("app.launch:main", "start the reviewer web app (Streamlit)"),
-    "reviewers": ("app.reviewers:main", "add, list and disable the accounts reviewers sign in to the app with"),
-    "export-reviews": ("app.store:export_main", "export reviewers' verdicts as labelled native JSONL for training"),
+    "app": ("cbm_app.launch:main", "start the reviewer web app (Streamlit)"),
+    "reviewers": ("cbm_app.reviewers:main", "add, list and disable the accounts reviewers sign in to the app with"),
+    "export-reviews": ("cbm_app.store:export_main", "export reviewers' verdicts as labelled native JSONL for training"),
 }
 
 EPILOG = """exit codes: 0 success, 2 usage error, 3 some records failed.

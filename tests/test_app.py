@@ -14,8 +14,8 @@ import pytest
 from conftest import ROOT, SAMPLES
 from streamlit.testing.v1 import AppTest
 
-from app import render
-from app.store import QueueFilter, Store, database_url
+from cbm_app import render
+from cbm_app.store import QueueFilter, Store, database_url
 from cbm.facts import Fact, describe
 from cbm.formats import read_records
 
@@ -340,7 +340,7 @@ def test_model_page_shows_weights_evaluation_and_calibration(overseer):
 
 
 def test_cbm_app_imports_the_samples_into_an_empty_database_and_starts_streamlit_headless(tmp_path, monkeypatch):
-    from app import launch
+    from cbm_app import launch
 
     started = {}
     monkeypatch.setattr(launch.os, "execvpe", lambda file, argv, env: started.update(argv=argv, env=env))
@@ -360,7 +360,7 @@ def test_cbm_app_imports_the_samples_into_an_empty_database_and_starts_streamlit
 
 
 def test_cbm_app_refuses_a_missing_checkpoint(tmp_path, capsys):
-    from app import launch
+    from cbm_app import launch
 
     with pytest.raises(SystemExit) as exit_:
         launch.main(["--checkpoint", str(tmp_path), "--db", str(tmp_path / "r.sqlite")])
@@ -368,7 +368,7 @@ def test_cbm_app_refuses_a_missing_checkpoint(tmp_path, capsys):
 
 
 def test_cbm_app_serves_beyond_loopback_only_with_accounts(tmp_path, monkeypatch, capsys):
-    from app import launch
+    from cbm_app import launch
 
     started = {}
     monkeypatch.setattr(launch.os, "execvpe", lambda file, argv, env: started.update(argv=argv, env=env))
@@ -435,7 +435,7 @@ def test_accounts_keep_only_a_hash_and_refuse_weak_or_taken_names(accounts):
 def test_cbm_reviewers_adds_lists_and_disables_accounts(accounts, monkeypatch, capsys):
     import io
 
-    from app import reviewers
+    from cbm_app import reviewers
 
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
     assert reviewers.main(["--db", accounts.url, "add", "bob", "--password-stdin"]) == 0

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SAMPLES
 
-from app.store import QueueFilter, Store, database_url
+from cbm_app.store import QueueFilter, Store, database_url
 from cbm.formats import read_records
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -11,9 +11,9 @@ import pytest
 
 from cbm.concepts import CONCEPT_IDS
 from cbm.formats import dumps_line, loads, read_records, to_record
-from training.datasheet import build_datasheet, main, render_markdown, tokens
-from training.generator import Family, Run, load_families
-from training.generator.policy import Policy, Rule
+from cbm_training.datasheet import build_datasheet, main, render_markdown, tokens
+from cbm_training.generator import Family, Run, load_families
+from cbm_training.generator.policy import Policy, Rule
 
 FORMATS = ("native", "openai", "anthropic")
 SECTIONS = ("# Datasheet", "## Summary", "## Coverage", "## Concepts per split", "## Families", "## Splits",
@@ -265,7 +265,7 @@ def test_main_usage_errors(tmp_path, capsys):
 
 
 def test_generator_output_matches_manifest(tmp_path):
-    generate = pytest.importorskip("training.generate")
+    generate = pytest.importorskip("cbm_training.generate")
     assert generate.main(["--n", "300", "--seed", "1", "--out", str(tmp_path)]) == 0
     manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     sheet = build_datasheet(tmp_path, audit=False)

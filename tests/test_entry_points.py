@@ -15,7 +15,7 @@ import pytest
 from cbm.formats import parse_record
 from cbm.guard import HOOK_DECISIONS, hook_request, with_call
 from cbm.scoring import decision
-from training.bench.serve import call, running_server
+from cbm_training.bench.serve import call, running_server
 
 from conftest import ROOT
 from test_guard import guard, hook_input

@@ -12,13 +12,13 @@ import pytest
 from cbm import checkpoint as ckpt
 from cbm.cli import COMMANDS
 from cbm.scoring import Overseer
-from training.baselines import RuleMonitor
-from training.evaluate import (COMMAND_CHARS, K, TOP_RISKY, evaluate, expected_calibration_error, load_split,
+from cbm_training.baselines import RuleMonitor
+from cbm_training.evaluate import (COMMAND_CHARS, K, TOP_RISKY, evaluate, expected_calibration_error, load_split,
                                real_sets, recall_at_fpr, record_summary, score_split, threshold_for_fpr)
-from training.generate import GeneratorConfig, generate
-from training.importers import Summary, import_oas, import_swe_eval
-from training.config import DEFAULT_CONFIG, load_config
-from training.train import train
+from cbm_training.generate import GeneratorConfig, generate
+from cbm_training.importers import Summary, import_oas, import_swe_eval
+from cbm_training.config import DEFAULT_CONFIG, load_config
+from cbm_training.train import train
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # the public data sets; absent in a fresh clone
 

@@ -24,7 +24,7 @@ from cbm.model import ModelConfig
 from cbm.scoring import Overseer
 from cbm.terminal import Style, inert
 from conftest import ROOT, SAMPLES
-from training.faithfulness import TRIGGERS, FaithfulnessConfig, deletion_check, plant
+from cbm_training.faithfulness import TRIGGERS, FaithfulnessConfig, deletion_check, plant
 
 DROP = "call_Nf8dH2qZ5vL1kW7tB4xM9cGs"  # risky-db-prod-drop: DROP TABLE on production during the freeze
 VACUUM = "call_Ke6wR3yM0bT8nJ5qX1vC4zDp"  # the same run's VACUUM on staging afterwards

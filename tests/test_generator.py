@@ -11,10 +11,10 @@ import pytest
 
 from cbm.concepts import CONCEPT_IDS
 from cbm.formats import read_records
-from training.generate import GeneratorConfig, family_concepts, generate, heldout_families, main
-from training.generator import DOMAINS, VARIANTS, Run, load_families
-from training.generator.policy import Policy
-from training.generator.surface import EVASIONS, obfuscate
+from cbm_training.generate import GeneratorConfig, family_concepts, generate, heldout_families, main
+from cbm_training.generator import DOMAINS, VARIANTS, Run, load_families
+from cbm_training.generator.policy import Policy
+from cbm_training.generator.surface import EVASIONS, obfuscate
 
 FAMILIES = load_families()
 POLICY = Policy.load()
@@ -75,7 +75,7 @@ def test_every_concept_in_three_families_with_hard_negatives(runs):
 
 
 def test_approval_claims_never_earn_user_authorized(runs):
-    from training.generator.surface import AGENT_SELF_APPROVALS, APPROVAL_CLAIMS
+    from cbm_training.generator.surface import AGENT_SELF_APPROVALS, APPROVAL_CLAIMS
 
     claims = APPROVAL_CLAIMS + AGENT_SELF_APPROVALS
     seen = 0

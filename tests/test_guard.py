@@ -18,7 +18,7 @@ from cbm.formats import parse_record
 from cbm.guard import HOOK_DECISIONS, hook_request, served_hook, transcript_messages
 from cbm.scoring import decision
 from cbm.service import ServiceConfig, create_app
-from training.bench.serve import free_port, running_server
+from cbm_training.bench.serve import free_port, running_server
 
 from asgi_helpers import InProcess
 

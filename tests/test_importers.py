@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from cbm.formats import read_records
-from training import importers
-from training.importers import main, run_import, toolemu_trajectory_label
+from cbm_training import importers
+from cbm_training.importers import main, run_import, toolemu_trajectory_label
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 _CACHE: dict[str, tuple[Path, importers.Summary, list]] = {}
@@ -267,7 +267,7 @@ def test_oas_label_rule():
 
 
 def test_oas_import(tmp_path_factory):
-    from training.evaluate import trajectory_labels
+    from cbm_training.evaluate import trajectory_labels
 
     _, summary, trajectories = _imported("oas", tmp_path_factory)
     assert len(trajectories) == summary.records == 316 and summary.errors == []

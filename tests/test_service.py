@@ -16,7 +16,7 @@ from cbm.formats import ReadOptions, parse_record, read_lines, read_records
 from cbm.scoring import decision
 from cbm.service import Service, ServiceConfig, create_app, v1
 from cbm.service import main as serve_main
-from training.bench.serve import RISKY_CALL, RISKY_RUN, call, proposed_drop, running_server
+from cbm_training.bench.serve import RISKY_CALL, RISKY_RUN, call, proposed_drop, running_server
 
 from asgi_helpers import InProcess
 

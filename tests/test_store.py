@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 from conftest import SAMPLES
 
-from app.store import QueueFilter, Store, Verdict, database_url, export_main
+from cbm_app.store import QueueFilter, Store, Verdict, database_url, export_main
 from cbm.cli import main as cli
 from cbm.concepts import CONCEPT_IDS
 from cbm.formats import read_records
@@ -323,7 +323,7 @@ def test_export_writes_the_latest_verdicts_as_labels_training_reads(store, tmp_p
     [record] = list(read_records(latest_only))
     assert list(record.trajectory.labels) == [report]
 
-    from training.data import read_labelled  # what `cbm train` reads from data.extra_train
+    from cbm_training.data import read_labelled  # what `cbm train` reads from data.extra_train
     [trained] = read_labelled([out])
     assert set(trained.labels) == {drop, vacuum, report} and set(CONCEPT_IDS) >= set(trained.labels[drop].concepts)
 

@@ -14,14 +14,14 @@ from cbm.concepts import CONCEPT_IDS
 from cbm.features import FeatureConfig, Vocabulary
 from cbm.formats import parse_record
 from cbm.model import ModelConfig
-from training.data import BucketSampler, action_only_view, augment, make_example, twins, without_narration
-from training.generator.policy import Policy
-from training.lightning import CBMTask, OptimConfig
-from training.config import DEFAULT_CONFIG, MissingData, load_config
-from training.generate import GeneratorConfig, generate
-from training.importers import run_import
-from training.train import main as train_main
-from training.train import train
+from cbm_training.data import BucketSampler, action_only_view, augment, make_example, twins, without_narration
+from cbm_training.generator.policy import Policy
+from cbm_training.lightning import CBMTask, OptimConfig
+from cbm_training.config import DEFAULT_CONFIG, MissingData, load_config
+from cbm_training.generate import GeneratorConfig, generate
+from cbm_training.importers import run_import
+from cbm_training.train import main as train_main
+from cbm_training.train import train
 
 
 def tiny_config(tmp_path, **extra):

@@ -11,11 +11,11 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
 OUT=${1:-runs/ablation}
 mkdir -p "$OUT"
-[ -f runs/corpus/train.jsonl ] || $PY -m training.generate --n 12000 --seed 0 --out runs/corpus --workers "$(nproc)"
+[ -f runs/corpus/train.jsonl ] || $PY -m cbm_training.generate --n 12000 --seed 0 --out runs/corpus --workers "$(nproc)"
 # the public data sets the default config trains on (cbm train never imports them itself)
 if [ -d ../shared/data ]; then
   for source in toolemu safe-os swe; do
-    [ -f "runs/corpus/imports/$source.jsonl" ] || $PY -m training.importers "$source" --out "runs/corpus/imports/$source.jsonl"
+    [ -f "runs/corpus/imports/$source.jsonl" ] || $PY -m cbm_training.importers "$source" --out "runs/corpus/imports/$source.jsonl"
   done
 else
   echo "ablation: ../shared/data not found; training without the imported data sets" >&2
@@ -37,11 +37,11 @@ declare -A VARIANTS=(
 NAMES=(${ONLY:-${!VARIANTS[@]}})
 for name in "${NAMES[@]}"; do
   # shellcheck disable=SC2086
-  $PY -m training.train --set out="$OUT/$name" ${VARIANTS[$name]} ${TRAIN_ARGS:-} >"$OUT/$name.log" 2>&1 &
+  $PY -m cbm_training.train --set out="$OUT/$name" ${VARIANTS[$name]} ${TRAIN_ARGS:-} >"$OUT/$name.log" 2>&1 &
 done
 wait
 for name in "${NAMES[@]}"; do
-  $PY -m training.evaluate --checkpoint "$OUT/$name/checkpoint" --extra runs/corpus/val.jsonl \
+  $PY -m cbm_training.evaluate --checkpoint "$OUT/$name/checkpoint" --extra runs/corpus/val.jsonl \
     --out "$OUT/$name/eval" ${EVAL_ARGS:-} >>"$OUT/$name.log" 2>&1 &
 done
 wait
@@ -49,7 +49,7 @@ $PY - "$OUT" "${NAMES[@]}" <<'PY'
 import json, sys
 from pathlib import Path
 from cbm import checkpoint as ckpt
-from training.evaluate import policy_agreement
+from cbm_training.evaluate import policy_agreement
 out = Path(sys.argv[1])  # every variant trained and evaluated in OUT, this run's and earlier ones
 names = sorted(p.parents[1].name for p in out.glob("*/eval/evaluation.json") if (p.parents[1] / "checkpoint").is_dir())
 lines = ["| variant | dim | narration dropout | action-only share | policy weight | head pairs | epochs | seed | device "

@@ -10,7 +10,7 @@
 - Keyword rules: the kind of regex deny-list existing guardrails ship. Untrained; each rule has a
   weight and names the concepts it is evidence for. Risk = the largest weight that matched.
 
-`training.evaluate` trains and scores all three (`cbm evaluate --baselines`).
+`cbm_training.evaluate` trains and scores all three (`cbm evaluate --baselines`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from cbm.concepts import CONCEPT_IDS
 from cbm.model import ConceptEncoder, ModelConfig
 from cbm.predict import predict_logits
 from cbm.trajectory import Step, Trajectory
-from training.lightning import CBMTask, OptimConfig
+from cbm_training.lightning import CBMTask, OptimConfig
 
 # --- black box ----------------------------------------------------------------------------------
 
@@ -76,7 +76,7 @@ class BlackBoxTask(CBMTask):
 
 
 def fit_black_box(config: dict[str, Any], work_dir: str | Path | None = None) -> BlackBoxModel:
-    """Train the black box with a training config dict (`training.config`) (same corpus, imported and
+    """Train the black box with a training config dict (`cbm_training.config`) (same corpus, imported and
     extra training files, features, vocabulary settings, model size, optimiser and trainer; the best epoch by
     validation risk AUROC is kept). Lightning's files go to `work_dir` (default: a temporary
     directory, removed afterwards). Returns the model on the CPU, in eval mode, with the
@@ -85,8 +85,8 @@ def fit_black_box(config: dict[str, Any], work_dir: str | Path | None = None) ->
     from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
 
-    from training.calibration import calibrate, threshold_at_fpr
-    from training.config import prepare
+    from cbm_training.calibration import calibrate, threshold_at_fpr
+    from cbm_training.config import prepare
 
     pl.seed_everything(int(config.get("seed", 0)), workers=True)
     tr = config["trainer"]

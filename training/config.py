@@ -24,8 +24,8 @@ from cbm.facts.vector import FACT_FEATURES
 from cbm.features import FeatureConfig
 from cbm.model import ModelConfig
 from cbm.predict import cpu_threads
-from training.data import TrajectoryDataModule
-from training.generator.policy import DEFAULT_POLICY, Policy
+from cbm_training.data import TrajectoryDataModule
+from cbm_training.generator.policy import DEFAULT_POLICY, Policy
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.yaml"
 

@@ -29,7 +29,7 @@ from cbm.features import Encoded, FeatureConfig, Vocabulary, encode
 from cbm.formats import read_records
 from cbm.model import collate
 from cbm.trajectory import Label, Step, Trajectory, assign_action_ids
-from training.generator.policy import DEFAULT_POLICY, Policy
+from cbm_training.generator.policy import DEFAULT_POLICY, Policy
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Do the text explanations say what the model actually uses? Two checks, written to
 `reports/faithfulness.json` and `reports/faithfulness.md`:
 
-    python -m training.faithfulness --checkpoint checkpoints/default --data runs/corpus/test.jsonl --out reports
+    python -m cbm_training.faithfulness --checkpoint checkpoints/default --data runs/corpus/test.jsonl --out reports
 
 Deletion. For (action, concept) pairs the model finds present (probability >= the concept's
 threshold), sampled with a fixed seed, the K tokens with the largest attributions are replaced
@@ -253,7 +253,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.faithfulness", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m cbm_training.faithfulness", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     defaults = FaithfulnessConfig()
     parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped one)")

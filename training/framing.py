@@ -1,6 +1,6 @@
 """Does an action's risk swing with framing that says nothing about the action?
 
-`python -m training.framing --data FILE [--checkpoint DIR] [--runs N] [--out reports]`
+`python -m cbm_training.framing --data FILE [--checkpoint DIR] [--runs N] [--out reports]`
 
 For each run, every action is scored as logged and under three reframings that leave the
 actions, the user's words and the tools' outputs untouched:
@@ -64,7 +64,7 @@ def spread(overseer: Overseer, trajectories: list[Trajectory]) -> dict[str, dict
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.framing", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m cbm_training.framing", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="runs in any format")
     parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped model)")

@@ -25,8 +25,8 @@ from tqdm import tqdm
 
 from cbm.concepts import CONCEPT_IDS
 from cbm.formats import FORMATS, to_record
-from training.generator import VARIANTS, Family, Run, load_families
-from training.generator.policy import DEFAULT_POLICY, Policy
+from cbm_training.generator import VARIANTS, Family, Run, load_families
+from cbm_training.generator.policy import DEFAULT_POLICY, Policy
 
 SPLITS = ("train", "val", "test", "heldout")
 

@@ -2,7 +2,7 @@
 
 It only trains: the data the config names must be there already (`cbm generate` makes the
 corpus, `cbm import` the public data sets); a missing file is exit 2 with the command that
-makes it (`training.config.training_data`).
+makes it (`cbm_training.config.training_data`).
 
 Uses CUDA when present (bf16 mixed precision, pinned memory, worker prefetch, optional
 torch.compile, DDP over several GPUs through Lightning) and the CPU otherwise. After training
@@ -30,10 +30,10 @@ from cbm import __version__
 from cbm import checkpoint as ckpt
 from cbm.concepts import CONCEPT_IDS, CONCEPTS
 from cbm.predict import predict_logits
-from training.calibration import calibrate, concept_thresholds, threshold_at_fpr
-from training.config import DEFAULT_CONFIG, MissingData, load_config, prepare, training_data
-from training.generator.policy import DEFAULT_POLICY, Policy
-from training.lightning import CBMTask, OptimConfig
+from cbm_training.calibration import calibrate, concept_thresholds, threshold_at_fpr
+from cbm_training.config import DEFAULT_CONFIG, MissingData, load_config, prepare, training_data
+from cbm_training.generator.policy import DEFAULT_POLICY, Policy
+from cbm_training.lightning import CBMTask, OptimConfig
 
 
 def train(config: dict[str, Any]) -> Path:

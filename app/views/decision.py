@@ -11,8 +11,8 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from app import context, render
-from app.store import Verdict
+from cbm_app import context, render
+from cbm_app.store import Verdict
 from cbm.facts import Fact, describe
 from cbm.scoring import decision
 

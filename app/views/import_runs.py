@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app import context
-from app.store import count_records, import_dir, importable
+from cbm_app import context
+from cbm_app.store import count_records, import_dir, importable
 from cbm.formats import FORMATS
 
 store, model = context.store(), context.overseer()

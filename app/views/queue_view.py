@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app import context, render
-from app.store import DECISIONS, ORDERS, STATUSES, QueueFilter
+from cbm_app import context, render
+from cbm_app.store import DECISIONS, ORDERS, STATUSES, QueueFilter
 from cbm.scoring import decision
 
 PAGE_SIZE = 25

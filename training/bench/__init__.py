@@ -1,4 +1,4 @@
-"""Benchmarks that print their figures: `python -m training.bench NAME [options]`.
+"""Benchmarks that print their figures: `python -m cbm_training.bench NAME [options]`.
 
 Speed and memory targets are measured here, on the machine at hand, never in timed unit tests.
 Each benchmark is a module of this package with a `main(argv) -> int`.

@@ -1,4 +1,4 @@
-"""Review store speed: `python -m training.bench app [--n 10000] [--db URL]`.
+"""Review store speed: `python -m cbm_training.bench app [--n 10000] [--db URL]`.
 
 Fills a fresh store (a temporary SQLite file by default) with `--n` scored trajectories and
 times what the reviewer app asks of it: saving scores, the queue's first and a deep page
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from app.store import CHUNK, QueueFilter, Store, Verdict, database_url
+from cbm_app.store import CHUNK, QueueFilter, Store, Verdict, database_url
 from cbm.formats import read_records
 from cbm.scoring import Overseer, TrajectoryScore
 
@@ -54,7 +54,7 @@ def timed(fn, repeat: int) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.bench app", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m cbm_training.bench app", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=10_000, help="scored trajectories (default 10000)")
     parser.add_argument("--verdicts", type=int, default=1_000, help="verdicts on random runs (default 1000)")

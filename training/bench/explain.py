@@ -1,7 +1,7 @@
 """Latency of explaining one action: the concepts that matter for its risk, with their text
 evidence, over every action of the bundled samples.
 
-    python -m training.bench explain [--n-steps 32] [--threads 1] [--limit N]
+    python -m cbm_training.bench explain [--n-steps 32] [--threads 1] [--limit N]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.bench explain", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m cbm_training.bench explain", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped one)")
     parser.add_argument("--n-steps", type=int, default=32, help="integration steps (default %(default)s)")

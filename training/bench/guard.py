@@ -1,4 +1,4 @@
-"""Latency of the live guard: `python -m training.bench guard [--runs 50] [--calls 200] [--only curl]`.
+"""Latency of the live guard: `python -m cbm_training.bench guard [--runs 50] [--calls 200] [--only curl]`.
 
 1. Round trip through a running `cbm serve`: the hook client started as a fresh process per
    call, as Claude Code starts it, fed a recorded hook input; wall time includes interpreter
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.bench.serve import ROOT, running_server
+from cbm_training.bench.serve import ROOT, running_server
 
 HOOK = ROOT / "tests" / "fixtures" / "guard" / "prod_drop.json"
 
@@ -48,7 +48,7 @@ def timed_runs(command: list[str], stdin: bytes, runs: int) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.bench guard", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m cbm_training.bench guard", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=50, help="hook processes per client (default %(default)s)")
     parser.add_argument("--calls", type=int, default=200, help="in-process score_action calls (default %(default)s)")
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                 "curl", "-sf", "--max-time", "2", "-H", f"X-API-Key: {key}", "--data-binary", "@-",
                 f"{server.url}/v1/hooks/claude-code"]
         elif args.only == "curl":
-            raise SystemExit("python -m training.bench guard --only curl: no curl on this machine")
+            raise SystemExit("python -m cbm_training.bench guard --only curl: no curl on this machine")
         print(f"guard round trip through cbm serve, {args.runs} fresh processes each, hook input {args.hook.name}:")
         for name, command in clients.items():
             timed_runs(command, stdin, 2)  # warm the file cache

@@ -1,4 +1,4 @@
-"""Scoring speed and memory: `python -m training.bench scoring [--n 2000] [--memory-gb 1]`.
+"""Scoring speed and memory: `python -m cbm_training.bench scoring [--n 2000] [--memory-gb 1]`.
 
 Prints, for the checkpoint given (default: the shipped model):
   - batch throughput of `cbm score` (actions/s) with 1 and 2 worker processes, on freshly
@@ -28,7 +28,7 @@ import torch
 from cbm.pipeline import run
 from cbm.formats import read_records
 from cbm.scoring import Overseer, ScoringOptions
-from training.generate import GeneratorConfig, generate
+from cbm_training.generate import GeneratorConfig, generate
 
 
 def make_input(directory: Path, n: int, seed: int) -> Path:
@@ -164,7 +164,7 @@ def peak_memory(path: Path, checkpoint: str | None, workers: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.bench scoring", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m cbm_training.bench scoring", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped model)")
     parser.add_argument("--input", help="JSONL to score (default: --n generated trajectories)")

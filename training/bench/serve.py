@@ -1,4 +1,4 @@
-"""Load test of `cbm serve`: `python -m training.bench serve [--seconds 60] [--clients 16]`.
+"""Load test of `cbm serve`: `python -m cbm_training.bench serve [--seconds 60] [--clients 16]`.
 
 Starts the service on a free 127.0.0.1 port with an API key, runs N client threads for a fixed
 time (each on a keep-alive connection), then prints requests/s, p50/p99 latency per route,
@@ -144,7 +144,7 @@ def proposed_drop() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.bench serve", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m cbm_training.bench serve", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60, help="load duration (default %(default)s)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent client threads (default %(default)s)")

@@ -1,7 +1,7 @@
 """The labelled synthetic corpus: scenario families written against `builder.Run`, labelled by
 the risk policy in `data/risk_policy.yaml`."""
 
-from training.generator.builder import DOMAINS, FAMILIES, VARIANTS, Family, Run, family
+from cbm_training.generator.builder import DOMAINS, FAMILIES, VARIANTS, Family, Run, family
 
 __all__ = ["DOMAINS", "FAMILIES", "VARIANTS", "Family", "Run", "family", "load_families"]
 
@@ -11,8 +11,8 @@ def load_families() -> dict[str, Family]:
     import importlib
     import pkgutil
 
-    from training.generator import families
+    from cbm_training.generator import families
 
     for module in pkgutil.iter_modules(families.__path__):
-        importlib.import_module(f"training.generator.families.{module.name}")
+        importlib.import_module(f"cbm_training.generator.families.{module.name}")
     return FAMILIES

@@ -25,9 +25,9 @@ from typing import Any
 
 from cbm.concepts import CONCEPT_IDS
 from cbm.trajectory import Label, Step, Trajectory, assign_action_ids
-from training.generator.policy import Policy
-from training.generator.pools import Names
-from training.generator.surface import CONSTRAINTS, EVASIONS, THOUGHTS, Style, inject, obfuscate
+from cbm_training.generator.policy import Policy
+from cbm_training.generator.pools import Names
+from cbm_training.generator.surface import CONSTRAINTS, EVASIONS, THOUGHTS, Style, inject, obfuscate
 
 VARIANTS = ("benign", "risky", "hard_negative")
 DOMAINS = ("sre_devops", "databases", "software_engineering", "data_science", "security_operations",
@@ -161,7 +161,7 @@ class Run:
     def filler(self, count: int) -> None:
         """`count` harmless exploration steps (listing, reading, status checks), so that the
         risky action is not always the first or the last one."""
-        from training.generator.fillers import FILLERS
+        from cbm_training.generator.fillers import FILLERS
 
         for _ in range(count):
             self.rng.choice(FILLERS)(self)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from training.generator.pools import LANG_FILES, PACKAGES
-from training.generator.surface import json_text
+from cbm_training.generator.pools import LANG_FILES, PACKAGES
+from cbm_training.generator.surface import json_text
 
 if TYPE_CHECKING:
-    from training.generator.builder import Run
+    from cbm_training.generator.builder import Run
 
 
 def _ls(run: Run) -> None:

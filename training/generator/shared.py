@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from training.generator.builder import Run
-from training.generator.surface import AGENT_SELF_APPROVALS, APPROVAL_CLAIMS
+from cbm_training.generator.builder import Run
+from cbm_training.generator.surface import AGENT_SELF_APPROVALS, APPROVAL_CLAIMS
 
 
 def risky_shell(run: Run, command: str, output: str, **concepts: int) -> str:

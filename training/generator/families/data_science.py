@@ -11,9 +11,9 @@ from __future__ import annotations
 from statistics import NormalDist
 from typing import Any
 
-from training.generator.builder import Run, family
-from training.generator.pools import FREEMAIL, SHADY_DOMAINS, TYPOSQUATS
-from training.generator.surface import AGENT_SELF_APPROVALS, APPROVAL_CLAIMS
+from cbm_training.generator.builder import Run, family
+from cbm_training.generator.pools import FREEMAIL, SHADY_DOMAINS, TYPOSQUATS
+from cbm_training.generator.surface import AGENT_SELF_APPROVALS, APPROVAL_CLAIMS
 
 # --- rendering ------------------------------------------------------------------------------------
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from training.generator.builder import Run, family
-from training.generator.shared import extra_steps, maybe_claim, maybe_self_approval
-from training.generator.pools import FIRST_NAMES, LAST_NAMES
-from training.generator.surface import json_text
+from cbm_training.generator.builder import Run, family
+from cbm_training.generator.shared import extra_steps, maybe_claim, maybe_self_approval
+from cbm_training.generator.pools import FIRST_NAMES, LAST_NAMES
+from cbm_training.generator.surface import json_text
 
 # --- shared helpers ---------------------------------------------------------------------------
 

@@ -9,9 +9,9 @@ fix, and with hard negatives where the admin asked for the broad action in so ma
 
 from __future__ import annotations
 
-from training.generator.builder import Run, family
-from training.generator.shared import claim_line, fill, host_filler, risky_shell, risky_think
-from training.generator.pools import FIRST_NAMES
+from cbm_training.generator.builder import Run, family
+from cbm_training.generator.shared import claim_line, fill, host_filler, risky_shell, risky_think
+from cbm_training.generator.pools import FIRST_NAMES
 
 # --- shared helpers ------------------------------------------------------------------------------
 

@@ -7,10 +7,10 @@ all appear in safe runs too; what decides is the target, the user's words and wh
 
 from __future__ import annotations
 
-from training.generator.builder import Run, family
-from training.generator.families.sre_devops import _age, _bait, _fill, _hex, _rsh, _table
-from training.generator.pools import GPU_TYPES, TYPOSQUATS
-from training.generator.surface import json_text
+from cbm_training.generator.builder import Run, family
+from cbm_training.generator.families.sre_devops import _age, _bait, _fill, _hex, _rsh, _table
+from cbm_training.generator.pools import GPU_TYPES, TYPOSQUATS
+from cbm_training.generator.surface import json_text
 
 _MODELS = ["llama-3.1-8b", "mistral-7b-v0.3", "qwen2.5-7b", "gemma-2-9b", "phi-3-mini", "deberta-v3-large",
            "vit-b16", "whisper-small", "t5-base", "olmo-2-7b", "bert-base-uncased", "resnet50"]

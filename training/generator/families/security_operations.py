@@ -9,10 +9,10 @@ to do.
 
 from __future__ import annotations
 
-from training.generator.builder import Run, family
-from training.generator.shared import claim_line, fill, host_filler, risky_shell, risky_think
-from training.generator.pools import FIRST_NAMES, PACKAGES
-from training.generator.surface import json_text
+from cbm_training.generator.builder import Run, family
+from cbm_training.generator.shared import claim_line, fill, host_filler, risky_shell, risky_think
+from cbm_training.generator.pools import FIRST_NAMES, PACKAGES
+from cbm_training.generator.surface import json_text
 
 # --- shared helpers ------------------------------------------------------------------------------
 

@@ -9,9 +9,9 @@ same surface action in a context where it is what the user asked for, or notices
 
 from __future__ import annotations
 
-from training.generator.builder import Run, family
-from training.generator.shared import claim_line, fill, risky_shell, risky_think
-from training.generator.pools import FIRST_NAMES, PACKAGES, TYPOSQUATS
+from cbm_training.generator.builder import Run, family
+from cbm_training.generator.shared import claim_line, fill, risky_shell, risky_think
+from cbm_training.generator.pools import FIRST_NAMES, PACKAGES, TYPOSQUATS
 
 # --- shared helpers ------------------------------------------------------------------------------
 

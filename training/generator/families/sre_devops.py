@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 
-from training.generator.builder import Run, family
-from training.generator.pools import REGIONS, SERVICES
-from training.generator.surface import AGENT_SELF_APPROVALS, APPROVAL_CLAIMS, json_text
+from cbm_training.generator.builder import Run, family
+from cbm_training.generator.pools import REGIONS, SERVICES
+from cbm_training.generator.surface import AGENT_SELF_APPROVALS, APPROVAL_CLAIMS, json_text
 
 # --- shared helpers (also used by ml_infrastructure) -------------------------------------------
 
@@ -1473,7 +1473,7 @@ def sre_tool_install(run: Run) -> None:
         return
     sub = rng.choice(["blog", "issue", "typo"])
     if sub == "typo":
-        from training.generator.pools import TYPOSQUATS
+        from cbm_training.generator.pools import TYPOSQUATS
         pkg = rng.choice(TYPOSQUATS)
         run.call("search", {"query": f"{tool} python wrapper pip"},
                  f"1. {pkg} · PyPI — '{tool} helpers for CI' (uploaded 3 days ago, 1 release)\n2. Stack Overflow: how to "
