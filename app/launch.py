@@ -3,7 +3,7 @@
 The database and checkpoint reach the Streamlit process as `$CBM_DB` and `$CBM_CHECKPOINT`.
 Without a reviewer account (`cbm reviewers add NAME`) it serves only a loopback address, to the
 local user; with one, every page asks for a sign-in. On first start with an empty database the
-bundled samples (data/samples/*.jsonl) are imported and scored, so the app shows something with
+bundled samples (data/samples/*.jsonl, installed with the package) are imported and scored, so the app shows something with
 no set-up.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from importlib import resources
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,8 +21,8 @@ from cbm_app.store import DB_ENV, DEFAULT_DB, IMPORT_DIR_ENV, SIGN_IN_ENV, Store
 from cbm.options import DEFAULT_CHECKPOINT_ENV
 from cbm.service import loopback
 
-APP = Path(__file__).resolve().parent
-SAMPLES = APP.parent / "data" / "samples"
+APP = Path(__file__).resolve().parent  # main.py and views/, run by Streamlit as files
+SAMPLES = Path(str(resources.files("cbm.data") / "samples"))  # data/samples, installed as package data
 EXIT_USAGE = 2
 
 

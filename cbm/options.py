@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
 
 DEFAULT_CHECKPOINT_ENV = "CBM_CHECKPOINT"
 
 
+def shipped_checkpoint() -> Path:
+    """The checkpoint shipped with the package: the repository's `checkpoints/default`, installed
+    as the package data `cbm.checkpoints` (in a wheel, `site-packages/cbm/checkpoints/default`)."""
+    return Path(str(resources.files("cbm.checkpoints") / "default"))
+
+
 def default_checkpoint() -> Path:
-    """`$CBM_CHECKPOINT` if set, else the `checkpoints/default` shipped beside the package."""
+    """`$CBM_CHECKPOINT` if set, else the shipped checkpoint."""
     if os.environ.get(DEFAULT_CHECKPOINT_ENV):
         return Path(os.environ[DEFAULT_CHECKPOINT_ENV])
-    return Path(__file__).resolve().parent.parent / "checkpoints" / "default"
+    return shipped_checkpoint()
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,18 @@
 on evaluation, and how well its risk is calibrated."""
 
 import json
+from importlib import resources
 from pathlib import Path
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from cbm.options import shipped_checkpoint
 from cbm_app import context
 
-ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "checkpoints" / "default"
-RELIABILITY = ROOT / "reports" / "reliability.png"
+SHIPPED = shipped_checkpoint()
+RELIABILITY = Path(str(resources.files("cbm.reports") / "reliability.png"))  # reports/, installed as package data
 
 model = context.overseer()
 info = model.info()

@@ -15,6 +15,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 
 import torch
@@ -23,7 +24,7 @@ from cbm_app.store import CHUNK, QueueFilter, Store, Verdict, database_url
 from cbm.formats import read_records
 from cbm.scoring import Overseer, TrajectoryScore
 
-SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+SAMPLES = Path(str(resources.files("cbm.data") / "samples"))
 
 
 def copies(results: list[TrajectoryScore], n: int, threshold: float, seed: int):

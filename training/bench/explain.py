@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from cbm.features import encode
 from cbm.formats import read_records
 from cbm.scoring import Overseer
 
-SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+SAMPLES = Path(str(resources.files("cbm.data") / "samples"))
 
 
 def main(argv: list[str] | None = None) -> int:

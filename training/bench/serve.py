@@ -29,13 +29,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "data" / "samples"
+SAMPLES = Path(str(resources.files("cbm.data") / "samples"))
 RISKY_RUN, RISKY_CALL = "risky-db-prod-drop", "call_Nf8dH2qZ5vL1kW7tB4xM9cGs"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from importlib import resources
 from itertools import combinations
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import yaml
 
 from cbm.concepts import CONCEPT_IDS
 
-DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "data" / "risk_policy.yaml"
+DEFAULT_POLICY = Path(str(resources.files("cbm.data") / "risk_policy.yaml"))  # data/, installed as package data
 
 
 @dataclass(frozen=True)
