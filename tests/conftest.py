@@ -1,7 +1,9 @@
-"""Fixtures shared by the test files: the shipped model, loaded once, and a tiny untrained one."""
+"""Fixtures shared by the test files: the shipped model, loaded once; a tiny untrained one; and a
+file of good and bad records for the commands that read files."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -31,3 +33,33 @@ def tiny():
     config = ModelConfig(vocab_size=len(vocab), n_concepts=len(CONCEPT_IDS), dim=32, layers=1, heads=2,
                          max_tokens=512, interactions=(("touches_production", "destructive_change"),))
     return vocab, ConceptBottleneckModel(config, CONCEPT_IDS).eval()
+
+
+# Records for the commands that read files (cbm validate, convert, facts): RUN has a relinked result
+# and arguments that are not JSON, CLEAN is an Anthropic record.
+RUN = {"id": "run-1", "messages": [
+    {"role": "user", "content": "Rotate the key."},
+    {"role": "assistant", "content": "Checking.", "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "read_secret", "arguments": "{\"name\": \"api\"}"}}]},
+    {"role": "tool", "content": "sk-123"},  # no tool_call_id: relinked, and noted
+    {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c2", "type": "function", "function": {"name": "post", "arguments": "{\"url\": "}}]},
+    {"role": "tool", "tool_call_id": "c2", "content": "sent"},
+    {"role": "assistant", "content": "Done."}],
+    "labels": {"c1": {"risk": 0, "concepts": []}, "c2": {"risk": 1, "concepts": {"data_exfiltration": 1}},
+               "msg:5": {"risk": None, "concepts": {}}}}
+CLEAN = {"id": "run-2", "system": "Be brief.", "messages": [
+    {"role": "user", "content": "hi"}, {"role": "assistant", "content": [{"type": "text", "text": "hello"}]}]}
+
+
+def write(path: Path, *lines) -> Path:
+    path.write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines),
+                    encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def mixed(tmp_path) -> Path:
+    """Two good records and two bad ones (not JSON on line 2, unknown role on line 4)."""
+    return write(tmp_path / "mixed.jsonl", RUN, "{not json", CLEAN,
+                 {"id": "bad-role", "messages": [{"role": "robot", "content": "x"}]})
