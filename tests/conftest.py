@@ -1,5 +1,5 @@
-"""Fixtures shared by the test files: the shipped model, loaded once; a tiny untrained one; and a
-file of good and bad records for the commands that read files."""
+"""Fixtures shared by the test files: the shipped model, loaded once; a tiny untrained one; a file
+of good and bad records for the commands that read files; a sample run and a fast explainer."""
 
 from __future__ import annotations
 
@@ -63,3 +63,21 @@ def mixed(tmp_path) -> Path:
     """Two good records and two bad ones (not JSON on line 2, unknown role on line 4)."""
     return write(tmp_path / "mixed.jsonl", RUN, "{not json", CLEAN,
                  {"id": "bad-role", "messages": [{"role": "robot", "content": "x"}]})
+
+
+def sample(name: str, index: int = 0):
+    from cbm.formats import read_records
+
+    return [r.trajectory for r in read_records(str(SAMPLES / name))][index]
+
+
+@pytest.fixture(scope="module")
+def risky():
+    return sample("database_session.openai.jsonl")
+
+
+@pytest.fixture(scope="module")
+def fast(overseer):
+    from cbm.explain import Explainer
+
+    return Explainer(overseer, n_steps=8)
