@@ -239,10 +239,17 @@ def now() -> str:
 
 
 def database_url(db: str | Path | None = None) -> str:
-    """A SQLAlchemy URL from `--db`: a URL as is, otherwise a SQLite file path (None: `$CBM_DB`,
-    else `reviews.sqlite` in the current directory)."""
+    """A SQLAlchemy URL from `--db`: a URL (a plain `postgresql://` one uses psycopg 3), otherwise
+    a SQLite file path (None: `$CBM_DB`, else `reviews.sqlite` in the current directory)."""
     db = str(db or os.environ.get(DB_ENV) or DEFAULT_DB)
-    return db if "://" in db else f"sqlite:///{Path(db).expanduser().resolve()}"
+    return driver_url(db) if "://" in db else f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+def driver_url(url: str) -> str:
+    """`postgresql://...` (or `postgres://...`) as SQLAlchemy's `postgresql+psycopg://...`, the
+    driver the `postgres` extra installs, so a team's URL needs no SQLAlchemy driver syntax."""
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql+psycopg://{rest}" if sep and scheme in ("postgresql", "postgres") else url
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -313,8 +320,12 @@ class Store:
     the page threads and the background scoring thread alike."""
 
     def __init__(self, url: str):
-        self.url = url
-        self.engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, pool_pre_ping=True)
+        self.url = url = driver_url(url)
+        try:
+            self.engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise ModuleNotFoundError(f"{exc}: the driver for {url.partition('://')[0]} is not installed "
+                                      f"(for PostgreSQL: pip install \"cbm-oversight[postgres]\")") from exc
         self.writer = self.engine.execution_options(write=True)
         metadata.create_all(self.engine)
         self._add_missing_columns()

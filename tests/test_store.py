@@ -340,3 +340,12 @@ def test_rescore_updates_every_row_in_place(store, overseer):
     assert store.job(job)["status"] == "done" and store.job(job)["done"] == len(before)
     after = {r["key"]: r["risk"] for r in store.queue(QueueFilter(flagged_only=False), limit=100)}
     assert after == before and store.counts()["trajectories"] == len(before)
+
+
+
+def test_a_plain_postgresql_url_uses_psycopg():
+    assert database_url("postgresql://alice:pw@db.internal:5432/reviews") == \
+        "postgresql+psycopg://alice:pw@db.internal:5432/reviews"
+    assert database_url("postgres://db/reviews") == "postgresql+psycopg://db/reviews"
+    assert database_url("postgresql+psycopg2://db/reviews") == "postgresql+psycopg2://db/reviews"  # a driver chosen stays
+    assert database_url("sqlite:///reviews.sqlite") == "sqlite:///reviews.sqlite"
