@@ -11,9 +11,10 @@ Reviewers sign in with accounts kept here (`cbm reviewers add NAME`); a password
 as its argon2id hash, and a verdict's reviewer is the signed-in account.
 
 Verdicts are append-only: the latest one on an action supersedes the earlier ones, which stay
-as the audit trail (SQLite and PostgreSQL refuse UPDATE and DELETE on the table). SQLite runs in
-WAL mode with a busy timeout and takes the write lock at the start of each write transaction,
-so reviewers saving at once wait for each other instead of failing.
+as the audit trail (SQLite's and PostgreSQL's triggers refuse UPDATE, DELETE, upserts and
+replacing on the table, whoever connects). SQLite runs in WAL mode with a busy timeout and takes
+the write lock at the start of each write transaction, so reviewers saving at once wait for each
+other instead of failing.
 
 `cbm export-reviews` (`export_main`) writes the verdicts as labelled native JSONL that
 `cbm train` reads through `data.extra_train`.
@@ -38,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
-    DDL,
     Boolean,
     Column,
     Float,
@@ -206,17 +206,41 @@ reviewers = Table(
     Column("created_at", String(32), nullable=False),
 )
 
-_APPEND_ONLY = {
-    "sqlite": [f"CREATE TRIGGER verdicts_no_{op.lower()} BEFORE {op} ON verdicts "
-               f"BEGIN SELECT RAISE(ABORT, 'verdicts are append-only'); END" for op in ("UPDATE", "DELETE")],
-    "postgresql": [("CREATE OR REPLACE FUNCTION verdicts_append_only() RETURNS trigger AS $$ BEGIN "
-                    "RAISE EXCEPTION 'verdicts are append-only'; END $$ LANGUAGE plpgsql"),
-                   ("CREATE TRIGGER verdicts_append_only BEFORE UPDATE OR DELETE ON verdicts "
-                    "FOR EACH ROW EXECUTE FUNCTION verdicts_append_only()")],
+# Verdicts are append-only in the database itself, whatever client writes to it: triggers refuse
+# UPDATE and DELETE, and so upserts (`INSERT ... ON CONFLICT DO UPDATE` runs the UPDATE triggers).
+# SQLite's REPLACE deletes the row it replaces without firing DELETE triggers, so an INSERT with a
+# taken id is refused as well; PostgreSQL's TRUNCATE fires no row trigger, so it has a statement one.
+_REFUSE = "verdicts are append-only"
+_APPEND_ONLY = {  # dialect -> {trigger: statement}, created on open where missing
+    "sqlite": {
+        **{f"verdicts_no_{op.lower()}": f"CREATE TRIGGER verdicts_no_{op.lower()} BEFORE {op} ON verdicts "
+                                        f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END" for op in ("UPDATE", "DELETE")},
+        "verdicts_no_replace": ("CREATE TRIGGER verdicts_no_replace BEFORE INSERT ON verdicts "
+                                "WHEN EXISTS (SELECT 1 FROM verdicts WHERE id = NEW.id) "
+                                f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END"),
+    },
+    "postgresql": {
+        "verdicts_append_only": ("CREATE TRIGGER verdicts_append_only BEFORE UPDATE OR DELETE ON verdicts "
+                                 "FOR EACH ROW EXECUTE FUNCTION verdicts_append_only()"),
+        "verdicts_no_truncate": ("CREATE TRIGGER verdicts_no_truncate BEFORE TRUNCATE ON verdicts "
+                                 "FOR EACH STATEMENT EXECUTE FUNCTION verdicts_append_only()"),
+    },
 }
-for _dialect, _statements in _APPEND_ONLY.items():
-    for _sql in _statements:
-        event.listen(verdicts, "after_create", DDL(_sql).execute_if(dialect=_dialect))
+# restrict_violation: an integrity error to the driver, as SQLite's RAISE(ABORT) is
+_POSTGRES_REFUSE = ("CREATE OR REPLACE FUNCTION verdicts_append_only() RETURNS trigger AS $$ BEGIN "
+                    f"RAISE EXCEPTION '{_REFUSE}' USING ERRCODE = 'restrict_violation'; END $$ LANGUAGE plpgsql")
+_SCHEMA_LOCK = 0x63626D5F73746F72  # PostgreSQL advisory lock id: one process at a time sets up a database's schema
+
+
+def _triggers(conn: Connection) -> set[str]:
+    """The names of the triggers on the verdicts table."""
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'verdicts'"
+    elif conn.dialect.name == "postgresql":
+        sql = "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('verdicts') AND NOT tgisinternal"
+    else:
+        return set()
+    return set(conn.exec_driver_sql(sql).scalars())
 
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -327,16 +351,43 @@ class Store:
             raise ModuleNotFoundError(f"{exc}: the driver for {url.partition('://')[0]} is not installed "
                                       f"(for PostgreSQL: pip install \"cbm-oversight[postgres]\")") from exc
         self.writer = self.engine.execution_options(write=True)
-        metadata.create_all(self.engine)
-        self._add_missing_columns()
+        self._prepare_schema()
 
-    def _add_missing_columns(self) -> None:
-        """Columns added since a database was created (`actions.facts`), added to it, NULL in its rows."""
-        if "facts" in {c["name"] for c in inspect(self.engine).get_columns("actions")}:
-            return
-        with self.writer.begin() as conn:  # checked again under the write lock: another process may have added it
-            if "facts" not in {c["name"] for c in inspect(conn).get_columns("actions")}:
-                conn.exec_driver_sql("ALTER TABLE actions ADD COLUMN facts TEXT")
+    def _prepare_schema(self) -> None:
+        """Create what the database lacks: tables, columns added since it was made (NULL in its
+        rows) and the append-only triggers. Checked first without a lock (opening a complete
+        database writes nothing), then again under the write lock, since other processes may be
+        opening the same new database at once."""
+        with self.engine.connect() as conn:
+            if not self._schema_missing(conn):
+                return
+        with self.writer.begin() as conn:
+            if conn.dialect.name == "postgresql":  # held until commit; DDL is transactional there
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
+            if not self._schema_missing(conn):
+                return
+            metadata.create_all(conn)
+            for column in self._missing_columns(conn):
+                name, kind = conn.dialect.identifier_preparer.quote(column.name), column.type.compile(conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE actions ADD COLUMN {name} {kind}")
+            triggers = _APPEND_ONLY.get(conn.dialect.name, {})
+            missing = [sql for name, sql in triggers.items() if name not in _triggers(conn)]
+            if missing and conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(_POSTGRES_REFUSE)
+            for sql in missing:
+                conn.exec_driver_sql(sql)
+
+    @staticmethod
+    def _missing_columns(conn: Connection) -> list[Column]:
+        """The actions table's columns that the database's table lacks (made by an older version)."""
+        present = {c["name"] for c in inspect(conn).get_columns("actions")}
+        return [c for c in actions.columns if c.name not in present]
+
+    @staticmethod
+    def _schema_missing(conn: Connection) -> bool:
+        if not set(metadata.tables) <= set(inspect(conn).get_table_names()):
+            return True
+        return bool(Store._missing_columns(conn)) or not set(_APPEND_ONLY.get(conn.dialect.name, {})) <= _triggers(conn)
 
     # --- import and scoring ------------------------------------------------------------------
 

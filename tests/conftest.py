@@ -1,8 +1,10 @@
 """Fixtures shared by the test files: the shipped model, loaded once; a tiny untrained one; a file
-of good and bad records for the commands that read files; a sample run and a fast explainer."""
+of good and bad records for the commands that read files; a sample run and a fast explainer; and
+fresh review databases on SQLite and on a throwaway PostgreSQL server (tests/postgres_server.py)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
+BACKENDS = ("sqlite", "postgresql")  # the store's databases: a parametrized store fixture runs on each
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +84,35 @@ def fast(overseer):
     from cbm.explain import Explainer
 
     return Explainer(overseer, n_steps=8)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server of its own for the session; the tests that need it skip where the
+    server's binaries or the psycopg driver are missing."""
+    from postgres_server import Server, find_bin
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install -e '.[dev]')")
+    bin_dir = find_bin()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL server (initdb) found: install Debian's postgresql package")
+    server = Server(bin_dir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def new_database(request, tmp_path_factory):
+    """`new_database(backend)`: the `--db` value of a new, empty database, a SQLite file path or a
+    plain `postgresql://` URL (a database created on the session's server), so tests stay independent."""
+    numbers = itertools.count()
+
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            return str(tmp_path_factory.mktemp("store") / "reviews.sqlite")
+        return request.getfixturevalue("postgres").create_database(f"reviews_{next(numbers)}")
+
+    return make
