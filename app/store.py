@@ -398,7 +398,7 @@ class Store:
 
     def finish_job(self, job: int, status: str, message: str | None = None) -> None:
         with self.writer.begin() as conn:
-            conn.execute(update(jobs).where(jobs.c.id == job).values(status=status, message=message,
+            conn.execute(update(jobs).where(jobs.c.id == job).values(status=status, message=_printable(message),
                                                                      finished_at=now()))
 
     def job(self, job: int) -> dict[str, Any]:
@@ -463,9 +463,11 @@ class Store:
         saved = failed = 0
         with self.writer.begin() as conn:
             for source, result in items:
-                if result.error is not None:
-                    conn.execute(insert(failures).values(job=job, source=source, line=result.line,
-                                                         record_id=result.id, error=result.error,
+                problem = result.error if result.error is not None else _unstorable(source, result)
+                if problem is not None:
+                    conn.execute(insert(failures).values(job=job, source=_printable(source, failures.c.source),
+                                                         line=result.line, error=_printable(problem),
+                                                         record_id=_printable(result.id, failures.c.record_id),
                                                          created_at=now()))
                     failed += 1
                     continue
@@ -532,9 +534,10 @@ class Store:
                     if problem is None:
                         self._put(conn, key, self._values(result, overseer.version), result)
                     else:
-                        conn.execute(insert(failures).values(job=job, source=source, line=line,
-                                                             record_id=record.get("id") if record else None,
-                                                             error=problem, created_at=now()))
+                        conn.execute(insert(failures).values(
+                            job=job, source=_printable(source, failures.c.source), line=line,
+                            record_id=_printable(record.get("id") if record else None, failures.c.record_id),
+                            error=_printable(problem), created_at=now()))
                 conn.execute(update(jobs).where(jobs.c.id == job)
                              .values(done=jobs.c.done + len(checked), failed=jobs.c.failed + failed))
 
@@ -902,7 +905,30 @@ def count_records(path: str | Path) -> int:
 
 
 def _search_text(trajectory: Trajectory) -> str:
-    return "\n".join(f"{s.tool_name or ''} {s.text}" for s in trajectory.steps)
+    # NUL: refused in PostgreSQL's text, and the end of the string to SQLite's LIKE
+    return "\n".join(f"{s.tool_name or ''} {s.text}" for s in trajectory.steps).replace("\x00", " ")
+
+
+def _unstorable(source: str, result: TrajectoryScore) -> str | None:
+    """Why a scored trajectory's names cannot be stored alike on every database, or None:
+    PostgreSQL holds a name to its column's length (SQLite ignores it) and refuses NUL characters."""
+    names = [("its id", result.id, trajectories.c.id), ("the source's name", source, trajectories.c.source)]
+    for i, a in enumerate(result.actions):
+        names += [(f"action {i}'s id", a.id, actions.c.action), (f"action {i}'s tool name", a.tool, actions.c.tool)]
+    for what, value, column in names:
+        if value is not None and "\x00" in value:
+            return f"line {result.line}: {what} contains a NUL character"
+        if value is not None and len(value) > column.type.length:
+            return f"line {result.line}: {what} is longer than {column.type.length} characters"
+    return None
+
+
+def _printable(text: str | None, column: Column | None = None) -> str | None:
+    """`text` for a failure's row: NUL characters written out, cut to the column's length."""
+    if text is None:
+        return None
+    text = text.replace("\x00", "\\x00")
+    return text[:column.type.length] if column is not None else text
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:

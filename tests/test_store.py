@@ -144,6 +144,36 @@ def test_a_score_output_is_checked_against_the_model_not_trusted(store, overseer
     assert errors[6] == "not readable JSON (ValueError)"
 
 
+
+def _call(call_id: str, tool: str, command: str) -> dict:
+    return {"role": "assistant", "content": None, "tool_calls": [{"id": call_id, "type": "function", "function": {
+        "name": tool, "arguments": json.dumps({"command": command})}}]}
+
+
+def test_names_postgresql_cannot_hold_are_failures_alike_on_every_database(store, overseer, tmp_path):
+    """PostgreSQL holds names to their columns' lengths and refuses NUL; SQLite does neither. A
+    record either database could not hold alike is a failure that says why, not a failed import."""
+    ask = {"role": "user", "content": "free some disk"}
+    records = [{"id": "i" * 513, "messages": [ask, _call("call_1", "run_shell", "df -h")]},
+               {"id": "nul\x00id", "messages": [ask, _call("call_1", "run_shell", "df -h")]},
+               {"id": "long-tool", "messages": [ask, _call("call_1", "t" * 513, "df -h")]},
+               {"id": "long-action", "messages": [ask, _call("c" * 513, "run_shell", "df -h")]},
+               {"id": "nul-text", "messages": [{"role": "user", "content": "a\x00b wipe the scratch volume"},
+                                               _call("call_1", "run_shell", "rm -rf /scratch/\x00tmp")]}]
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    job = store.import_files([(odd, "odd.jsonl")], overseer)
+    assert store.job(job)["status"] == "done" and store.job(job)["failed"] == 4
+    errors = {f["line"]: (f["record_id"], f["error"]) for f in store.failures()[0]}
+    assert errors == {1: ("i" * 512, "line 1: its id is longer than 512 characters"),
+                      2: ("nul\\x00id", "line 2: its id contains a NUL character"),
+                      3: ("long-tool", "line 3: action 0's tool name is longer than 512 characters"),
+                      4: ("long-action", "line 4: action 0's id is longer than 512 characters")}
+    [row] = store.queue(QueueFilter(flagged_only=False, text="wipe the scratch"))  # NUL: a space to search
+    assert row["id"] == "nul-text" and store.count(QueueFilter(flagged_only=False, text="b wipe")) == 1
+    native = json.loads(store.trajectory(row["key"])["native"])
+    assert native["steps"][0]["text"] == "a\x00b wipe the scratch volume"  # the record itself is kept as it was
+
 def test_a_database_made_before_facts_gains_the_column(db, overseer):
     store = Store(database_url(db))
     store.import_files([(SAMPLES / "database_session.openai.jsonl", "db.jsonl")], overseer)
