@@ -49,14 +49,17 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    column,
     create_engine,
     delete,
     event,
+    false,
     func,
     insert,
     inspect,
     or_,
     select,
+    table,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -142,7 +145,9 @@ actions = Table(
     Column("concepts", Text, nullable=False),  # JSON {concept: probability}
     Column("top_concepts", Text, nullable=False),  # JSON [{concept, probability, contribution}]
     Column("facts", Text),  # JSON [{kind, value, span, parser, tags, command}]; NULL: none stored (older row)
-    *[Column(concept_column(c), Float) for c in CONCEPT_IDS],  # one column per concept, for filtering
+    # one column per concept, for filtering: these, and those of concepts other checkpoints' results
+    # bring, added when such results are saved (Store._concept_columns)
+    *[Column(concept_column(c), Float) for c in CONCEPT_IDS],
     Index("ix_actions_tool_trajectory", "tool", "trajectory"),
 )
 
@@ -352,6 +357,7 @@ class Store:
                                       f"(for PostgreSQL: pip install \"cbm-oversight[postgres]\")") from exc
         self.writer = self.engine.execution_options(write=True)
         self._prepare_schema()
+        self._concepts: set[str] = set()  # concepts with a column in actions, as last read
 
     def _prepare_schema(self) -> None:
         """Create what the database lacks: tables, columns added since it was made (NULL in its
@@ -493,8 +499,30 @@ class Store:
                 "top_concepts": json.dumps(riskiest.top_concepts(3) if riskiest else []),
                 "model_version": model_version, "imported_at": now()}
 
-    @staticmethod
-    def _put(conn: Connection, key: int | None, values: dict[str, Any], result: TrajectoryScore) -> int:
+    def _concept_columns(self, conn: Connection, wanted: Iterable[str] = ()) -> set[str]:
+        """The concepts with a column in actions, read again when one `wanted` is not among them
+        (another process may have added it)."""
+        if not self._concepts or not set(wanted) <= self._concepts:
+            prefix = concept_column("")
+            self._concepts = {c["name"].removeprefix(prefix) for c in inspect(conn).get_columns("actions")
+                              if c["name"].startswith(prefix)}
+        return self._concepts
+
+    def _add_concept_columns(self, conn: Connection, concepts: set[str]) -> None:
+        """Columns for the concepts of the results being saved (the loaded checkpoint's, which may
+        differ from the ones the store was made with); `conn` holds the write lock."""
+        missing = concepts - self._concept_columns(conn, concepts)
+        for concept in sorted(missing):
+            name = conn.dialect.identifier_preparer.quote(concept_column(concept))
+            exists = " IF NOT EXISTS" if conn.dialect.name == "postgresql" else ""  # SQLite: checked under its lock
+            conn.exec_driver_sql(f"ALTER TABLE actions ADD COLUMN{exists} {name} {Float().compile(conn.dialect)}")
+        self._concepts |= missing
+
+    def _where(self, filters: QueueFilter) -> list:
+        with self.engine.connect() as conn:
+            return _conditions(filters, self._concept_columns(conn, filters.concepts))
+
+    def _put(self, conn: Connection, key: int | None, values: dict[str, Any], result: TrajectoryScore) -> int:
         """Insert or update one trajectory row and replace its action rows."""
         if key is None:
             key = conn.execute(insert(trajectories).values(**values)).inserted_primary_key[0]
@@ -502,9 +530,11 @@ class Store:
             conn.execute(update(trajectories).where(trajectories.c.key == key).values(**values))
             conn.execute(delete(actions).where(actions.c.trajectory == key))
         if result.actions:
-            conn.execute(insert(actions), [_action_row(key, a.id, a.step, a.tool, a.risk, a.flagged, a.concepts,
-                                                       a.top_concepts(3), [f.to_json() for f in a.facts])
-                                           for a in result.actions])
+            concepts = {c for a in result.actions for c in a.concepts}
+            self._add_concept_columns(conn, concepts)
+            rows = [_action_row(key, a.id, a.step, a.tool, a.risk, a.flagged, a.concepts, a.top_concepts(3),
+                                [f.to_json() for f in a.facts], concepts) for a in result.actions]
+            conn.execute(insert(table("actions", *[column(name) for name in rows[0]])), rows)
         return key
 
     def _attach_scores(self, path: str | Path, source: str, job: int, overseer) -> None:
@@ -562,7 +592,7 @@ class Store:
                  "newest": (t.c.key.desc(),)}[filters.order]
         with self.engine.connect() as conn:
             rows = conn.execute(select(*columns).select_from(t.outerjoin(claims, claims.c.trajectory == t.c.key))
-                                .where(*_conditions(filters)).order_by(*order).limit(limit).offset(offset)).mappings()
+                                .where(*self._where(filters)).order_by(*order).limit(limit).offset(offset)).mappings()
             return [{**r, "tools": json.loads(r["tools"]), "top_concepts": json.loads(r["top_concepts"]),
                      "status": "decided" if r["verdict"] else "claimed" if r["claimed_by"] else "open"} for r in rows]
 
@@ -570,7 +600,7 @@ class Store:
         """How many trajectories match."""
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(trajectories.outerjoin(
-                claims, claims.c.trajectory == trajectories.c.key)).where(*_conditions(filters or QueueFilter()))
+                claims, claims.c.trajectory == trajectories.c.key)).where(*self._where(filters or QueueFilter()))
             ).scalar_one()
 
     def counts(self) -> dict[str, int]:
@@ -675,7 +705,7 @@ class Store:
                 ((t.c.risk > risk) | ((t.c.risk == risk) & (t.c.key < key)))
             order = (t.c.risk.desc(), t.c.key) if forward else (t.c.risk.asc(), t.c.key.desc())
             return conn.execute(select(t.c.key).select_from(t.outerjoin(claims, claims.c.trajectory == t.c.key))
-                                .where(beyond, *_conditions(replace(filters or QueueFilter(), order="riskiest")))
+                                .where(beyond, *self._where(replace(filters or QueueFilter(), order="riskiest")))
                                 .order_by(*order).limit(1)).scalar()
 
     def next_item(self, reviewer: str, after: int | None = None, filters: QueueFilter | None = None) -> int | None:
@@ -791,7 +821,8 @@ def _latest_decision():
             .order_by(verdicts.c.id.desc()).limit(1).scalar_subquery())
 
 
-def _conditions(filters: QueueFilter) -> list:
+def _conditions(filters: QueueFilter, concept_columns: set[str]) -> list:
+    """The WHERE clauses of `filters`; a concept without a column (no stored result has it) matches nothing."""
     t = trajectories
     where = []
     if filters.flagged_only:
@@ -801,7 +832,9 @@ def _conditions(filters: QueueFilter) -> list:
         where.append(t.c.risk.between(lo, hi))
     # uncorrelated IN subqueries: each runs once, not once per trajectory
     for concept, present in filters.concepts.items():
-        where.append(t.c.key.in_(select(actions.c.trajectory).where(actions.c[concept_column(concept)] >= present)))
+        value = column(concept_column(concept), Float)
+        where.append(t.c.key.in_(select(actions.c.trajectory).where(value >= present))
+                     if concept in concept_columns else false())
     if filters.tools:
         where.append(t.c.key.in_(select(actions.c.trajectory).where(actions.c.tool.in_(filters.tools))))
     if filters.sources:
@@ -829,11 +862,11 @@ def _conditions(filters: QueueFilter) -> list:
 
 def _action_row(key: int, action: str, step: int, tool: str | None, risk: float, flagged: bool,
                 concepts: dict[str, float], top: list[dict[str, Any]],
-                facts: list[dict[str, Any]] | None) -> dict[str, Any]:
+                facts: list[dict[str, Any]] | None, columns: Iterable[str]) -> dict[str, Any]:
     return {"trajectory": key, "action": action, "step": step, "tool": tool, "risk": risk, "flagged": bool(flagged),
             "concepts": json.dumps(concepts), "top_concepts": json.dumps(top),
             "facts": None if facts is None else json.dumps(facts),
-            **{concept_column(c): concepts.get(c) for c in CONCEPT_IDS}}
+            **{concept_column(c): concepts.get(c) for c in sorted(columns)}}
 
 
 def _attach_problem(conn: Connection, key: int | None, record: dict[str, Any]) -> str | None:

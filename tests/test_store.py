@@ -174,6 +174,33 @@ def test_names_postgresql_cannot_hold_are_failures_alike_on_every_database(store
     native = json.loads(store.trajectory(row["key"])["native"])
     assert native["steps"][0]["text"] == "a\x00b wipe the scratch volume"  # the record itself is kept as it was
 
+
+def test_results_of_a_checkpoint_with_other_concepts_get_columns_to_filter_on(store, overseer):
+    """The loaded checkpoint's concept list is the one used: a concept the global list lacks gets
+    its column when results that have it are saved, and a concept no result has matches nothing."""
+    other = Store(store.url)  # another app's store, which read the columns before the new one existed
+    assert other.count(QueueFilter(flagged_only=False, concepts={"copies_credentials": 0.5})) == 0
+    result = overseer.score(next(r.trajectory for r in read_records(SAMPLES / "database_session.openai.jsonl")))
+    riskiest = max(result.actions, key=lambda a: a.risk)
+    for a in result.actions:
+        a.concepts = {**a.concepts, "copies_credentials": 0.9 if a is riskiest else 0.1}
+        a.contributions = {**a.contributions, "copies_credentials": 0.0}
+        del a.concepts["destructive_change"], a.contributions["destructive_change"]  # nor need it have every one
+    assert store.save_results([("other.jsonl", result)], "other-checkpoint") == (1, 0)
+    key = key_of(store, RISKY)
+    for s in (store, other):
+        assert [r["key"] for r in s.queue(QueueFilter(flagged_only=False, concepts={"copies_credentials": 0.5}))] \
+            == [key]
+        assert s.count(QueueFilter(flagged_only=False, concepts={"copies_credentials": 0.95})) == 0
+        assert s.count(QueueFilter(flagged_only=False, concepts={"never_defined": 0.0})) == 0
+        assert s.count(QueueFilter(flagged_only=False, concepts={"destructive_change": 0.0})) > 0  # other runs
+    assert key not in {r["key"] for r in store.queue(QueueFilter(flagged_only=False,
+                                                                 concepts={"destructive_change": 0.0}), limit=100)}
+    stored = {a["action"]: a for a in store.actions(key)}
+    assert stored[riskiest.id]["concepts"] == riskiest.concepts and stored[riskiest.id]["concept_destructive_change"] \
+        is None
+    other.engine.dispose()
+
 def test_a_database_made_before_facts_gains_the_column(db, overseer):
     store = Store(database_url(db))
     store.import_files([(SAMPLES / "database_session.openai.jsonl", "db.jsonl")], overseer)
