@@ -518,9 +518,8 @@ class Store:
             conn.exec_driver_sql(f"ALTER TABLE actions ADD COLUMN{exists} {name} {Float().compile(conn.dialect)}")
         self._concepts |= missing
 
-    def _where(self, filters: QueueFilter) -> list:
-        with self.engine.connect() as conn:
-            return _conditions(filters, self._concept_columns(conn, filters.concepts))
+    def _where(self, conn: Connection, filters: QueueFilter) -> list:
+        return _conditions(filters, self._concept_columns(conn, filters.concepts))
 
     def _put(self, conn: Connection, key: int | None, values: dict[str, Any], result: TrajectoryScore) -> int:
         """Insert or update one trajectory row and replace its action rows."""
@@ -592,7 +591,8 @@ class Store:
                  "newest": (t.c.key.desc(),)}[filters.order]
         with self.engine.connect() as conn:
             rows = conn.execute(select(*columns).select_from(t.outerjoin(claims, claims.c.trajectory == t.c.key))
-                                .where(*self._where(filters)).order_by(*order).limit(limit).offset(offset)).mappings()
+                                .where(*self._where(conn, filters)).order_by(*order).limit(limit)
+                                .offset(offset)).mappings()
             return [{**r, "tools": json.loads(r["tools"]), "top_concepts": json.loads(r["top_concepts"]),
                      "status": "decided" if r["verdict"] else "claimed" if r["claimed_by"] else "open"} for r in rows]
 
@@ -600,7 +600,7 @@ class Store:
         """How many trajectories match."""
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(trajectories.outerjoin(
-                claims, claims.c.trajectory == trajectories.c.key)).where(*self._where(filters or QueueFilter()))
+                claims, claims.c.trajectory == trajectories.c.key)).where(*self._where(conn, filters or QueueFilter()))
             ).scalar_one()
 
     def counts(self) -> dict[str, int]:
@@ -705,7 +705,7 @@ class Store:
                 ((t.c.risk > risk) | ((t.c.risk == risk) & (t.c.key < key)))
             order = (t.c.risk.desc(), t.c.key) if forward else (t.c.risk.asc(), t.c.key.desc())
             return conn.execute(select(t.c.key).select_from(t.outerjoin(claims, claims.c.trajectory == t.c.key))
-                                .where(beyond, *self._where(replace(filters or QueueFilter(), order="riskiest")))
+                                .where(beyond, *self._where(conn, replace(filters or QueueFilter(), order="riskiest")))
                                 .order_by(*order).limit(1)).scalar()
 
     def next_item(self, reviewer: str, after: int | None = None, filters: QueueFilter | None = None) -> int | None:
