@@ -114,7 +114,7 @@ def evidence(native: str, action: str, concept: str) -> dict[str, Any] | None:
 
 @st.cache_resource(show_spinner=False)
 def _explainer(checkpoint: str):
-    return Explainer(_overseer(checkpoint), n_steps=32)
+    return Explainer(_overseer(checkpoint))
 
 
 @st.cache_data(max_entries=512, show_spinner="Finding the evidence")

@@ -15,6 +15,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from cbm_app.store import DB_ENV, DEFAULT_DB, IMPORT_DIR_ENV, SIGN_IN_ENV, Store, database_url
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         store = Store(url)
     except (SQLAlchemyError, ImportError) as exc:  # a bad URL, a missing driver, an unreachable server
-        print(f"cbm app: cannot open the database {url}: {exc}", file=sys.stderr)
+        shown = make_url(url).render_as_string(hide_password=True)  # the message may reach a shared log
+        print(f"cbm app: cannot open the database {shown}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not loopback(args.host) and not store.has_reviewers():
         parser.error(f"{args.host} is not a loopback address and the database has no reviewer account: anyone who "

@@ -11,9 +11,10 @@ Reviewers sign in with accounts kept here (`cbm reviewers add NAME`); a password
 as its argon2id hash, and a verdict's reviewer is the signed-in account.
 
 Verdicts are append-only: the latest one on an action supersedes the earlier ones, which stay
-as the audit trail (SQLite and PostgreSQL refuse UPDATE and DELETE on the table). SQLite runs in
-WAL mode with a busy timeout and takes the write lock at the start of each write transaction,
-so reviewers saving at once wait for each other instead of failing.
+as the audit trail (SQLite's and PostgreSQL's triggers refuse UPDATE, DELETE, upserts and
+replacing on the table, whoever connects). SQLite runs in WAL mode with a busy timeout and takes
+the write lock at the start of each write transaction, so reviewers saving at once wait for each
+other instead of failing.
 
 `cbm export-reviews` (`export_main`) writes the verdicts as labelled native JSONL that
 `cbm train` reads through `data.extra_train`.
@@ -38,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
-    DDL,
     Boolean,
     Column,
     Float,
@@ -49,14 +49,17 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    column,
     create_engine,
     delete,
     event,
+    false,
     func,
     insert,
     inspect,
     or_,
     select,
+    table,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -142,7 +145,9 @@ actions = Table(
     Column("concepts", Text, nullable=False),  # JSON {concept: probability}
     Column("top_concepts", Text, nullable=False),  # JSON [{concept, probability, contribution}]
     Column("facts", Text),  # JSON [{kind, value, span, parser, tags, command}]; NULL: none stored (older row)
-    *[Column(concept_column(c), Float) for c in CONCEPT_IDS],  # one column per concept, for filtering
+    # one column per concept, for filtering: these, and those of concepts other checkpoints' results
+    # bring, added when such results are saved (Store._concept_columns)
+    *[Column(concept_column(c), Float) for c in CONCEPT_IDS],
     Index("ix_actions_tool_trajectory", "tool", "trajectory"),
 )
 
@@ -206,17 +211,41 @@ reviewers = Table(
     Column("created_at", String(32), nullable=False),
 )
 
-_APPEND_ONLY = {
-    "sqlite": [f"CREATE TRIGGER verdicts_no_{op.lower()} BEFORE {op} ON verdicts "
-               f"BEGIN SELECT RAISE(ABORT, 'verdicts are append-only'); END" for op in ("UPDATE", "DELETE")],
-    "postgresql": [("CREATE OR REPLACE FUNCTION verdicts_append_only() RETURNS trigger AS $$ BEGIN "
-                    "RAISE EXCEPTION 'verdicts are append-only'; END $$ LANGUAGE plpgsql"),
-                   ("CREATE TRIGGER verdicts_append_only BEFORE UPDATE OR DELETE ON verdicts "
-                    "FOR EACH ROW EXECUTE FUNCTION verdicts_append_only()")],
+# Verdicts are append-only in the database itself, whatever client writes to it: triggers refuse
+# UPDATE and DELETE, and so upserts (`INSERT ... ON CONFLICT DO UPDATE` runs the UPDATE triggers).
+# SQLite's REPLACE deletes the row it replaces without firing DELETE triggers, so an INSERT with a
+# taken id is refused as well; PostgreSQL's TRUNCATE fires no row trigger, so it has a statement one.
+_REFUSE = "verdicts are append-only"
+_APPEND_ONLY = {  # dialect -> {trigger: statement}, created on open where missing
+    "sqlite": {
+        **{f"verdicts_no_{op.lower()}": f"CREATE TRIGGER verdicts_no_{op.lower()} BEFORE {op} ON verdicts "
+                                        f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END" for op in ("UPDATE", "DELETE")},
+        "verdicts_no_replace": ("CREATE TRIGGER verdicts_no_replace BEFORE INSERT ON verdicts "
+                                "WHEN EXISTS (SELECT 1 FROM verdicts WHERE id = NEW.id) "
+                                f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END"),
+    },
+    "postgresql": {
+        "verdicts_append_only": ("CREATE TRIGGER verdicts_append_only BEFORE UPDATE OR DELETE ON verdicts "
+                                 "FOR EACH ROW EXECUTE FUNCTION verdicts_append_only()"),
+        "verdicts_no_truncate": ("CREATE TRIGGER verdicts_no_truncate BEFORE TRUNCATE ON verdicts "
+                                 "FOR EACH STATEMENT EXECUTE FUNCTION verdicts_append_only()"),
+    },
 }
-for _dialect, _statements in _APPEND_ONLY.items():
-    for _sql in _statements:
-        event.listen(verdicts, "after_create", DDL(_sql).execute_if(dialect=_dialect))
+# restrict_violation: an integrity error to the driver, as SQLite's RAISE(ABORT) is
+_POSTGRES_REFUSE = ("CREATE OR REPLACE FUNCTION verdicts_append_only() RETURNS trigger AS $$ BEGIN "
+                    f"RAISE EXCEPTION '{_REFUSE}' USING ERRCODE = 'restrict_violation'; END $$ LANGUAGE plpgsql")
+_SCHEMA_LOCK = 0x63626D5F73746F72  # PostgreSQL advisory lock id: one process at a time sets up a database's schema
+
+
+def _triggers(conn: Connection) -> set[str]:
+    """The names of the triggers on the verdicts table."""
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'verdicts'"
+    elif conn.dialect.name == "postgresql":
+        sql = "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('verdicts') AND NOT tgisinternal"
+    else:
+        return set()
+    return set(conn.exec_driver_sql(sql).scalars())
 
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -239,10 +268,17 @@ def now() -> str:
 
 
 def database_url(db: str | Path | None = None) -> str:
-    """A SQLAlchemy URL from `--db`: a URL as is, otherwise a SQLite file path (None: `$CBM_DB`,
-    else `reviews.sqlite` in the current directory)."""
+    """A SQLAlchemy URL from `--db`: a URL (a plain `postgresql://` one uses psycopg 3), otherwise
+    a SQLite file path (None: `$CBM_DB`, else `reviews.sqlite` in the current directory)."""
     db = str(db or os.environ.get(DB_ENV) or DEFAULT_DB)
-    return db if "://" in db else f"sqlite:///{Path(db).expanduser().resolve()}"
+    return driver_url(db) if "://" in db else f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+def driver_url(url: str) -> str:
+    """`postgresql://...` (or `postgres://...`) as SQLAlchemy's `postgresql+psycopg://...`, the
+    driver the `postgres` extra installs, so a team's URL needs no SQLAlchemy driver syntax."""
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql+psycopg://{rest}" if sep and scheme in ("postgresql", "postgres") else url
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -313,19 +349,51 @@ class Store:
     the page threads and the background scoring thread alike."""
 
     def __init__(self, url: str):
-        self.url = url
-        self.engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, pool_pre_ping=True)
+        self.url = url = driver_url(url)
+        try:
+            self.engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise ModuleNotFoundError(f"{exc}: the driver for {url.partition('://')[0]} is not installed "
+                                      f"(for PostgreSQL: pip install \"cbm-oversight[postgres]\")") from exc
         self.writer = self.engine.execution_options(write=True)
-        metadata.create_all(self.engine)
-        self._add_missing_columns()
+        self._prepare_schema()
+        self._concepts: set[str] = set()  # concepts with a column in actions, as last read
 
-    def _add_missing_columns(self) -> None:
-        """Columns added since a database was created (`actions.facts`), added to it, NULL in its rows."""
-        if "facts" in {c["name"] for c in inspect(self.engine).get_columns("actions")}:
-            return
-        with self.writer.begin() as conn:  # checked again under the write lock: another process may have added it
-            if "facts" not in {c["name"] for c in inspect(conn).get_columns("actions")}:
-                conn.exec_driver_sql("ALTER TABLE actions ADD COLUMN facts TEXT")
+    def _prepare_schema(self) -> None:
+        """Create what the database lacks: tables, columns added since it was made (NULL in its
+        rows) and the append-only triggers. Checked first without a lock (opening a complete
+        database writes nothing), then again under the write lock, since other processes may be
+        opening the same new database at once."""
+        with self.engine.connect() as conn:
+            if not self._schema_missing(conn):
+                return
+        with self.writer.begin() as conn:
+            if conn.dialect.name == "postgresql":  # held until commit; DDL is transactional there
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK})")
+            if not self._schema_missing(conn):
+                return
+            metadata.create_all(conn)
+            for column in self._missing_columns(conn):
+                name, kind = conn.dialect.identifier_preparer.quote(column.name), column.type.compile(conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE actions ADD COLUMN {name} {kind}")
+            triggers = _APPEND_ONLY.get(conn.dialect.name, {})
+            missing = [sql for name, sql in triggers.items() if name not in _triggers(conn)]
+            if missing and conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(_POSTGRES_REFUSE)
+            for sql in missing:
+                conn.exec_driver_sql(sql)
+
+    @staticmethod
+    def _missing_columns(conn: Connection) -> list[Column]:
+        """The actions table's columns that the database's table lacks (made by an older version)."""
+        present = {c["name"] for c in inspect(conn).get_columns("actions")}
+        return [c for c in actions.columns if c.name not in present]
+
+    @staticmethod
+    def _schema_missing(conn: Connection) -> bool:
+        if not set(metadata.tables) <= set(inspect(conn).get_table_names()):
+            return True
+        return bool(Store._missing_columns(conn)) or not set(_APPEND_ONLY.get(conn.dialect.name, {})) <= _triggers(conn)
 
     # --- import and scoring ------------------------------------------------------------------
 
@@ -336,7 +404,7 @@ class Store:
 
     def finish_job(self, job: int, status: str, message: str | None = None) -> None:
         with self.writer.begin() as conn:
-            conn.execute(update(jobs).where(jobs.c.id == job).values(status=status, message=message,
+            conn.execute(update(jobs).where(jobs.c.id == job).values(status=status, message=_printable(message),
                                                                      finished_at=now()))
 
     def job(self, job: int) -> dict[str, Any]:
@@ -401,9 +469,11 @@ class Store:
         saved = failed = 0
         with self.writer.begin() as conn:
             for source, result in items:
-                if result.error is not None:
-                    conn.execute(insert(failures).values(job=job, source=source, line=result.line,
-                                                         record_id=result.id, error=result.error,
+                problem = result.error if result.error is not None else _unstorable(source, result)
+                if problem is not None:
+                    conn.execute(insert(failures).values(job=job, source=_printable(source, failures.c.source),
+                                                         line=result.line, error=_printable(problem),
+                                                         record_id=_printable(result.id, failures.c.record_id),
                                                          created_at=now()))
                     failed += 1
                     continue
@@ -429,8 +499,29 @@ class Store:
                 "top_concepts": json.dumps(riskiest.top_concepts(3) if riskiest else []),
                 "model_version": model_version, "imported_at": now()}
 
-    @staticmethod
-    def _put(conn: Connection, key: int | None, values: dict[str, Any], result: TrajectoryScore) -> int:
+    def _concept_columns(self, conn: Connection, wanted: Iterable[str] = ()) -> set[str]:
+        """The concepts with a column in actions, read again when one `wanted` is not among them
+        (another process may have added it)."""
+        if not self._concepts or not set(wanted) <= self._concepts:
+            prefix = concept_column("")
+            self._concepts = {c["name"].removeprefix(prefix) for c in inspect(conn).get_columns("actions")
+                              if c["name"].startswith(prefix)}
+        return self._concepts
+
+    def _add_concept_columns(self, conn: Connection, concepts: set[str]) -> None:
+        """Columns for the concepts of the results being saved (the loaded checkpoint's, which may
+        differ from the ones the store was made with); `conn` holds the write lock."""
+        missing = concepts - self._concept_columns(conn, concepts)
+        for concept in sorted(missing):
+            name = conn.dialect.identifier_preparer.quote(concept_column(concept))
+            exists = " IF NOT EXISTS" if conn.dialect.name == "postgresql" else ""  # SQLite: checked under its lock
+            conn.exec_driver_sql(f"ALTER TABLE actions ADD COLUMN{exists} {name} {Float().compile(conn.dialect)}")
+        self._concepts |= missing
+
+    def _where(self, conn: Connection, filters: QueueFilter) -> list:
+        return _conditions(filters, self._concept_columns(conn, filters.concepts))
+
+    def _put(self, conn: Connection, key: int | None, values: dict[str, Any], result: TrajectoryScore) -> int:
         """Insert or update one trajectory row and replace its action rows."""
         if key is None:
             key = conn.execute(insert(trajectories).values(**values)).inserted_primary_key[0]
@@ -438,9 +529,11 @@ class Store:
             conn.execute(update(trajectories).where(trajectories.c.key == key).values(**values))
             conn.execute(delete(actions).where(actions.c.trajectory == key))
         if result.actions:
-            conn.execute(insert(actions), [_action_row(key, a.id, a.step, a.tool, a.risk, a.flagged, a.concepts,
-                                                       a.top_concepts(3), [f.to_json() for f in a.facts])
-                                           for a in result.actions])
+            concepts = {c for a in result.actions for c in a.concepts}
+            self._add_concept_columns(conn, concepts)
+            rows = [_action_row(key, a.id, a.step, a.tool, a.risk, a.flagged, a.concepts, a.top_concepts(3),
+                                [f.to_json() for f in a.facts], concepts) for a in result.actions]
+            conn.execute(insert(table("actions", *[column(name) for name in rows[0]])), rows)
         return key
 
     def _attach_scores(self, path: str | Path, source: str, job: int, overseer) -> None:
@@ -470,9 +563,10 @@ class Store:
                     if problem is None:
                         self._put(conn, key, self._values(result, overseer.version), result)
                     else:
-                        conn.execute(insert(failures).values(job=job, source=source, line=line,
-                                                             record_id=record.get("id") if record else None,
-                                                             error=problem, created_at=now()))
+                        conn.execute(insert(failures).values(
+                            job=job, source=_printable(source, failures.c.source), line=line,
+                            record_id=_printable(record.get("id") if record else None, failures.c.record_id),
+                            error=_printable(problem), created_at=now()))
                 conn.execute(update(jobs).where(jobs.c.id == job)
                              .values(done=jobs.c.done + len(checked), failed=jobs.c.failed + failed))
 
@@ -497,7 +591,8 @@ class Store:
                  "newest": (t.c.key.desc(),)}[filters.order]
         with self.engine.connect() as conn:
             rows = conn.execute(select(*columns).select_from(t.outerjoin(claims, claims.c.trajectory == t.c.key))
-                                .where(*_conditions(filters)).order_by(*order).limit(limit).offset(offset)).mappings()
+                                .where(*self._where(conn, filters)).order_by(*order).limit(limit)
+                                .offset(offset)).mappings()
             return [{**r, "tools": json.loads(r["tools"]), "top_concepts": json.loads(r["top_concepts"]),
                      "status": "decided" if r["verdict"] else "claimed" if r["claimed_by"] else "open"} for r in rows]
 
@@ -505,7 +600,7 @@ class Store:
         """How many trajectories match."""
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(trajectories.outerjoin(
-                claims, claims.c.trajectory == trajectories.c.key)).where(*_conditions(filters or QueueFilter()))
+                claims, claims.c.trajectory == trajectories.c.key)).where(*self._where(conn, filters or QueueFilter()))
             ).scalar_one()
 
     def counts(self) -> dict[str, int]:
@@ -610,7 +705,7 @@ class Store:
                 ((t.c.risk > risk) | ((t.c.risk == risk) & (t.c.key < key)))
             order = (t.c.risk.desc(), t.c.key) if forward else (t.c.risk.asc(), t.c.key.desc())
             return conn.execute(select(t.c.key).select_from(t.outerjoin(claims, claims.c.trajectory == t.c.key))
-                                .where(beyond, *_conditions(replace(filters or QueueFilter(), order="riskiest")))
+                                .where(beyond, *self._where(conn, replace(filters or QueueFilter(), order="riskiest")))
                                 .order_by(*order).limit(1)).scalar()
 
     def next_item(self, reviewer: str, after: int | None = None, filters: QueueFilter | None = None) -> int | None:
@@ -726,7 +821,8 @@ def _latest_decision():
             .order_by(verdicts.c.id.desc()).limit(1).scalar_subquery())
 
 
-def _conditions(filters: QueueFilter) -> list:
+def _conditions(filters: QueueFilter, concept_columns: set[str]) -> list:
+    """The WHERE clauses of `filters`; a concept without a column (no stored result has it) matches nothing."""
     t = trajectories
     where = []
     if filters.flagged_only:
@@ -736,7 +832,9 @@ def _conditions(filters: QueueFilter) -> list:
         where.append(t.c.risk.between(lo, hi))
     # uncorrelated IN subqueries: each runs once, not once per trajectory
     for concept, present in filters.concepts.items():
-        where.append(t.c.key.in_(select(actions.c.trajectory).where(actions.c[concept_column(concept)] >= present)))
+        value = column(concept_column(concept), Float)
+        where.append(t.c.key.in_(select(actions.c.trajectory).where(value >= present))
+                     if concept in concept_columns else false())
     if filters.tools:
         where.append(t.c.key.in_(select(actions.c.trajectory).where(actions.c.tool.in_(filters.tools))))
     if filters.sources:
@@ -764,11 +862,11 @@ def _conditions(filters: QueueFilter) -> list:
 
 def _action_row(key: int, action: str, step: int, tool: str | None, risk: float, flagged: bool,
                 concepts: dict[str, float], top: list[dict[str, Any]],
-                facts: list[dict[str, Any]] | None) -> dict[str, Any]:
+                facts: list[dict[str, Any]] | None, columns: Iterable[str]) -> dict[str, Any]:
     return {"trajectory": key, "action": action, "step": step, "tool": tool, "risk": risk, "flagged": bool(flagged),
             "concepts": json.dumps(concepts), "top_concepts": json.dumps(top),
             "facts": None if facts is None else json.dumps(facts),
-            **{concept_column(c): concepts.get(c) for c in CONCEPT_IDS}}
+            **{concept_column(c): concepts.get(c) for c in sorted(columns)}}
 
 
 def _attach_problem(conn: Connection, key: int | None, record: dict[str, Any]) -> str | None:
@@ -840,7 +938,30 @@ def count_records(path: str | Path) -> int:
 
 
 def _search_text(trajectory: Trajectory) -> str:
-    return "\n".join(f"{s.tool_name or ''} {s.text}" for s in trajectory.steps)
+    # NUL: refused in PostgreSQL's text, and the end of the string to SQLite's LIKE
+    return "\n".join(f"{s.tool_name or ''} {s.text}" for s in trajectory.steps).replace("\x00", " ")
+
+
+def _unstorable(source: str, result: TrajectoryScore) -> str | None:
+    """Why a scored trajectory's names cannot be stored alike on every database, or None:
+    PostgreSQL holds a name to its column's length (SQLite ignores it) and refuses NUL characters."""
+    names = [("its id", result.id, trajectories.c.id), ("the source's name", source, trajectories.c.source)]
+    for i, a in enumerate(result.actions):
+        names += [(f"action {i}'s id", a.id, actions.c.action), (f"action {i}'s tool name", a.tool, actions.c.tool)]
+    for what, value, column in names:
+        if value is not None and "\x00" in value:
+            return f"line {result.line}: {what} contains a NUL character"
+        if value is not None and len(value) > column.type.length:
+            return f"line {result.line}: {what} is longer than {column.type.length} characters"
+    return None
+
+
+def _printable(text: str | None, column: Column | None = None) -> str | None:
+    """`text` for a failure's row: NUL characters written out, cut to the column's length."""
+    if text is None:
+        return None
+    text = text.replace("\x00", "\\x00")
+    return text[:column.type.length] if column is not None else text
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:

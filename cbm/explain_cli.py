@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from cbm.checkpoint import CheckpointError
-from cbm.explain import Explainer, Explanation, Span
+from cbm.explain import N_STEPS, Explainer, Explanation, Span
 from cbm.formats import FORMATS, read_records
 from cbm.scoring import Overseer
 from cbm.terminal import Style, fact_lines, inert
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concept", action="append", help="explain this concept (repeatable; default: the "
                         "concepts that matter for the risk)")
     parser.add_argument("--top-k", type=int, default=5, help="evidence spans per concept (default %(default)s)")
-    parser.add_argument("--n-steps", type=int, default=32, help="integration steps (default %(default)s)")
+    parser.add_argument("--n-steps", type=int, default=N_STEPS, help="integration steps (default %(default)s)")
     parser.add_argument("--set", dest="edits", action="append", type=_edit, default=[], metavar="CONCEPT=VALUE",
                         help="a reviewer's value for a concept on every action (repeatable); shows what flips")
     parser.add_argument("--json", action="store_true", help="print the explanation as JSON")

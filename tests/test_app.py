@@ -367,6 +367,15 @@ def test_cbm_app_refuses_a_missing_checkpoint(tmp_path, capsys):
     assert exit_.value.code == 2 and "not a checkpoint directory" in capsys.readouterr().err
 
 
+
+def test_cbm_app_names_an_unreachable_database_without_its_password(capsys):
+    pytest.importorskip("psycopg")
+    from cbm_app import launch
+
+    assert launch.main(["--db", "postgresql://cbm:s3cret-pw@127.0.0.1:1/reviews"]) == 2  # nothing listens on port 1
+    err = capsys.readouterr().err
+    assert "cannot open the database postgresql+psycopg://cbm:***@127.0.0.1:1/reviews" in err and "s3cret" not in err
+
 def test_cbm_app_serves_beyond_loopback_only_with_accounts(tmp_path, monkeypatch, capsys):
     from cbm_app import launch
 

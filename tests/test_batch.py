@@ -1,5 +1,5 @@
-"""`cbm score`: one output record per input record, in order, failures reported, bounded memory,
-and the same scores from one process, several processes, and Lightning's DDP engine."""
+"""`cbm score` (`cbm.batch`): one output record per input record, in order, failures reported, and
+the same scores from one process and several. Lightning's DDP engine is in test_distributed.py."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ import pytest
 
 from cbm.batch import main
 from cbm.facts import Fact, describe
-from cbm.formats import ReadOptions, read_records
-from cbm.options import ScoringOptions
-from cbm.pipeline import ScoredStream, chunks, write_all
+from cbm.formats import read_records
 
 from conftest import ROOT, SAMPLES
 
@@ -131,20 +129,6 @@ def test_parquet_output_holds_the_same_records(tmp_path, scored):
         ("tags", "list<element: string>"), ("command", "int32")]
 
 
-def test_parquet_concept_columns_are_the_loaded_checkpoints(tmp_path, overseer):
-    """The stream reports the concepts of the checkpoint it loaded, and the Parquet schema is
-    made from the list it is given, in its order: no other list of concepts is read."""
-    with ScoredStream([str(SAMPLES / "database_session.openai.jsonl")], None, ScoringOptions(threads=None)) as stream:
-        concepts = stream.concept_ids
-        records = list(stream)
-    assert concepts == overseer.concept_ids
-    out = tmp_path / "reversed.parquet"
-    write_all(records, str(out), concepts[::-1])
-    action = pq.read_schema(out).field("actions").type.value_type
-    assert [f.name for f in action.field("concepts").type] == concepts[::-1]
-    assert pq.read_table(out).to_pylist() == json.loads(json.dumps(records))
-
-
 def test_each_action_carries_its_facts_with_spans_into_its_text(scored):
     """The shell facts of the risky run's DROP on production, and spans that index the raw
     argument text of every action of the samples."""
@@ -181,24 +165,6 @@ def test_worker_processes_give_the_same_output(tmp_path, scored):
     out = tmp_path / "workers.jsonl"
     assert main([*map(str, INPUTS), "--out", str(out), "--quiet", "--workers", "2"]) == 3
     assert read_jsonl(out) == scored
-
-
-def test_lightning_ddp_over_two_cpu_processes_gives_the_same_output(tmp_path, scored):
-    out = tmp_path / "ddp.jsonl"
-    proc = subprocess.run([sys.executable, "-m", "cbm.cli", "score", *map(str, INPUTS), "--out", str(out), "--quiet",
-                           "--engine", "lightning", "--accelerator", "cpu", "--devices", "2"],
-                          capture_output=True, cwd=ROOT, timeout=300)
-    assert proc.returncode == 3, proc.stderr.decode()[-2000:]
-    assert read_jsonl(out) == scored
-    assert not Path(f"{out}.parts").exists()
-
-
-def test_chunks_bound_the_raw_bytes_held(tmp_path):
-    path = tmp_path / "big.jsonl"
-    path.write_text("".join(json.dumps({"id": str(i), "pad": "x" * 1000}) + "\n" for i in range(50)))
-    got = list(chunks([str(path)], ReadOptions(), size=1000, max_bytes=5000))
-    assert all(sum(len(line[1]) for line in lines) < 5000 + 1100 for _, lines in got)
-    assert [line[0] for _, lines in got for line in lines] == list(range(1, 51))
 
 
 def test_an_oversized_record_fails_alone(tmp_path):

@@ -1,6 +1,6 @@
 """Explanations (`cbm.explain`): concept contributions that add up, text evidence that points at
-the exact characters the model used, faithful to deletion, and a terminal view that a hostile
-trajectory cannot drive."""
+the exact characters the model used, faithful to deletion. The command, `cbm explain`, is in
+test_explain_cli.py."""
 
 from __future__ import annotations
 
@@ -16,33 +16,19 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from cbm import checkpoint as ckpt
 from cbm.explain import Explainer, Explanation
-from cbm.explain_cli import main, render
+from cbm.explain_cli import render
 from cbm.facts import describe
 from cbm.features import FeatureConfig, encode
 from cbm.formats import read_records
 from cbm.model import ModelConfig
 from cbm.scoring import Overseer
-from cbm.terminal import Style, inert
-from conftest import ROOT, SAMPLES
+from cbm.terminal import Style
+from conftest import ROOT, SAMPLES, sample
 from cbm_training.faithfulness import TRIGGERS, FaithfulnessConfig, deletion_check, plant
 
 DROP = "call_Nf8dH2qZ5vL1kW7tB4xM9cGs"  # risky-db-prod-drop: DROP TABLE on production during the freeze
 VACUUM = "call_Ke6wR3yM0bT8nJ5qX1vC4zDp"  # the same run's VACUUM on staging afterwards
 SCHEMA = json.loads((ROOT / "data" / "explanation.schema.json").read_text(encoding="utf-8"))
-
-
-def sample(name: str, index: int = 0):
-    return [r.trajectory for r in read_records(str(SAMPLES / name))][index]
-
-
-@pytest.fixture(scope="module")
-def risky():
-    return sample("database_session.openai.jsonl")
-
-
-@pytest.fixture(scope="module")
-def fast(overseer):
-    return Explainer(overseer, n_steps=8)
 
 
 def field_text(trajectory, span) -> str:
@@ -235,80 +221,6 @@ def test_unknown_action_and_concept_name_the_choices(fast, risky):
     with pytest.raises(KeyError, match="concepts: touches_production"):
         fast.explain(risky, DROP, ["nope"])
 
-
-# --- cbm explain --------------------------------------------------------------------------------
-
-HOSTILE = {"id": "evil\x1b]0;owned\x07", "messages": [
-    {"role": "user", "content": "Tidy the \x1b[2J\x1b[31mlogs\x1b[0m folder\r\u202eplease\u200b, keep prod."},
-    {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {
-        "name": "bash", "arguments": json.dumps({"command": "rm -rf logs/\x1b[1A\x9b2K \x08\x7f done"})}}]}]}
-
-
-def test_cli_escapes_control_characters_of_a_hostile_trajectory(tmp_path, capsys):
-    path = tmp_path / "hostile.jsonl"
-    path.write_text(json.dumps(HOSTILE) + "\n", encoding="utf-8")
-    assert main([str(path), "--top-k", "40", "--n-steps", "4", "--concept", "destructive_change",
-                 "--concept", "touches_production"]) == 0
-    out = capsys.readouterr().out
-    assert not {"\x1b", "\x07", "\x08", "\x7f", "\x9b", "\r", "\u202e", "\u200b"} & set(out)
-    assert "evil\\x1b]0;owned\\x07" in out and "\\x1b[31mlogs\\x1b[0m" in out
-    assert "\\u202eplease\\u200b" in out and "[[" in out  # not a terminal: spans in brackets
-    assert "  - deletes recursively, forced: logs/\\x1b[1A\\x9b2K" in out  # its facts, inert as well
-    assert main([str(path), "--json", "--n-steps", "4", "--concept", "touches_production"]) == 0
-    out = capsys.readouterr().out
-    assert out.isascii() and json.loads(out)["trajectory_id"] == HOSTILE["id"]
-
-
-def test_render_marks_spans_in_colour_only_on_a_terminal(fast, risky):
-    e = fast.explain(risky, DROP, ["destructive_change"], top_k=2)
-    assert "\x1b[" in render(e, risky, Style(tty=True))
-    plain = render(e, risky, Style(tty=False))
-    assert "\x1b" not in plain and plain.count("[[") == 2
-    assert inert("a\x1b[0mb\nc\u2028") == "a\\x1b[0mb\\nc\\u2028"
-
-
-def test_cli_set_flips_the_flags_the_policy_says(capsys, risky):
-    """data/risk_policy.yaml: a broken user constraint makes the drop risky; the user's
-    authorisation clears a destructive change that breaks no constraint; touching production
-    alone changes nothing."""
-    db = str(SAMPLES / "database_session.openai.jsonl")
-
-    def explain(**values):
-        sets = [x for c, v in {**truth(risky, DROP), **values}.items() for x in ("--set", f"{c}={v}")]
-        assert main([db, "--action", DROP, *sets, "--concept", "touches_production", "--top-k", "1",
-                     "--n-steps", "4", "--json"]) == 0
-        return json.loads(capsys.readouterr().out)
-
-    assert explain()["flagged"]  # the truth: production, destructive, against the user's constraint
-    assert explain(touches_production=0)["flagged"]
-    assert not explain(violates_user_instruction=0, user_authorized=1)["flagged"]
-    assert explain(violates_user_instruction=0, user_authorized=0)["flagged"]
-    assert not explain(violates_user_instruction=0, user_authorized=1, touches_production=0)["flagged"]
-
-    assert main([db, "--set", "destructive_change=1", "--set", "user_authorized=0", "--concept", "touches_production",
-                 "--top-k", "1", "--n-steps", "4"]) == 0  # readable output names the flags an edit changed
-    out = capsys.readouterr().out
-    assert "changed flags:" in out and "clear -> flagged" in out
-
-
-def test_cli_usage_errors_list_the_choices_and_a_failed_record_exits_3(capsys):
-    db = str(SAMPLES / "database_session.openai.jsonl")
-    assert main([db, "--action", "nope"]) == 2
-    assert "no action 'nope' (actions: call_Zr4kT1mQ8vW2xN6bH3pL9sYd" in capsys.readouterr().err
-    assert main([db, "--concept", "nope"]) == 2
-    assert "unknown concept(s) nope (concepts: touches_production" in capsys.readouterr().err
-    assert main([db, "--set", "nope=1"]) == 2
-    assert "unknown concept(s) nope" in capsys.readouterr().err
-    assert main([str(SAMPLES / "database_session.native.jsonl")]) == 2
-    assert "pass --id (records: db-delete-no-where-native, db-reset-local-test-native)" in capsys.readouterr().err
-    assert main([db, "--id", "nope"]) == 2
-    assert "no record with id 'nope' (records: risky-db-prod-drop)" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exit_info:
-        main([db, "--set", "user_authorized=2"])
-    assert exit_info.value.code == 2
-    bad = str(SAMPLES / "malformed" / "bad_records.jsonl")
-    assert main([bad, "--id", "bad-unknown-role"]) == 3
-    assert "line 4 (id 'bad-unknown-role'): messages[0].role: unknown role 'human'" in capsys.readouterr().err
 
 
 def test_a_run_with_no_action_cannot_be_explained(fast):

@@ -10,7 +10,7 @@ import pytest
 
 from cbm.concepts import CONCEPT_IDS
 from cbm.formats import ReadOptions, loads, read_records, to_record
-from cbm.scoring import Overseer, ScoringOptions, to_pandas
+from cbm.scoring import Overseer, ScoringOptions
 
 from conftest import SAMPLES
 
@@ -181,16 +181,6 @@ def test_threshold_override_and_model_info():
     assert set(info["head"]["weights"]["concepts"]) == set(CONCEPT_IDS)
     assert info["evaluation"]["heldout"]["risk_auroc"] > 0.5
     assert info["version"].startswith("0.") and len(info["weights_sha256"]) == 64
-
-
-def test_to_pandas_has_a_row_per_action_and_per_failure(overseer):
-    results = list(overseer.score_many(loads(DB_SAMPLES.read_text() + "{bad\n")))
-    frame = to_pandas(results)
-    n_actions = sum(len(r.actions) for r in results)
-    assert len(frame) == n_actions + 1
-    assert set(CONCEPT_IDS) <= set(frame.columns)
-    assert frame["error"].notna().sum() == 1
-    assert frame.loc[frame["error"].isna(), "risk"].between(0, 1).all()
 
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -1,17 +1,20 @@
-"""The review store (app/store.py) on a real SQLite file: import and scoring with failures kept,
-the queue's filters and paging in SQL, append-only verdicts under concurrent writers, score
-files attached by id, and `cbm export-reviews` output that training reads back."""
+"""The review store (app/store.py) on a real SQLite file and on a real PostgreSQL server (each
+test that takes `store` or `sample_db` runs on both; the PostgreSQL runs skip where the server or
+psycopg is missing): import and scoring with failures kept, the queue's filters and paging in
+SQL, append-only verdicts under concurrent writers, claims, score files attached by id, and
+`cbm export-reviews` output that training reads back."""
 
 from __future__ import annotations
 
 import json
 import multiprocessing
-import sqlite3
 
 import pytest
-from conftest import SAMPLES
+from conftest import BACKENDS, SAMPLES
+from sqlalchemy import create_engine
+from sqlalchemy.exc import IntegrityError
 
-from cbm_app.store import QueueFilter, Store, Verdict, database_url, export_main
+from cbm_app.store import _APPEND_ONLY, QueueFilter, Store, Verdict, _triggers, database_url, export_main
 from cbm.cli import main as cli
 from cbm.concepts import CONCEPT_IDS
 from cbm.formats import read_records
@@ -25,21 +28,38 @@ def non_blank_lines(path) -> int:
     return sum(1 for line in path.read_bytes().splitlines() if line.strip())
 
 
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory, overseer):
+@pytest.fixture(scope="module", params=BACKENDS)
+def sample_db(request, new_database, overseer):
     """A store with every sample and the malformed file imported, shared read-only by the queue tests."""
-    path = tmp_path_factory.mktemp("store") / "reviews.sqlite"
-    store = Store(database_url(path))
+    store = Store(database_url(new_database(request.param)))
     store.import_files([(p, p.name) for p in [*GOOD, BAD]], overseer)
-    return store
+    yield store
+    store.engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db(request, new_database) -> str:
+    """A new empty database as `--db` takes it: a SQLite file's path, or a plain `postgresql://` URL."""
+    return new_database(request.param)
 
 
 @pytest.fixture
-def store(tmp_path, overseer):
+def store(db, overseer):
     """A fresh store with the samples only, for tests that write verdicts."""
-    store = Store(database_url(tmp_path / "reviews.sqlite"))
+    store = Store(database_url(db))
     store.import_files([(p, p.name) for p in GOOD], overseer)
-    return store
+    yield store
+    store.engine.dispose()
+
+
+def raw_sql(store: Store, sql: str) -> None:
+    """Run `sql` in its own transaction on a connection of its own, outside the store's code."""
+    engine = create_engine(store.url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(sql)
+    finally:
+        engine.dispose()
 
 
 def key_of(store: Store, trajectory_id: str) -> int:
@@ -124,18 +144,94 @@ def test_a_score_output_is_checked_against_the_model_not_trusted(store, overseer
     assert errors[6] == "not readable JSON (ValueError)"
 
 
-def test_a_database_made_before_facts_gains_the_column(tmp_path, overseer):
-    path = tmp_path / "old.sqlite"
-    store = Store(database_url(path))
+
+def _call(call_id: str, tool: str, command: str) -> dict:
+    return {"role": "assistant", "content": None, "tool_calls": [{"id": call_id, "type": "function", "function": {
+        "name": tool, "arguments": json.dumps({"command": command})}}]}
+
+
+def test_names_postgresql_cannot_hold_are_failures_alike_on_every_database(store, overseer, tmp_path):
+    """PostgreSQL holds names to their columns' lengths and refuses NUL; SQLite does neither. A
+    record either database could not hold alike is a failure that says why, not a failed import."""
+    ask = {"role": "user", "content": "free some disk"}
+    records = [{"id": "i" * 513, "messages": [ask, _call("call_1", "run_shell", "df -h")]},
+               {"id": "nul\x00id", "messages": [ask, _call("call_1", "run_shell", "df -h")]},
+               {"id": "long-tool", "messages": [ask, _call("call_1", "t" * 513, "df -h")]},
+               {"id": "long-action", "messages": [ask, _call("c" * 513, "run_shell", "df -h")]},
+               {"id": "nul-text", "messages": [{"role": "user", "content": "a\x00b wipe the scratch volume"},
+                                               _call("call_1", "run_shell", "rm -rf /scratch/\x00tmp")]}]
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    job = store.import_files([(odd, "odd.jsonl")], overseer)
+    assert store.job(job)["status"] == "done" and store.job(job)["failed"] == 4
+    errors = {f["line"]: (f["record_id"], f["error"]) for f in store.failures()[0]}
+    assert errors == {1: ("i" * 512, "line 1: its id is longer than 512 characters"),
+                      2: ("nul\\x00id", "line 2: its id contains a NUL character"),
+                      3: ("long-tool", "line 3: action 0's tool name is longer than 512 characters"),
+                      4: ("long-action", "line 4: action 0's id is longer than 512 characters")}
+    [row] = store.queue(QueueFilter(flagged_only=False, text="wipe the scratch"))  # NUL: a space to search
+    assert row["id"] == "nul-text" and store.count(QueueFilter(flagged_only=False, text="b wipe")) == 1
+    native = json.loads(store.trajectory(row["key"])["native"])
+    assert native["steps"][0]["text"] == "a\x00b wipe the scratch volume"  # the record itself is kept as it was
+
+
+def test_results_of_a_checkpoint_with_other_concepts_get_columns_to_filter_on(store, overseer):
+    """The loaded checkpoint's concept list is the one used: a concept the global list lacks gets
+    its column when results that have it are saved, and a concept no result has matches nothing."""
+    other = Store(store.url)  # another app's store, which read the columns before the new one existed
+    assert other.count(QueueFilter(flagged_only=False, concepts={"copies_credentials": 0.5})) == 0
+    result = overseer.score(next(r.trajectory for r in read_records(SAMPLES / "database_session.openai.jsonl")))
+    riskiest = max(result.actions, key=lambda a: a.risk)
+    for a in result.actions:
+        a.concepts = {**a.concepts, "copies_credentials": 0.9 if a is riskiest else 0.1}
+        a.contributions = {**a.contributions, "copies_credentials": 0.0}
+        del a.concepts["destructive_change"], a.contributions["destructive_change"]  # nor need it have every one
+    assert store.save_results([("other.jsonl", result)], "other-checkpoint") == (1, 0)
+    key = key_of(store, RISKY)
+    for s in (store, other):
+        assert [r["key"] for r in s.queue(QueueFilter(flagged_only=False, concepts={"copies_credentials": 0.5}))] \
+            == [key]
+        assert s.count(QueueFilter(flagged_only=False, concepts={"copies_credentials": 0.95})) == 0
+        assert s.count(QueueFilter(flagged_only=False, concepts={"never_defined": 0.0})) == 0
+        assert s.count(QueueFilter(flagged_only=False, concepts={"destructive_change": 0.0})) > 0  # other runs
+    assert key not in {r["key"] for r in store.queue(QueueFilter(flagged_only=False,
+                                                                 concepts={"destructive_change": 0.0}), limit=100)}
+    stored = {a["action"]: a for a in store.actions(key)}
+    assert stored[riskiest.id]["concepts"] == riskiest.concepts and stored[riskiest.id]["concept_destructive_change"] \
+        is None
+    other.engine.dispose()
+
+def test_a_database_made_before_facts_gains_the_column(db, overseer):
+    store = Store(database_url(db))
     store.import_files([(SAMPLES / "database_session.openai.jsonl", "db.jsonl")], overseer)
-    with sqlite3.connect(path) as raw:  # as an older version left it: no facts column
-        raw.execute("ALTER TABLE actions DROP COLUMN facts")
-    reopened = Store(database_url(path))
+    store.engine.dispose()
+    raw_sql(store, "ALTER TABLE actions DROP COLUMN facts")  # as an older version left it: no facts column
+    reopened = Store(database_url(db))
     key = key_of(reopened, RISKY)
     assert all(a["facts"] is None for a in reopened.actions(key))  # old rows: no facts stored
     reopened.rescore(overseer)
     assert all(a["facts"] is not None for a in reopened.actions(key)) and any(a["facts"] for a in reopened.actions(key))
 
+
+
+def _open(url: str) -> None:
+    Store(url)
+
+
+def test_processes_opening_a_new_database_at_once_set_it_up_once(db):
+    """Reviewers starting the app on a new team database at the same time."""
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_open, args=(database_url(db),)) for _ in range(8)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    assert [w.exitcode for w in workers] == [0] * len(workers)
+    store = Store(database_url(db))
+    with store.engine.connect() as conn:
+        assert _triggers(conn) == set(_APPEND_ONLY[store.engine.dialect.name])
+    assert store.counts() == {"trajectories": 0, "flagged": 0, "reviewed": 0, "verdicts": 0, "failures": 0}
+    store.engine.dispose()
 
 # --- the queue ------------------------------------------------------------------------------------
 
@@ -200,19 +296,39 @@ def test_queue_filters_by_review_state_and_latest_verdict(store):
 
 # --- verdicts -------------------------------------------------------------------------------------
 
-def test_verdicts_are_append_only(store, tmp_path):
+def test_verdicts_are_append_only(store):
     key = key_of(store, RISKY)
     first = verdict(store, key, "call_Nf8dH2qZ5vL1kW7tB4xM9cGs", "block", concepts={"user_authorized": 0})
     second = verdict(store, key, "call_Nf8dH2qZ5vL1kW7tB4xM9cGs", "escalate", reviewer="bob")
     trail = store.verdicts(key)
     assert [v["id"] for v in trail] == [second, first]  # newest first; the old one stays
     assert trail[1]["concepts"] == {"user_authorized": 0} and trail[1]["created_at"].endswith("+00:00")
-    with sqlite3.connect(tmp_path / "reviews.sqlite") as raw:
-        for sql in ("UPDATE verdicts SET decision = 'approve'", "DELETE FROM verdicts"):
-            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                raw.execute(sql)
-    assert len(store.verdicts(key)) == 2
+    columns = "id, trajectory, trajectory_id, action, decision, concepts, note, reviewer, created_at, " \
+              "model_version, risk, flagged, model_risk, scores"
+    row = f"{first}, {key}, 'x', 'a', 'approve', '{{}}', '', 'mallory', '', 'v', 0.0, FALSE, 0.0, '{{}}'"
+    tampering = ["UPDATE verdicts SET decision = 'approve'", "DELETE FROM verdicts",
+                 f"INSERT INTO verdicts ({columns}) VALUES ({row}) ON CONFLICT (id) DO UPDATE SET decision = 'approve'"]
+    if store.engine.dialect.name == "sqlite":  # a REPLACE deletes the old row without firing DELETE triggers
+        tampering += [f"INSERT OR REPLACE INTO verdicts ({columns}) VALUES ({row})",
+                      f"REPLACE INTO verdicts ({columns}) VALUES ({row})"]
+    else:
+        tampering += ["TRUNCATE verdicts"]
+    for sql in tampering:
+        with pytest.raises(IntegrityError, match="append-only"):
+            raw_sql(store, sql)
+    assert [(v["id"], v["decision"], v["reviewer"]) for v in store.verdicts(key)] == \
+        [(second, "escalate", "bob"), (first, "block", "alice")]
 
+
+
+def test_a_database_made_before_a_trigger_gains_it_on_open(store):
+    newest = {"sqlite": "verdicts_no_replace", "postgresql": "verdicts_no_truncate"}[store.engine.dialect.name]
+    raw_sql(store, f"DROP TRIGGER {newest}" + (" ON verdicts" if store.engine.dialect.name == "postgresql" else ""))
+    store.engine.dispose()
+    reopened = Store(store.url)
+    with reopened.engine.connect() as conn:
+        assert _triggers(conn) == set(_APPEND_ONLY[reopened.engine.dialect.name])
+    reopened.engine.dispose()
 
 def test_a_verdict_needs_a_known_decision_a_reviewer_and_valid_labels(store):
     key = key_of(store, RISKY)
@@ -298,7 +414,7 @@ def test_the_next_item_is_the_reviewers_own_then_the_riskiest_unclaimed(store):
 
 # --- export ---------------------------------------------------------------------------------------
 
-def test_export_writes_the_latest_verdicts_as_labels_training_reads(store, tmp_path):
+def test_export_writes_the_latest_verdicts_as_labels_training_reads(store, db, tmp_path):
     key = key_of(store, RISKY)
     drop, vacuum, report = "call_Nf8dH2qZ5vL1kW7tB4xM9cGs", "call_Ke6wR3yM0bT8nJ5qX1vC4zDp", "msg:17"
     verdict(store, key, drop, "approve", version="v1")
@@ -307,7 +423,7 @@ def test_export_writes_the_latest_verdicts_as_labels_training_reads(store, tmp_p
     verdict(store, key, vacuum, "approve", version="v1", concepts={"destructive_change": 0})
     verdict(store, key, report, "escalate", version="v2", concepts={"deceptive_report": 1})
     out = tmp_path / "reviews.jsonl"
-    assert cli(["export-reviews", "--db", str(tmp_path / "reviews.sqlite"), "--out", str(out), "--all-versions"]) == 0
+    assert cli(["export-reviews", "--db", db, "--out", str(out), "--all-versions"]) == 0
     [record] = list(read_records(out))
     assert record.error is None and record.format == "native" and record.trajectory.id == RISKY
     labels = {a: label.to_json() for a, label in record.trajectory.labels.items()}
@@ -340,3 +456,11 @@ def test_rescore_updates_every_row_in_place(store, overseer):
     assert store.job(job)["status"] == "done" and store.job(job)["done"] == len(before)
     after = {r["key"]: r["risk"] for r in store.queue(QueueFilter(flagged_only=False), limit=100)}
     assert after == before and store.counts()["trajectories"] == len(before)
+
+
+def test_a_plain_postgresql_url_uses_psycopg():
+    assert database_url("postgresql://alice:pw@db.internal:5432/reviews") == \
+        "postgresql+psycopg://alice:pw@db.internal:5432/reviews"
+    assert database_url("postgres://db/reviews") == "postgresql+psycopg://db/reviews"
+    assert database_url("postgresql+psycopg2://db/reviews") == "postgresql+psycopg2://db/reviews"  # a driver chosen stays
+    assert database_url("sqlite:///reviews.sqlite") == "sqlite:///reviews.sqlite"

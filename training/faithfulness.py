@@ -33,7 +33,7 @@ import torch
 from tqdm import tqdm
 
 from cbm.checkpoint import CheckpointError
-from cbm.explain import Explainer
+from cbm.explain import N_STEPS, Explainer
 from cbm.features import FIELD_MARKER, PAD, encode
 from cbm.formats import read_records
 from cbm.scoring import Overseer
@@ -65,7 +65,7 @@ class FaithfulnessConfig:
     k: int = 8  # tokens deleted per pair
     random_draws: int = 5  # random deletions per pair
     plants: int = 25  # benign runs per trigger
-    n_steps: int = 32
+    n_steps: int = N_STEPS
     seed: int = 0
 
 

@@ -19,6 +19,8 @@ BANDS = ("allow", "review", "block")
 for k in FILTER_KEYS:  # keep the filters when the reviewer comes back from a decision
     if k in st.session_state:
         st.session_state[k] = st.session_state[k]
+for k, default in {"q_flagged": True, "q_risk": (0.0, 1.0), "q_view": "To do"}.items():
+    st.session_state.setdefault(k, default)  # defaults live here, not on widgets whose state the line above sets
 
 store, model, reviewer = context.store(), context.overseer(), context.reviewer()
 names = context.concept_names(model)
@@ -30,12 +32,12 @@ ranges = {"allow": (0.0, model.threshold), "review": (model.threshold, model.blo
 with st.sidebar:
     st.header("Filters")
     text = st.text_input("Search text", key="q_text", help="matches the trajectory id, source file and every step's text")
-    flagged_only = st.toggle("Flagged only", value=True, key="q_flagged", help="runs with an action in review or block")
+    flagged_only = st.toggle("Flagged only", key="q_flagged", help="runs with an action in review or block")
     bands = st.multiselect("Risk band", BANDS, key="q_bands", help="the run's riskiest action's band")
     statuses = st.multiselect("Status", STATUSES, key="q_status")
     order = st.selectbox("Sort", ORDERS, key="q_order")
     with st.expander("More filters"):
-        risk = st.slider("Risk", 0.0, 1.0, (0.0, 1.0), step=0.01, key="q_risk")
+        risk = st.slider("Risk", 0.0, 1.0, step=0.01, key="q_risk")
         concepts = st.multiselect("Concepts present", list(names), format_func=names.get, key="q_concepts",
                                   help="some action of the run has the concept (at the checkpoint's concept threshold)")
         tools = st.multiselect("Tools", store.tools(), key="q_tools")
@@ -93,7 +95,7 @@ if st.button("Review next", shortcut="N", type="primary",
         st.info("Nothing is left for you: no undecided run of yours, and no unclaimed run matches the filters.")
     else:
         st.switch_page("views/decision.py", query_params={"t": str(target)})
-view = st.segmented_control("Show", ["To do", "All runs"], default="To do", key="q_view", required=True)
+view = st.segmented_control("Show", ["To do", "All runs"], key="q_view", required=True)
 if view == "To do":
     mine = replace(filters, statuses=("claimed",), claimed_by=reviewer)
     st.subheader(f"My items ({store.count(mine)})")

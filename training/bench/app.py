@@ -1,19 +1,29 @@
-"""Review store speed: `python -m cbm_training.bench app [--n 10000] [--db URL]`.
+"""Review store speed: `python -m cbm_training.bench app [--n 10000] [--db URL] [--browser]`.
 
-Fills a fresh store (a temporary SQLite file by default) with `--n` scored trajectories and
-times what the reviewer app asks of it: saving scores, the queue's first and a deep page
-under each filter, the match count, and one trajectory's rows. The trajectories are the
+Fills a fresh store (a temporary SQLite file by default) with `--n` scored trajectories, some
+claimed by reviewers and some decided, and times what the reviewer app asks of it: saving
+scores, the queue's first and a deep page under each filter (a reviewer's own items and the
+unclaimed runs included), the match count, and one trajectory's rows. The trajectories are the
 bundled samples scored once by the shipped model, copied with distinct text and random
 scores: query cost depends on row counts and sizes, not on how the scores were made.
+
+With `--browser`, it also starts `cbm app` on that store and times the queue page in Debian's
+Chromium (`/usr/bin/chromium`, through Playwright): from opening the page to its "To do" lists
+shown, as a reviewer waits for it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -62,13 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="SQLAlchemy URL of an empty database (default: a temporary SQLite file)")
     parser.add_argument("--repeat", type=int, default=20, help="timed calls per query (default 20)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--browser", action="store_true", help="also time the queue page in Chromium")
+    parser.add_argument("--loads", type=int, default=10, help="timed page loads with --browser (default 10)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 
     overseer = Overseer.load(threads=1)
     results = [r for path in sorted(SAMPLES.glob("*.jsonl")) for r in overseer.score_many(read_records(path))]
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(args.db or database_url(Path(tmp) / "bench.sqlite"))
+        url = args.db or database_url(Path(tmp) / "bench.sqlite")
+        store = Store(url)
         start = time.perf_counter()
         batch = []
         for result in copies(results, args.n, overseer.threshold, args.seed):
@@ -88,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.verdicts):
             store.add_verdict(Verdict(rng.choice(keys), "call", rng.choice(("approve", "block", "escalate")), "bench",
                                       {}, "", overseer.version, 0.5, True, 0.5, {}))
+        for key in rng.sample(keys, min(len(keys), args.verdicts)):  # runs in reviewers' hands
+            store.claim(key, rng.choice(REVIEWERS))
 
         deep = (counts["flagged"] // 25 - 1) * 25
         cases = {
@@ -99,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             "not reviewed": QueueFilter(reviewed=False),
             "latest verdict block": QueueFilter(decisions=("block",)),
             "text search": QueueFilter(flagged_only=False, text="orders-live.prod"),
+            "my items": QueueFilter(statuses=("claimed",), claimed_by=REVIEWERS[0]),
+            "unclaimed, riskiest first": QueueFilter(statuses=("open",), order="riskiest"),
         }
         print(f"\n{'query (25 rows)':<26} {'page ms':>9} {'max':>7} {'count ms':>9} {'matches':>8}")
         for name, filters in cases.items():
@@ -110,4 +127,49 @@ def main(argv: list[str] | None = None) -> int:
         key = keys[len(keys) // 2]
         one, _ = timed(lambda: (store.trajectory(key), store.actions(key), store.verdicts(key)), args.repeat)
         print(f"{'one trajectory + audit':<26} {one:>9.1f}")
+        if args.browser:
+            print(queue_page(url, args.loads))
     return 0
+
+
+REVIEWERS = ("alice", "bob", "carol", "dave", "erin")
+
+
+def queue_page(url: str, loads: int) -> str:
+    """Median and max seconds from opening the queue page to its lists shown, in Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = subprocess.Popen([sys.executable, "-m", "cbm.cli", "app", "--db", url, "--port", str(port)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "LOGNAME": REVIEWERS[0], "USER": REVIEWERS[0]})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as answer:
+                    if answer.read() == b"ok":
+                        break
+            except OSError:
+                if app.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("bench app: cbm app did not start")
+                time.sleep(0.3)
+        seconds = []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
+            for i in range(loads + 1):  # the first load warms Streamlit's caches (model, store): not timed
+                page = browser.new_page(viewport={"width": 1600, "height": 1100})
+                start = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.get_by_role("heading", name="Unclaimed, riskiest first").wait_for(timeout=60_000)
+                page.get_by_role("button", name="Claim").first.wait_for(timeout=60_000)
+                if i:
+                    seconds.append(time.perf_counter() - start)
+                page.close()
+            browser.close()
+    finally:
+        app.terminate()
+        app.wait(10)
+    return (f"\nqueue page in Chromium ({loads} loads, after one warm-up): median {statistics.median(seconds):.2f} s, "
+            f"max {max(seconds):.2f} s, from opening the page to the To do lists shown")

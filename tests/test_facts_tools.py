@@ -1,0 +1,29 @@
+"""Which parser reads a tool call (`cbm.facts.tools`): by the tool's name and argument names."""
+
+from __future__ import annotations
+
+from facts_helpers import tool_call
+
+from cbm.facts import facts
+from cbm.trajectory import Step
+
+
+def test_a_sql_tool_goes_to_sqlglot_and_a_shell_tool_to_bashlex():
+    assert {f.parser for f in facts(tool_call("run_sql", {"q": "DROP TABLE t"}))} == {"sqlglot"}
+    assert {f.parser for f in facts(tool_call("bash", {"command": "rm -rf /"}))} == {"bashlex"}
+
+
+def test_an_unknown_tool_is_an_operation_named_by_the_tool():
+    [fact] = facts(tool_call("get_weather", {"x": 1}))
+    assert (fact.kind, fact.value, fact.tags, fact.parser) == ("operation", "read", ("get_weather",), "json")
+
+
+def test_arguments_that_are_not_json_are_noted_and_still_read():
+    raw = '{"command": "rm -rf /tmp'
+    found = facts(Step(kind="tool_call", text=raw, message_index=1, call_id="c1", tool_name="bash", arguments=None))
+    assert found[0].kind == "parse_error" and found[0].span == (0, len(raw))
+    assert ("operation", "delete") in {(f.kind, f.value) for f in found}
+
+
+def test_a_message_is_not_a_tool_call_and_has_no_facts():
+    assert facts(Step(kind="assistant", text="rm -rf /", message_index=1)) == []
