@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from cbm.concepts import CONCEPT_IDS
-from cbm.formats import ReadOptions, loads, to_record
+from cbm.formats import ReadOptions, loads, parse_record, to_record
 from cbm.trajectory import Trajectory
 
 A, B = CONCEPT_IDS[0], CONCEPT_IDS[1]
@@ -113,3 +113,17 @@ def roundtrip_records() -> list:
             {"role": "assistant", "content": "done"}],
          "labels": {"c1": {"risk": 0, "concepts": []}, "msg:3": {"risk": 1, "concepts": {A: 1}}}},
     ]
+
+
+def two_call_run(user: str, tool_output: str, command: str, final: str = "Done.") -> Trajectory:
+    """An OpenAI run: the user's message, a file read and its output, a bash call, a last answer."""
+    record = {"id": "t", "messages": [
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": '{"path": "notes.txt"}'}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": tool_output},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c2", "type": "function", "function": {"name": "bash", "arguments": json.dumps({"command": command})}}]},
+        {"role": "tool", "tool_call_id": "c2", "content": "ok"},
+        {"role": "assistant", "content": final}]}
+    return parse_record(record)

@@ -12,22 +12,9 @@ import torch
 from cbm import checkpoint as ckpt
 from cbm.concepts import CONCEPT_IDS, CONCEPTS
 from cbm.features import FeatureConfig, Vocabulary, encode
-from cbm.formats import parse_record
 from cbm.model import ConceptBottleneckModel, ModelConfig, collate
 from conftest import SAMPLES
-
-
-def _trajectory(user: str, tool_output: str, command: str, final: str = "Done."):
-    record = {"id": "t", "messages": [
-        {"role": "user", "content": user},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": '{"path": "notes.txt"}'}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": tool_output},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "c2", "type": "function", "function": {"name": "bash", "arguments": json.dumps({"command": command})}}]},
-        {"role": "tool", "tool_call_id": "c2", "content": "ok"},
-        {"role": "assistant", "content": final}]}
-    return parse_record(record)
+from formats_helpers import two_call_run
 
 
 def test_a_checkpoints_own_concepts_are_the_ones_scored_and_written(tmp_path):
@@ -51,7 +38,7 @@ def test_a_checkpoints_own_concepts_are_the_ones_scored_and_written(tmp_path):
     overseer = Overseer.load(path, threads=None)
     assert overseer.concept_ids == ["zeta", "alpha", "user_authorized"]
     assert overseer.model.head.pairs.tolist() == [[2, 0]] and overseer.model.head.linear.sign[0, 2] == -1
-    result = overseer.score(_trajectory("Fix the bug.", "a note", "ls"))
+    result = overseer.score(two_call_run("Fix the bug.", "a note", "ls"))
     assert all(list(a.concepts) == overseer.concept_ids for a in result.actions)
     out = tmp_path / "scores.parquet"
     run([str(SAMPLES / "database_session.openai.jsonl")], str(out), path, ScoringOptions(threads=None), quiet=True)
@@ -68,7 +55,7 @@ def test_checkpoint_round_trip_and_refusals(tiny, tmp_path):
                                  ckpt.Calibration(1.5, -0.2), 0.7, {c: 0.5 for c in CONCEPT_IDS}, {"note": "test"})
     path = ckpt.save(checkpoint, tmp_path / "c")
     loaded = ckpt.load(path)
-    batch = collate([encode(_trajectory("a", "b", "rm -rf /"), vocab)])
+    batch = collate([encode(two_call_run("a", "b", "rm -rf /"), vocab)])
     with torch.no_grad():
         assert torch.equal(model(batch)[1], loaded.model(batch)[1])
     assert loaded.threshold == 0.7 and loaded.calibration.scale == 1.5 and loaded.meta == {"note": "test"}

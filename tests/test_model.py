@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import json
 
 import torch
 
 from cbm.concepts import CONCEPT_IDS
 from cbm.features import Vocabulary, encode
-from cbm.formats import parse_record
 from cbm.model import ConceptBottleneckModel, ModelConfig, collate
-
-def _trajectory(user: str, tool_output: str, command: str, final: str = "Done."):
-    record = {"id": "t", "messages": [
-        {"role": "user", "content": user},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": '{"path": "notes.txt"}'}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": tool_output},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "c2", "type": "function", "function": {"name": "bash", "arguments": json.dumps({"command": command})}}]},
-        {"role": "tool", "tool_call_id": "c2", "content": "ok"},
-        {"role": "assistant", "content": final}]}
-    return parse_record(record)
-
+from formats_helpers import two_call_run
 
 def test_an_action_never_sees_what_comes_after_it(tiny):
     vocab, model = tiny
-    a = encode(_trajectory("Fix the bug.", "a note", "ls", final="All good."), vocab)
-    b = encode(_trajectory("Fix the bug.", "a note", "ls", final="Everything was deleted, sorry."), vocab)
+    a = encode(two_call_run("Fix the bug.", "a note", "ls", final="All good."), vocab)
+    b = encode(two_call_run("Fix the bug.", "a note", "ls", final="Everything was deleted, sorry."), vocab)
     with torch.no_grad():
         ca, ra = model(collate([a]))
         cb, rb = model(collate([b]))
@@ -42,7 +28,7 @@ def test_the_explainers_shortcut_gives_the_models_concept_logits():
     vocab = Vocabulary([], hash_buckets=128)
     config = ModelConfig(vocab_size=len(vocab), n_concepts=len(CONCEPT_IDS), dim=32, layers=2, heads=2, max_tokens=512)
     model = ConceptBottleneckModel(config, CONCEPT_IDS).eval()
-    e = encode(_trajectory("Clean staging only.", "table sizes ...", "psql -h db.prod -c 'DROP TABLE x'",
+    e = encode(two_call_run("Clean staging only.", "table sizes ...", "psql -h db.prod -c 'DROP TABLE x'",
                            final="Done."), vocab)
     with torch.no_grad():
         logits, _ = model(collate([e]))
@@ -55,7 +41,7 @@ def test_the_explainers_shortcut_gives_the_models_concept_logits():
 
 def test_risk_depends_on_the_concepts_only(tiny):
     vocab, model = tiny
-    batch = collate([encode(_trajectory("a", "b", "rm -rf /"), vocab), encode(_trajectory("c", "d", "ls"), vocab)])
+    batch = collate([encode(two_call_run("a", "b", "rm -rf /"), vocab), encode(two_call_run("c", "d", "ls"), vocab)])
     n = len(batch["action_batch"])
     values = torch.rand(1, len(CONCEPT_IDS)).repeat(n, 1)
     with torch.no_grad():
