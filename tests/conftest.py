@@ -12,6 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
+BAD = SAMPLES / "malformed" / "bad_records.jsonl"
+INPUTS = [  # every sample and a file of broken records: what the `cbm score` tests read
+    *sorted(SAMPLES.glob("*.jsonl")), BAD]
 BACKENDS = ("sqlite", "postgresql")  # the store's databases: a parametrized store fixture runs on each
 
 
@@ -116,3 +119,17 @@ def new_database(request, tmp_path_factory):
         return request.getfixturevalue("postgres").create_database(f"reviews_{next(numbers)}")
 
     return make
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory) -> list[dict]:
+    """`cbm score` over INPUTS in one process: the output other ways of scoring must match."""
+    from cbm.batch import main
+
+    out = tmp_path_factory.mktemp("score") / "out.jsonl"
+    assert main([*map(str, INPUTS), "--out", str(out), "--quiet"]) == 3  # some records failed
+    return read_jsonl(out)

@@ -17,25 +17,12 @@ from cbm.batch import main
 from cbm.facts import Fact, describe
 from cbm.formats import read_records
 
-from conftest import ROOT, SAMPLES
+from conftest import BAD, INPUTS, ROOT, SAMPLES, read_jsonl
 
-BAD = SAMPLES / "malformed" / "bad_records.jsonl"
-INPUTS = [*sorted(SAMPLES.glob("*.jsonl")), BAD]
 
 
 def n_records(paths) -> int:
     return sum(1 for p in paths for line in Path(p).read_bytes().splitlines() if line.strip())
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-@pytest.fixture(scope="module")
-def scored(tmp_path_factory) -> list[dict]:
-    out = tmp_path_factory.mktemp("score") / "out.jsonl"
-    assert main([*map(str, INPUTS), "--out", str(out), "--quiet"]) == 3  # some records failed
-    return read_jsonl(out)
 
 
 def test_one_output_record_per_input_record_in_order(scored):
