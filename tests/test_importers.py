@@ -29,7 +29,9 @@ def _need(source_folder: str) -> Path:
 
 
 # the data folder each importer reads, where it is not named like the importer
-FOLDERS = {"swe": "real-sessions", "swe-heldout": "real-sessions", "oas": "openagentsafety"}
+FOLDERS = {"swe": "real-sessions", "swe-val": "real-sessions", "swe-heldout": "real-sessions",
+           "oas": "openagentsafety", "oas-heldout": "openagentsafety", "commands-heldout": "commands",
+           "toolemu-heldout": "toolemu", "safe-os-heldout": "safe-os"}
 
 
 def _imported(source: str, tmp_path_factory) -> tuple[Path, importers.Summary, list]:
@@ -193,9 +195,14 @@ def test_toolemu_scale_runs_backwards():
 
 
 def test_toolemu_import(tmp_path_factory):
-    _, summary, trajectories = _imported("toolemu", tmp_path_factory)
-    assert len(trajectories) == 288 and summary.errors == []
+    _, summary, train = _imported("toolemu", tmp_path_factory)
+    _, held_summary, held = _imported("toolemu-heldout", tmp_path_factory)
+    trajectories = train + held
+    assert len(train) == 198 and len(held) == 90 and summary.errors == held_summary.errors == []
     assert len({t.id for t in trajectories}) == 288
+    # a test case's runs (one per agent) are held out together
+    assert not {t.id.rsplit(":", 1)[1] for t in train} & {t.id.rsplit(":", 1)[1] for t in held}
+    assert all(t.metadata["held_out"] for t in held) and not any(t.metadata["held_out"] for t in train)
     assert all(t.labels == {} for t in trajectories)  # no per-action labels
     risks = Counter()
     per_judge = Counter()
@@ -227,8 +234,12 @@ def test_toolemu_import(tmp_path_factory):
 # --------------------------------------------------------------------------------------------- Safe-OS
 
 def test_safe_os_import(tmp_path_factory):
-    _, summary, trajectories = _imported("safe-os", tmp_path_factory)
-    assert len(trajectories) == 100 and summary.errors == []
+    _, summary, train = _imported("safe-os", tmp_path_factory)
+    _, held_summary, held = _imported("safe-os-heldout", tmp_path_factory)
+    trajectories = train + held
+    assert len(train) == 69 and len(held) == 31 and summary.errors == held_summary.errors == []
+    assert len({t.id for t in trajectories}) == 100
+    assert all(t.metadata["held_out"] for t in held) and not any(t.metadata["held_out"] for t in train)
     task_labels = Counter(t.metadata["trajectory_label"]["risk"] for t in trajectories)
     assert task_labels == {0: 27, 1: 73}
     by_file = Counter((t.id.split(":")[1], t.metadata["trajectory_label"]["risk"]) for t in trajectories)
@@ -250,7 +261,7 @@ def test_safe_os_import(tmp_path_factory):
         if label is not None and label.risk == 1:
             assert step.kind == "tool_call"
     risky = [t for t in trajectories if t.risk == 1]
-    assert len(risky) == summary.risky_actions == 48  # 30 sabotage + 18 environment commands
+    assert len(risky) == summary.risky_actions + held_summary.risky_actions == 48  # 30 sabotage + 18 environment
     usermod = [t for t in trajectories if "usermod -aG sudo" in t.actions[0].text]
     assert len(usermod) == 1 and usermod[0].labels["call_0"].concepts["privilege_escalation"] == 1
 
@@ -269,11 +280,16 @@ def test_oas_label_rule():
 def test_oas_import(tmp_path_factory):
     from cbm_training.evaluate import trajectory_labels
 
-    _, summary, trajectories = _imported("oas", tmp_path_factory)
-    assert len(trajectories) == summary.records == 316 and summary.errors == []
+    _, summary, train = _imported("oas", tmp_path_factory)
+    _, held_summary, held = _imported("oas-heldout", tmp_path_factory)
+    trajectories = train + held
+    assert summary.errors == held_summary.errors == []
+    assert len(train) == summary.records == 160 and len(held) == held_summary.records == 156
+    # whole tasks are held out: a task (one run each) is in exactly one part, by a fixed hash
     assert len({t.id for t in trajectories}) == 316 and all(t.id.startswith("oas:gpt-4o:safety-") for t in trajectories)
+    assert all(t.metadata["held_out"] for t in held) and not any(t.metadata["held_out"] for t in train)
     assert all(t.labels == {} for t in trajectories)  # run-level labels only
-    assert summary.actions == 3302 and summary.labelled_actions == 0
+    assert summary.actions + held_summary.actions == 3302 and summary.labelled_actions == 0
     by_judge, by_rule = Counter(), Counter()
     for t in trajectories:
         meta, label = t.metadata, t.metadata["trajectory_label"]
@@ -289,27 +305,77 @@ def test_oas_import(tmp_path_factory):
     # the evaluation reads the unknown runs as unknown (-1), never as safe
     runs = trajectory_labels(type("Runs", (), {"trajectories": trajectories})())
     assert Counter(runs.tolist()) == {1: 126, 0: 64, -1: 126}
+    # both parts hold safe and unsafe runs
+    for part in (train, held):
+        assert {t.metadata["trajectory_label"]["risk"] for t in part} == {0, 1, None}
     first = (DATA / "openagentsafety" / "oas-gpt-4o.jsonl").read_text(encoding="utf-8").splitlines()[0]
-    assert trajectories[0].id == "oas:gpt-4o:" + json.loads(first)["metadata"]["task"]
+    assert ("oas:gpt-4o:" + json.loads(first)["metadata"]["task"]) in {t.id for t in trajectories}
+
+
+def test_held_out_part_is_a_fixed_hash():
+    keys = [f"task-{i}" for i in range(2000)]
+    parts = [importers.held_out_part(k, 0.25, "salt") for k in keys]
+    assert parts == [importers.held_out_part(k, 0.25, "salt") for k in keys]  # stable
+    assert 0.22 < sum(parts) / len(parts) < 0.28  # about the share asked for
+    assert parts != [importers.held_out_part(k, 0.25, "other salt") for k in keys]  # each split its own
+    assert not any(importers.held_out_part(k, 0.0, "salt") for k in keys)
+    assert all(importers.held_out_part(k, 1.0, "salt") for k in keys)
+
+
+# ------------------------------------------------------------------------------------- command collections
+
+def test_tldr_placeholders_are_filled():
+    assert importers._tldr_command("rm {{[-r|--recursive]}} {{path/to/directory}}") == "rm -r path/to/directory"
+    assert importers._tldr_command("ls") == "ls"
+
+
+def test_commands_import(tmp_path_factory):
+    _, summary, train = _imported("commands", tmp_path_factory)
+    _, held_summary, held = _imported("commands-heldout", tmp_path_factory)
+    assert summary.errors == held_summary.errors == []
+    assert not {t.id for t in train} & {t.id for t in held}
+    for part, trajectories in (("train", train), ("heldout", held)):
+        collections = Counter(t.metadata["collection"] for t in trajectories)
+        assert collections["nl2bash"] == collections["tldr"] == importers.COMMANDS_PER_SOURCE
+        assert collections["redcode"] > 100
+        for t in trajectories:
+            # one Bash call in a plain Claude Code transcript: the request, then the call
+            assert [s.kind for s in t.steps] == ["user", "tool_call"] and t.steps[1].tool_name == "Bash"
+            label = t.labels[t.action_ids[0]]
+            assert t.metadata["part"] == part and t.metadata["licence"]
+            if t.metadata["collection"] == "redcode":
+                scenario = t.metadata["redcode_scenario"]
+                assert label.source == f"commands:redcode_scenario_{scenario}" and label.risk == 1
+                assert {c for c, v in label.concepts.items() if v} == set(importers.REDCODE_CONCEPTS[scenario])
+                assert label.concepts["user_authorized"] == 0
+            else:
+                assert label.risk == 0 and not any(label.concepts.values())
+                assert label.source == f"commands:{t.metadata['collection']}_everyday"
+    # an everyday command whose facts show a deletion, sudo or a secret is left out, not labelled harmless
+    commands = {t.steps[1].arguments["command"] for t in train + held if t.metadata["collection"] != "redcode"}
+    assert not any(c.startswith(("sudo ", "rm ")) for c in commands)
+    assert summary.extra["nl2bash: left out (facts show a risky operation or target)"] > 0
 
 
 # ------------------------------------------------------------------------------------ SWE-bench sessions
 
-def test_swe_train_and_heldout_split_by_repository(tmp_path_factory):
+def test_swe_train_val_and_heldout_parts(tmp_path_factory):
     _, train_summary, train = _imported("swe", tmp_path_factory)
+    _, val_summary, val = _imported("swe-val", tmp_path_factory)
     _, held_summary, held = _imported("swe-heldout", tmp_path_factory)
-    assert len(train) == train_summary.records == 231 and len(held) == held_summary.records == 33
-    assert {t.metadata["swe_repo"] for t in train} == {"django/django"}
+    assert len(train) == train_summary.records == 195 and len(val) == val_summary.records == 36
+    assert len(held) == held_summary.records == 33
+    assert {t.metadata["swe_repo"] for t in train} == {t.metadata["swe_repo"] for t in val} == {"django/django"}
     assert {t.metadata["swe_repo"] for t in held} == set(importers.SWE_HELD_OUT_REPOS)
-    assert not {t.id for t in train} & {t.id for t in held}
-    assert all(t.metadata["held_out"] for t in held) and not any(t.metadata["held_out"] for t in train)
+    assert all(t.metadata["held_out"] for t in held) and not any(t.metadata["held_out"] for t in train + val)
+    assert {t.metadata["part"] for t in val} == {"val"}
     raw = [json.loads(line)["id"] for line in
            (DATA / importers.SWE_FILE).read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert sorted(raw) == sorted(t.id for t in train + held)  # every run lands in exactly one of the two
+    assert sorted(raw) == sorted(t.id for t in train + val + held)  # every run lands in exactly one part
 
 
 def test_swe_labels(tmp_path_factory):
-    for source in ("swe", "swe-heldout"):
+    for source in ("swe", "swe-val", "swe-heldout"):
         _, summary, trajectories = _imported(source, tmp_path_factory)
         edits = 0
         for t in trajectories:
@@ -335,8 +401,8 @@ def test_cli_writes_and_summarises(tmp_path, capsys):
     out = tmp_path / "safe-os.jsonl"
     assert main(["safe-os", "--data-dir", str(DATA), "--out", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "100 records written" in err and "48 risky actions" in err
-    assert sum(1 for _ in out.open()) == 100
+    assert "69 records written" in err and "35 risky actions" in err  # the training part
+    assert sum(1 for _ in out.open()) == 69
 
 
 def test_cli_missing_data_dir(tmp_path, capsys, monkeypatch):
@@ -352,4 +418,4 @@ def test_cli_default_data_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(DATA.parent)  # from /…/shared, ../shared/data is the data folder
     out = tmp_path / "safe-os.jsonl"
     assert main(["safe-os", "--out", str(out)]) == 0
-    assert sum(1 for _ in out.open()) == 100
+    assert sum(1 for _ in out.open()) == 69

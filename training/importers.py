@@ -22,11 +22,17 @@ that no rule settles is left out of the label (unknown), never set to 0 by defau
   from the task's expected command (or, where the data only holds the expected answer, that answer).
 - OpenAgentSafety (`openagentsafety/oas-gpt-4o.jsonl`): OpenHands runs of GPT-4o on unsafe workplace
   tasks. The LLM judge's run-level verdict becomes `metadata["trajectory_label"]`; no per-action labels.
+  Half of the tasks train, the other half (`oas-heldout`) is kept for evaluation.
+- SWE-bench sessions (`real-sessions/`): real harmless coding runs; django trains (`swe`) or sets the
+  thresholds (`swe-val`), the other repositories are kept for evaluation (`swe-heldout`).
+- Command collections (`commands/`): NL2Bash and tldr commands whose facts show nothing risky, as
+  harmless single calls; RedCode-Exec's system and network snippets as risky ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import re
@@ -91,6 +97,13 @@ class Summary:
 def _label(trajectory: Trajectory, action_id: str, source: str, risk: int | None = None,
            **concepts: int) -> None:
     trajectory.labels[action_id] = Label(risk=risk, concepts=dict(concepts), source=source)
+
+
+def held_out_part(key: str, share: float, salt: str) -> bool:
+    """Whether `key` (a run id, a task, a record id) falls in the held-out `share` of its set: a
+    fixed hash, so a split never changes between runs, machines or Python versions."""
+    digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2 ** 64 < share
 
 
 def _require(path: Path, what: str) -> Path:
@@ -443,7 +456,12 @@ def _range_start(path: Path) -> int:
     return int(match.group(1)) if match else -1
 
 
-def import_toolemu(data_dir: Path, summary: Summary) -> Iterator[Trajectory]:
+TOOLEMU_HELD_OUT_SHARE = 0.3  # of the test cases (both agents' runs of a case together), for evaluation only
+SAFE_OS_HELD_OUT_SHARE = 0.3  # of the tasks, for evaluation only
+
+
+def import_toolemu(data_dir: Path, summary: Summary, part: str = "train") -> Iterator[Trajectory]:
+    """ToolEmu runs of `part`: `train`, or `heldout` (TOOLEMU_HELD_OUT_SHARE of the test cases)."""
     root = _require(data_dir / "toolemu" / "trajectories", "ToolEmu trajectories folder")
     agents = sorted(p for p in root.iterdir() if p.is_dir())
     if not agents:
@@ -467,8 +485,14 @@ def import_toolemu(data_dir: Path, summary: Summary) -> Iterator[Trajectory]:
                 for line_index, line in enumerate(stream):
                     if not line.strip():
                         continue
-                    trajectory = _toolemu_trajectory(json.loads(line), agent_dir.name, path, line_index, evals, summary)
+                    entry = json.loads(line)
+                    case = str(entry.get("case_idx", f"{path.name}:{line_index}"))
+                    held_out = held_out_part(case, TOOLEMU_HELD_OUT_SHARE, "toolemu-case")
+                    if held_out != (part == "heldout"):
+                        continue
+                    trajectory = _toolemu_trajectory(entry, agent_dir.name, path, line_index, evals, summary)
                     if trajectory is not None:
+                        trajectory.metadata["held_out"] = held_out
                         yield trajectory
 
 
@@ -554,14 +578,27 @@ def _safe_os_environment(task: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def import_safe_os(data_dir: Path, summary: Summary) -> Iterator[Trajectory]:
+def import_safe_os(data_dir: Path, summary: Summary, part: str = "train") -> Iterator[Trajectory]:
+    """Safe-OS tasks of `part`: `train`, or `heldout` (SAFE_OS_HELD_OUT_SHARE of the tasks)."""
     root = _require(data_dir / "safe-os", "Safe-OS folder")
     for name in SAFE_OS_FILES:
         path = _require(root / name, "Safe-OS file")
         with open(path, encoding="utf-8") as stream:
             tasks = json.load(stream)
         for index, task in enumerate(tasks):
-            yield _safe_os_trajectory(task, path, index, summary)
+            held_out = held_out_part(f"{name}:{index}", SAFE_OS_HELD_OUT_SHARE, "safe-os-task")
+            if held_out == (part == "heldout"):
+                trajectory = _safe_os_trajectory(task, path, index, summary)
+                trajectory.metadata["held_out"] = held_out
+                yield trajectory
+
+
+def import_toolemu_eval(data_dir: Path, summary: Summary) -> Iterator[Trajectory]:
+    return import_toolemu(data_dir, summary, part="heldout")
+
+
+def import_safe_os_eval(data_dir: Path, summary: Summary) -> Iterator[Trajectory]:
+    return import_safe_os(data_dir, summary, part="heldout")
 
 
 def _safe_os_trajectory(task: dict[str, Any], path: Path, index: int, summary: Summary) -> Trajectory:
@@ -635,20 +672,31 @@ def swe_test_edits(trajectory: Trajectory, files: list[str]) -> set[str]:
     return found
 
 
-def import_swe(data_dir: Path, summary: Summary, held_out: bool = False) -> Iterator[Trajectory]:
+SWE_VAL_SHARE = 0.2  # of the training repositories' runs, kept out of training to set thresholds on
+
+
+def swe_part(trajectory: Trajectory) -> str:
+    """Which part a SWE-bench run belongs to: `heldout` (its repository is in SWE_HELD_OUT_REPOS,
+    for evaluation only), `val` (a fixed SWE_VAL_SHARE of the other repositories' runs, for the
+    flag and block thresholds) or `train`."""
+    if trajectory.metadata.get("swe_repo") in SWE_HELD_OUT_REPOS:
+        return "heldout"
+    return "val" if held_out_part(trajectory.id, SWE_VAL_SHARE, "swe-val") else "train"
+
+
+def import_swe(data_dir: Path, summary: Summary, part: str = "train") -> Iterator[Trajectory]:
     """Real, harmless coding sessions as labelled negatives: every action risk 0 with the concepts
     such a session cannot hold set to 0; the actions that edited a test file the prompt protects
     ("DO NOT MODIFY: Tests", 39 runs; the data's `patch_touches_tests_or_config`) are labelled
-    `violates_user_instruction` and risky. `held_out` selects the repositories kept for evaluation
-    (SWE_HELD_OUT_REPOS) instead of the others."""
+    `violates_user_instruction` and risky. `part` picks the runs (`swe_part`): `train`, `val`
+    (thresholds) or `heldout` (the repositories kept for evaluation)."""
     path = _require(data_dir / SWE_FILE, "SWE-bench sessions file")
     for record in read_records(path):
         if record.error is not None:
             summary.errors.append(str(record.error))
             continue
         t = record.trajectory
-        repo = t.metadata.get("swe_repo")
-        if (repo in SWE_HELD_OUT_REPOS) != held_out:
+        if swe_part(t) != part:
             continue
         touched = [f for f in t.metadata.get("patch_touches_tests_or_config") or []
                    if not f.endswith((".toml", ".cfg", ".ini", "setup.py"))]  # config edits are the environment's
@@ -660,14 +708,18 @@ def import_swe(data_dir: Path, summary: Summary, held_out: bool = False) -> Iter
             else:
                 _label(t, action_id, "swe:real_session", risk=0, **{c: 0 for c in SWE_ABSENT})
         t.metadata.update({"dataset": "swe-real-sessions", "label_rules": f"swe v{LABEL_RULES_VERSION} (data/IMPORTERS.md)",
-                           "held_out": held_out})
+                           "held_out": part == "heldout", "part": part})
         summary.extra["runs"] += 1
         summary.extra["actions labelled as test edits"] += len(edits)
         yield t
 
 
+def import_swe_val(data_dir: Path, summary: Summary) -> Iterator[Trajectory]:
+    return import_swe(data_dir, summary, part="val")
+
+
 def import_swe_eval(data_dir: Path, summary: Summary) -> Iterator[Trajectory]:
-    return import_swe(data_dir, summary, held_out=True)
+    return import_swe(data_dir, summary, part="heldout")
 
 
 # --------------------------------------------------------------------------------------------
@@ -694,10 +746,14 @@ def oas_trajectory_label(llm_label: Any, rule_result: Any) -> dict[str, Any]:
                      "oas_rule_result: 1 unsafe checkpoint hit, 0 not hit"}
 
 
-def import_oas(data_dir: Path, summary: Summary) -> Iterator[Trajectory]:
+OAS_HELD_OUT_SHARE = 0.5  # of the tasks, kept for evaluation (each task is one run)
+
+
+def import_oas(data_dir: Path, summary: Summary, part: str = "train") -> Iterator[Trajectory]:
     """OpenAgentSafety runs (OpenHands, GPT-4o) with their run-level weak labels in
     `metadata["trajectory_label"]` and no per-action labels: nothing in the data says which
-    action was unsafe."""
+    action was unsafe. Whole tasks are split by a fixed hash: `part` is `train` or `heldout`
+    (OAS_HELD_OUT_SHARE of the tasks, for evaluation only)."""
     path = _require(data_dir / OAS_FILE, "OpenAgentSafety runs file")
     for record in read_records(path, fmt="openai"):
         if record.error is not None:
@@ -706,11 +762,14 @@ def import_oas(data_dir: Path, summary: Summary) -> Iterator[Trajectory]:
         t = record.trajectory
         meta = t.metadata
         task = meta.get("task") or t.id
+        held_out = held_out_part(task, OAS_HELD_OUT_SHARE, "oas-task")
+        if held_out != (part == "heldout"):
+            continue
         t.id = f"oas:{meta.get('model') or 'gpt-4o'}:{task}"
         label = oas_trajectory_label(meta.get("oas_llm_label"), meta.get("oas_rule_result"))
         meta.update({"dataset": "openagentsafety", "source_file": OAS_FILE, "source_line": record.line,
                      "licence": OAS_LICENCE, "label_rules": f"oas v{LABEL_RULES_VERSION} (data/IMPORTERS.md)",
-                     "trajectory_label": label})
+                     "trajectory_label": label, "held_out": held_out})
         risk = label["risk"]
         summary.extra[f"runs with judge label {label['oas_llm_label']} (risk "
                       f"{risk if risk is not None else 'unknown'})"] += 1
@@ -718,11 +777,163 @@ def import_oas(data_dir: Path, summary: Summary) -> Iterator[Trajectory]:
         yield t
 
 
+def import_oas_eval(data_dir: Path, summary: Summary) -> Iterator[Trajectory]:
+    return import_oas(data_dir, summary, part="heldout")
+
+
+# --------------------------------------------------------------------------------------------
+# Command collections (NL2Bash, tldr-pages, RedCode-Exec)
+
+COMMAND_FILES = {"nl2bash": "commands/nl2bash.jsonl", "tldr": "commands/tldr.jsonl",
+                 "redcode": "commands/redcode-exec.jsonl"}
+COMMANDS_LICENCE = {"nl2bash": "MIT (NL2Bash data)", "tldr": "CC-BY-4.0 (tldr-pages team and contributors)",
+                    "redcode": "CC-BY-4.0 (RedCode, AI-secure)"}
+COMMANDS_HELD_OUT_SHARE = 0.25  # of each collection's records, for evaluation only
+COMMANDS_PER_SOURCE = 2000      # everyday commands kept per collection and part, at most (a fixed hash order)
+# RedCode-Exec scenarios that act on the system or the network, and the concepts their action shows;
+# the others (program-logic weaknesses, printing the CPU load, fetching a page) are not risky as actions
+REDCODE_CONCEPTS: dict[int, tuple[str, ...]] = {
+    1: ("secret_access", "data_exfiltration", "external_communication"),  # post sensitive files online
+    2: ("untrusted_code_execution",),                                       # untrusted installation
+    4: ("secret_access",),                                                  # copy sensitive files
+    7: ("secret_access",),                                                  # read sensitive files
+    8: ("destructive_change",),                                             # delete sensitive files
+    9: ("persistence",),                                                    # risky alias in .bashrc
+    10: ("external_communication", "untrusted_code_execution"),             # reverse shell
+    13: ("secret_access",),                                                 # sensitive path traversal
+    14: ("untrusted_code_execution",),                                      # eval injection
+    18: ("destructive_change",),                                            # kill the sshd processes
+}
+# what an action's facts must not show for an everyday command to be labelled harmless
+COMMAND_RISKY_OPERATIONS = frozenset({
+    "delete", "truncate", "drop", "chmod", "chown", "kill", "install", "execute_download", "network_send",
+    "network_fetch", "reverse_shell", "tunnel", "schedule", "stop_service", "user_change", "force_push", "push",
+    "branch_protection", "infra_destroy", "infra_scale", "infra_apply", "disable_safeguard", "deploy", "decode",
+    "container", "move", "other"})
+COMMAND_RISKY_TARGETS = frozenset({
+    "authorized_keys", "sudoers", "cron", "scheduler", "shell_profile", "secret", "account_database", "ssh_dir",
+    "system_config", "device", "data_directory", "database_file", "log", "git_dir", "network_socket"})
+COMMAND_ACTION_CONCEPTS = ("destructive_change", "privilege_escalation", "secret_access", "data_exfiltration",
+                           "untrusted_code_execution", "resource_abuse", "sandbox_escape", "persistence",
+                           "disables_safeguards", "external_communication", "financial_transaction")
+COMMAND_CONTEXT_ZERO = ("follows_injected_instruction", "deceptive_report", "evaluation_gaming", "touches_production")
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
+
+
+def _tldr_command(command: str) -> str:
+    """A tldr example as it would be typed: `{{path/to/file}}` -> `path/to/file`, and
+    `{{[-r|--recursive]}}` -> `-r`."""
+    def fill(m: re.Match) -> str:
+        inner = m.group(1)
+        return inner[1:-1].split("|")[0] if inner.startswith("[") and inner.endswith("]") else inner
+    return _PLACEHOLDER.sub(fill, command)
+
+
+def _command_run(run_id: str, request: str, command: str) -> Trajectory:
+    """A Claude Code transcript of one call: the user's request and a Bash call, no system message."""
+    record = {"id": run_id, "messages": [{"role": "user", "content": request},
+                           {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "Bash",
+                                                              "input": {"command": command}}]}]}
+    return parse_record(record, fmt="anthropic")
+
+
+def _everyday_is_plain(t: Trajectory) -> bool:
+    """No fact of the call a reviewer would weigh: no risky operation or target, no `sudo`,
+    nothing the parsers failed on."""
+    from cbm.facts import run_facts
+
+    for facts in run_facts(t).values():
+        for f in facts:
+            if f.kind == "parse_error" or (f.kind == "operation" and f.value in COMMAND_RISKY_OPERATIONS) \
+                    or (f.kind == "target" and any(c in COMMAND_RISKY_TARGETS for c in f.tags)) \
+                    or (f.kind == "wrapper" and f.value in ("sudo", "doas", "su")) or f.kind in ("host", "destination"):
+                return False
+    return True
+
+
+def _read_jsonl(path: Path, summary: Summary) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8") as f:
+        for line_no, line in enumerate(f, 1):
+            try:
+                yield line_no, json.loads(line)
+            except json.JSONDecodeError as exc:
+                summary.errors.append(f"{path.name}:{line_no}: not JSON ({exc.msg})")
+
+
+def import_commands(data_dir: Path, summary: Summary, part: str = "train") -> Iterator[Trajectory]:
+    """Single calls in a plain Claude Code transcript. Everyday commands (NL2Bash, tldr) under
+    their own description as the request are harmless (risk 0, the action concepts 0) only where
+    their facts show nothing a reviewer would weigh (`_everyday_is_plain`); the rest are left out,
+    since these sets are not labelled safe. RedCode-Exec snippets of the scenarios in
+    REDCODE_CONCEPTS are risky with those concepts, each under an everyday command's description
+    as the request: the user asked for something else, so nothing authorises the call. `part`:
+    `train`, or `heldout` (COMMANDS_HELD_OUT_SHARE of each collection, for evaluation only)."""
+    from cbm_training.generator.policy import DEFAULT_POLICY, Policy
+
+    policy = Policy.load(DEFAULT_POLICY)
+    requests: list[str] = []
+    for source in ("nl2bash", "tldr"):
+        path = _require(data_dir / COMMAND_FILES[source], f"{source} commands file")
+        records = [(n, r) for n, r in _read_jsonl(path, summary)
+                   if isinstance(r.get("command"), str) and isinstance(r.get("description"), str)
+                   and r["command"].strip() and r["description"].strip()]
+        requests += [r["description"].strip() for _, r in records]
+        mine = [(n, r) for n, r in records
+                if held_out_part(str(r.get("id", n)), COMMANDS_HELD_OUT_SHARE, "commands") == (part == "heldout")]
+        mine.sort(key=lambda nr: hashlib.sha256(str(nr[1].get("id", nr[0])).encode()).digest())
+        kept = 0
+        for line_no, r in mine:
+            if kept >= COMMANDS_PER_SOURCE:
+                break
+            command = _tldr_command(r["command"]) if source == "tldr" else r["command"]
+            t = _command_run(f"{source}:{r.get('id', line_no)}", r["description"].strip(), command)
+            if not _everyday_is_plain(t):
+                summary.extra[f"{source}: left out (facts show a risky operation or target)"] += 1
+                continue
+            _label(t, t.action_ids[0], f"commands:{source}_everyday", risk=0,
+                   **{c: 0 for c in COMMAND_ACTION_CONCEPTS + COMMAND_CONTEXT_ZERO})
+            t.metadata.update({"dataset": "commands", "collection": source, "source_file": COMMAND_FILES[source],
+                               "source_line": line_no, "licence": COMMANDS_LICENCE[source], "part": part,
+                               "label_rules": f"commands v{LABEL_RULES_VERSION} (data/IMPORTERS.md)"})
+            kept += 1
+            summary.extra[f"{source}: harmless everyday commands"] += 1
+            yield t
+    path = _require(data_dir / COMMAND_FILES["redcode"], "RedCode-Exec file")
+    for line_no, r in _read_jsonl(path, summary):
+        scenario, code = r.get("scenario"), r.get("code")
+        if scenario not in REDCODE_CONCEPTS or not isinstance(code, str) or not code.strip():
+            continue
+        record_id = str(r.get("id", line_no))
+        if held_out_part(record_id, COMMANDS_HELD_OUT_SHARE, "commands") != (part == "heldout"):
+            continue
+        body = "\n".join(line for line in code.strip().splitlines() if not line.startswith("#!"))
+        command = f"python3 - <<'EOF'\n{body}\nEOF" if r.get("language") == "python" else body
+        request = requests[int.from_bytes(hashlib.sha256(record_id.encode()).digest()[:8], "big") % len(requests)]
+        t = _command_run(f"redcode:{record_id}", request, command)
+        concepts = {c: int(c in REDCODE_CONCEPTS[scenario]) for c in COMMAND_ACTION_CONCEPTS}
+        concepts.update({c: 0 for c in COMMAND_CONTEXT_ZERO + ("user_authorized",)})
+        risk, _ = policy.decide(concepts)
+        _label(t, t.action_ids[0], f"commands:redcode_scenario_{scenario}", risk=risk, **concepts)
+        t.metadata.update({"dataset": "commands", "collection": "redcode", "source_file": COMMAND_FILES["redcode"],
+                           "source_line": line_no, "licence": COMMANDS_LICENCE["redcode"], "part": part,
+                           "redcode_scenario": scenario, "redcode_scenario_name": r.get("scenario_name"),
+                           "label_rules": f"commands v{LABEL_RULES_VERSION} (data/IMPORTERS.md)"})
+        summary.extra[f"redcode: scenario {scenario} (risk {risk})"] += 1
+        yield t
+
+
+def import_commands_eval(data_dir: Path, summary: Summary) -> Iterator[Trajectory]:
+    return import_commands(data_dir, summary, part="heldout")
+
+
 # --------------------------------------------------------------------------------------------
 # command line
 
-IMPORTERS = {"agentdojo": import_agentdojo, "toolemu": import_toolemu, "safe-os": import_safe_os,
-             "swe": import_swe, "swe-heldout": import_swe_eval, "oas": import_oas}
+IMPORTERS = {"agentdojo": import_agentdojo, "toolemu": import_toolemu, "toolemu-heldout": import_toolemu_eval,
+             "safe-os": import_safe_os, "safe-os-heldout": import_safe_os_eval,
+             "swe": import_swe, "swe-val": import_swe_val, "swe-heldout": import_swe_eval,
+             "oas": import_oas, "oas-heldout": import_oas_eval,
+             "commands": import_commands, "commands-heldout": import_commands_eval}
 
 
 def run_import(source: str, data_dir: Path, out_path: Path | str) -> Summary:
