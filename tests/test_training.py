@@ -30,7 +30,7 @@ def tiny_config(tmp_path, **extra):
         generate(GeneratorConfig(n=160, seed=0), tmp_path / "corpus")
     overrides = [f"out={tmp_path / 'run'}", f"data.corpus={tmp_path / 'corpus'}", "data.generate.n=160",
                  "model.dim=32", "model.layers=1", "model.heads=2", "trainer.max_epochs=1", "trainer.batch_size=16",
-                 "optim.warmup_steps=2", "data.imports=[]"]
+                 "optim.warmup_steps=2", "data.imports=[]", "calibration.real_val=[]"]
     overrides += [f"{k}={v}" for k, v in extra.items()]
     return load_config(DEFAULT_CONFIG, overrides)
 
@@ -42,12 +42,26 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 def test_training_writes_a_loadable_calibrated_checkpoint(tmp_path, mode):
     # The joint run also trains on ToolEmu's run-level weak labels where the data is present.
     extra = {}
+    # It also sets its thresholds on real harmless sessions kept out of training (swe-val).
+    extra = {}
     if mode == "joint" and SHARED.is_dir():  # imported first, as `cbm import toolemu` does
-        run_import("toolemu", SHARED, tmp_path / "corpus" / "imports" / "toolemu.jsonl")
-        extra = {"data.imports": "[toolemu]"}
+        for source in ("toolemu", "swe-val"):
+            run_import(source, SHARED, tmp_path / "corpus" / "imports" / f"{source}.jsonl")
+        extra = {"data.imports": "[toolemu]", "calibration.real_val": "[swe-val]"}
     path = train(tiny_config(tmp_path, **{"optim.mode": mode}, **extra))
     loaded = ckpt.load(path)
-    assert 0 < loaded.threshold <= 1
+    assert 0 < loaded.threshold <= loaded.block_threshold <= 1
+    if extra:  # at most 1% of the real harmless actions flagged, 0.1% blocked, 10% of the runs flagged
+        from cbm import Overseer
+        from cbm.formats import read_records
+
+        runs = [r.trajectory for r in read_records(tmp_path / "corpus" / "imports" / "swe-val.jsonl")]
+        scored = Overseer(loaded).score_many(runs)
+        harmless = [a for run, s in zip(runs, scored) for a in s.actions if run.labels[a.id].risk == 0]
+        assert len(harmless) > 1000
+        assert np.mean([a.flagged for a in harmless]) <= 0.01 + 1e-9
+        assert np.mean([a.risk >= loaded.block_threshold for a in harmless]) <= 0.001 + 1e-9
+        assert loaded.meta["real_validation"] == [str(tmp_path / "corpus" / "imports" / "swe-val.jsonl")]
     assert set(loaded.concept_thresholds) == {c.id for c in loaded.concepts}
     assert len(loaded.meta["training_data_sha256"]) == 64
     assert loaded.meta["config"]["optim"]["mode"] == mode
@@ -68,6 +82,9 @@ def test_training_only_trains_and_names_the_command_for_missing_data(tmp_path, c
     with pytest.raises(MissingData, match="cbm import swe") as missing:
         train(load_config(DEFAULT_CONFIG, [f"data.corpus={corpus}", f"out={tmp_path / 'run'}"]))
     assert "cbm generate" not in str(missing.value)
+    with pytest.raises(MissingData, match="cbm import swe-val") as missing:  # the real validation sessions too
+        train(load_config(DEFAULT_CONFIG, [f"data.corpus={corpus}", f"out={tmp_path / 'run'}", "data.imports=[]"]))
+    assert not (tmp_path / "run").exists()
 
 
 def test_config_overrides_and_errors(tmp_path):

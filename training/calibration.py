@@ -31,6 +31,16 @@ def threshold_at_fpr(calibrated: np.ndarray, risk: np.ndarray, target_fpr: float
     return float(min(ok[-1], 1.0)) if len(ok) else 1.0
 
 
+def threshold_for_harmless(scores: np.ndarray, share: float) -> float:
+    """The lowest threshold that flags at most `share` of these real harmless scores (actions, or
+    runs by their riskiest action), on any score scale; -inf when none need be left unflagged.
+    Real sessions bound the thresholds from below: a monitor that flags one run in five of
+    ordinary coding work is switched off, whatever its rate on generated data."""
+    ranked = np.sort(np.asarray(scores, dtype=float))[::-1]
+    allowed = int(np.floor(share * len(ranked) + 1e-9))  # this many may be flagged
+    return float(np.nextafter(ranked[allowed], np.inf)) if allowed < len(ranked) else float("-inf")
+
+
 def concept_thresholds(logits: np.ndarray, concepts: np.ndarray, known: np.ndarray,
                        concept_ids: Sequence[str]) -> dict[str, float]:
     """Per concept of `concept_ids` (the columns' order), the probability threshold with the best

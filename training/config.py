@@ -72,6 +72,20 @@ def training_data(data: dict[str, Any]) -> tuple[Path, list[Path]]:
     return corpus, [corpus / "train.jsonl", *imports, *extra]
 
 
+def real_validation(config: dict[str, Any]) -> list[Path]:
+    """The real harmless sessions the flag and block thresholds are also set on (`calibration.real_val`:
+    import names, read from `<corpus>/imports/<name>.jsonl`). Raises MissingData, naming the
+    command, when one is absent."""
+    corpus = Path(config["data"]["corpus"])
+    shared = config["data"].get("shared_data") or "../shared/data"
+    paths = [corpus / "imports" / f"{name}.jsonl" for name in config.get("calibration", {}).get("real_val") or []]
+    missing = [f"{p}: make it with `cbm import {p.stem} --data-dir {_arg(shared)} --out {_arg(p)}` "
+               f"(or calibrate without it: --set calibration.real_val=[])" for p in paths if not p.is_file()]
+    if missing:
+        raise MissingData("calibration data missing:\n  " + "\n  ".join(missing))
+    return paths
+
+
 def _arg(path: str | Path) -> str:
     return shlex.quote(str(path))
 

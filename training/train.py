@@ -29,9 +29,12 @@ from pytorch_lightning.loggers import CSVLogger
 from cbm import __version__
 from cbm import checkpoint as ckpt
 from cbm.concepts import CONCEPT_IDS, CONCEPTS
+from cbm.trajectory import Label
 from cbm.predict import predict_logits
-from cbm_training.calibration import calibrate, concept_thresholds, threshold_at_fpr
-from cbm_training.config import DEFAULT_CONFIG, MissingData, load_config, prepare, training_data
+from cbm.features import encode
+from cbm_training.calibration import calibrate, concept_thresholds, threshold_at_fpr, threshold_for_harmless
+from cbm_training.config import DEFAULT_CONFIG, MissingData, load_config, prepare, real_validation, training_data
+from cbm_training.data import read_labelled
 from cbm_training.generator.policy import DEFAULT_POLICY, Policy
 from cbm_training.lightning import CBMTask, OptimConfig
 
@@ -40,6 +43,7 @@ def train(config: dict[str, Any]) -> Path:
     """Run a whole training job; returns the checkpoint directory."""
     start = time.perf_counter()
     training_data(config["data"])  # a missing prerequisite stops the job before anything starts
+    real_validation(config)
     pl.seed_everything(int(config.get("seed", 0)), workers=True)
     out = Path(config["out"])
     setup = prepare(config)
@@ -91,7 +95,22 @@ def train(config: dict[str, Any]) -> Path:
     calibrated = calibration.apply(risk_logits[risk_known])
     cal = config["calibration"]
     threshold = threshold_at_fpr(calibrated, risk[risk_known], float(cal["target_fpr"]))
-    block_threshold = max(threshold_at_fpr(calibrated, risk[risk_known], float(cal.get("block_fpr", 0.01))), threshold)
+    block_threshold = threshold_at_fpr(calibrated, risk[risk_known], float(cal.get("block_fpr", 0.01)))
+    real = real_validation(config)
+    if real:
+        harmless = read_labelled(real)
+        scores = [calibration.apply(r) for _, r in predict_logits(model, [encode(t, dm.vocab, dm.features)
+                                                                          for t in harmless])]
+        keep = [np.asarray([(t.labels.get(a) or Label()).risk == 0 for a in t.action_ids]) for t in harmless]
+        actions = np.concatenate([s[k] for s, k in zip(scores, keep)] or [np.zeros(0)])
+        clean = [i for i, k in enumerate(keep) if k.all()]  # runs with no risky action: the run share's
+        runs = [scores[i].max() for i in clean if len(scores[i])]
+        threshold = max(threshold, threshold_for_harmless(actions, float(cal["real_flag_share"])),
+                        threshold_for_harmless(np.asarray(runs), float(cal["real_run_share"])))
+        block_threshold = max(block_threshold, threshold_for_harmless(actions, float(cal["real_block_share"])))
+        print(f"cbm train: thresholds also bounded by {len(actions)} real harmless actions and "
+              f"{len(runs)} runs without a risky one ({', '.join(str(p) for p in real)})", file=sys.stderr)
+    threshold, block_threshold = min(threshold, 1.0), min(max(block_threshold, threshold), 1.0)
     thresholds = concept_thresholds(concept_logits, np.concatenate([e.concepts for e in val]),
                                     np.concatenate([e.concept_known for e in val]), CONCEPT_IDS)
     seconds = time.perf_counter() - start
@@ -104,7 +123,8 @@ def train(config: dict[str, Any]) -> Path:
               "training_files": [str(p) for p in train_files],
               "config": config, "device": "cuda" if cuda else "cpu", "precision": precision,
               "training_seconds": round(seconds, 1), "target_fpr": float(cal["target_fpr"]),
-              "block_fpr": float(cal.get("block_fpr", 0.01)), "risk_policy_sha256": policy.digest})
+              "block_fpr": float(cal.get("block_fpr", 0.01)), "risk_policy_sha256": policy.digest,
+              "real_validation": [str(p) for p in real]})
     path = ckpt.save(checkpoint, out / "checkpoint")
     print(f"cbm train: checkpoint -> {path} ({seconds / 60:.1f} min; threshold {threshold:.3f} on calibrated risk)",
           file=sys.stderr)
