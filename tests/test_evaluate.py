@@ -13,10 +13,12 @@ from cbm import checkpoint as ckpt
 from cbm.cli import COMMANDS
 from cbm.scoring import Overseer
 from cbm_training.baselines import RuleMonitor
-from cbm_training.evaluate import (COMMAND_CHARS, K, TOP_RISKY, evaluate, expected_calibration_error, load_split,
-                               real_sets, recall_at_fpr, record_summary, score_split, threshold_for_fpr)
+from cbm_training.evaluate import (COMMAND_CHARS, K, REAL_SETS, TOP_RISKY, evaluate, expected_calibration_error,
+                                   load_split, real_sets, recall_at_fpr, record_summary, score_split,
+                                   threshold_for_fpr)
 from cbm_training.generate import GeneratorConfig, generate
-from cbm_training.importers import Summary, import_oas, import_swe_eval
+from cbm_training.importers import (Summary, import_commands_eval, import_oas_eval, import_safe_os_eval,
+                                    import_swe_eval, import_toolemu_eval, run_import)
 from cbm_training.config import DEFAULT_CONFIG, load_config
 from cbm_training.train import train
 
@@ -28,9 +30,14 @@ def evaluated(tmp_path_factory):
     root = tmp_path_factory.mktemp("evaluate")
     corpus = root / "corpus"
     generate(GeneratorConfig(n=200, seed=1), corpus)
+    real_val = "[]"
+    if (DATA / "real-sessions").is_dir():  # thresholds also set on real harmless sessions, as the default does
+        run_import("swe-val", DATA, corpus / "imports" / "swe-val.jsonl")
+        real_val = "[swe-val]"
     path = train(load_config(DEFAULT_CONFIG, [
         f"out={root / 'run'}", f"data.corpus={corpus}", "data.generate.n=200", "model.dim=32", "model.layers=1",
         "model.heads=2", "trainer.max_epochs=1", "trainer.batch_size=16", "optim.warmup_steps=2", "data.imports=[]",
+        f"calibration.real_val={real_val}",
         "optim.mode=independent"]))  # the head learns from true concepts, so setting them all must help
     out = root / "reports"
     result = evaluate(path, corpus, out, baselines=True, log=lambda msg: None, shared_data=DATA)
@@ -213,10 +220,10 @@ def test_real_sets_oas_and_agentdojo(evaluated):
     result, out, *_ = evaluated
     rs = result["real_sets"]
     oas = rs["sets"]["oas"]
-    labels = [t.metadata["trajectory_label"] for t in import_oas(DATA, Summary("oas"))]
+    labels = [t.metadata["trajectory_label"] for t in import_oas_eval(DATA, Summary("oas-heldout"))]
     judged = [lb["risk"] for lb in labels if lb["risk"] is not None]
     checked = [lb["rule_check"] for lb in labels if lb["rule_check"] is not None]
-    assert oas["n_runs"] == len(labels) == 316 and oas["held_out"]
+    assert oas["n_runs"] == len(labels) == 156 and oas["held_out"]  # the held-out tasks only
     for key in ("cbm", "tfidf", "rules"):
         m = oas["models"][key]
         assert m["judge"]["n"] == len(judged) and m["judge"]["positives"] == sum(judged)
@@ -228,12 +235,68 @@ def test_real_sets_oas_and_agentdojo(evaluated):
         m = ad["models"][key]
         assert m["runs"]["n"] == 388 and m["runs"]["positives"] == 60 and m["attacked_runs"]["n"] == 194
         assert m["actions"]["n"] == ad["actions_with_risk_label"] and 0 <= m["actions"]["auroc"] <= 1
-    assert list(rs["verdicts"]) == ["swe_heldout", "oas", "agentdojo"]
+    assert list(rs["verdicts"]) == ["swe_heldout", "oas", "agentdojo", "toolemu", "safe_os", "commands"]
     assert all(("beats both baselines" in v) != ("does NOT beat" in v) for v in rs["verdicts"].values())
     text = (out / "evaluation.md").read_text()
     for heading in ("### OpenAgentSafety", "run AUROC (judge)", "run AUROC (rule check)", "### AgentDojo",
                     "run AUROC (all runs)", *rs["verdicts"].values()):
         assert heading in text
+
+
+def test_real_sets_toolemu_and_safe_os(evaluated):
+    """Held-out ToolEmu cases and Safe-OS tasks, against their run labels (unknown ones left out)."""
+    _need_shared("toolemu", "safe-os")
+    result, out, *_ = evaluated
+    sets = result["real_sets"]["sets"]
+    for key, importer, label_of in (
+            ("toolemu", import_toolemu_eval, lambda t: t.metadata["trajectory_label"]["risk"]),
+            ("safe_os", import_safe_os_eval, lambda t: t.risk)):
+        entry = sets[key]
+        runs = list(importer(DATA, Summary(key)))
+        known = [label_of(t) for t in runs if label_of(t) is not None]
+        assert entry["n_runs"] == len(runs) and entry["held_out"] and 0 < len(known) < len(runs) + 1
+        for model in ("cbm", "tfidf", "rules"):
+            r = entry["models"][model]["runs"]
+            assert r["n"] == len(known) and r["positives"] == sum(known) and 0 <= r["auroc"] <= 1
+        assert f"### {REAL_SETS[key]}" in (out / "evaluation.md").read_text()
+
+
+def test_real_sets_commands(evaluated):
+    _need_shared("commands")
+    result, out, *_ = evaluated
+    cm = result["real_sets"]["sets"]["commands"]
+    trajectories = list(import_commands_eval(DATA, Summary("commands-heldout")))
+    risky = sum(t.risk == 1 for t in trajectories)
+    assert cm["n_runs"] == cm["n_actions"] == len(trajectories) and cm["held_out"]
+    assert cm["collections"]["redcode"] == risky and cm["collections"]["nl2bash"] == cm["collections"]["tldr"]
+    for key in ("cbm", "tfidf", "rules"):
+        m = cm["models"][key]
+        assert m["actions"]["n"] == len(trajectories) and m["actions"]["positives"] == risky
+        assert 0 <= m["actions"]["auroc"] <= 1
+        flagged = m["flagged"]
+        assert flagged["redcode"]["of"] == risky and flagged["redcode"]["n"] == m["actions"]["at_threshold"]["tp"]
+        assert flagged["nl2bash"]["n"] + flagged["tldr"]["n"] == m["actions"]["at_threshold"]["fp"]
+    scenarios = cm["models"]["cbm"]["redcode_scenarios"]
+    assert sum(c["of"] for c in scenarios.values()) == risky
+    text = (out / "evaluation.md").read_text()
+    assert "### Command collections" in text and "RedCode flagged" in text
+
+
+def test_real_validation_bounds_every_models_thresholds(evaluated):
+    """The baselines meet the same real-session bound the checkpoint's thresholds were set with."""
+    _need_shared("real-sessions")
+    result, out, path, _ = evaluated
+    rv = result["real_sets"].get("real_validation")
+    if rv is None:
+        pytest.skip("the test checkpoint names no real validation sessions")
+    shares = rv["shares"]
+    assert rv["sets"] == ["swe-val"] and rv["harmless_actions"] > 1000 and rv["runs"] > 20
+    for key in ("tfidf", "rules"):
+        m = rv["models"][key]
+        assert m["actions_flagged"]["share"] <= shares["real_flag_share"] + 1e-12
+        assert m["runs_flagged"]["share"] <= shares["real_run_share"] + 1e-12
+        assert m["actions_blocked"]["share"] <= shares["real_block_share"] + 1e-12
+    assert "bounded by real harmless validation sessions" in (out / "evaluation.md").read_text()
 
 
 def test_real_sets_recorded_in_the_checkpoint(evaluated, tmp_path):
@@ -245,7 +308,7 @@ def test_real_sets_recorded_in_the_checkpoint(evaluated, tmp_path):
     assert set(recorded["summary"]) == {"test", "heldout"}  # the per-split table stays as it was
     real = recorded["real_sets"]
     assert real["verdicts"] == result["real_sets"]["verdicts"]
-    assert set(real) == {"verdicts", "swe_heldout", "oas", "agentdojo"}
+    assert set(real) == {"verdicts", "swe_heldout", "oas", "agentdojo", "toolemu", "safe_os", "commands"}
     assert ckpt.load(copy).weights_sha256 == ckpt.load(path).weights_sha256
 
 
@@ -253,7 +316,9 @@ def test_real_sets_skip_cleanly_without_the_data(evaluated, tmp_path):
     _, _, path, _ = evaluated
     messages = []
     rs = real_sets(Overseer(ckpt.load(path)), tmp_path / "nowhere", log=messages.append)
-    assert {k: "skipped" in v for k, v in rs["sets"].items()} == {"swe_heldout": True, "oas": True, "agentdojo": True}
+    assert {k: "skipped" in v for k, v in rs["sets"].items()} == {
+        "swe_heldout": True, "oas": True, "agentdojo": True, "toolemu": True, "safe_os": True, "commands": True}
+    assert "real_validation" not in rs
     assert all("not evaluated" in v for v in rs["verdicts"].values())
     assert any("not found" in m for m in messages)
     # no corpus given: TF-IDF still fits on the checkpoint's own training files, but without a validation
