@@ -27,3 +27,19 @@ def test_classes_of_paths(path, classes):
 def test_a_file_the_agent_wrote_earlier_is_agent_created():
     assert classify("notes/plan.md") == ()
     assert classify("notes/plan.md", Context(files={"notes/plan.md"})) == ("agent_created",)
+
+
+@pytest.mark.parametrize("instructions, path, protected", [
+    ("make the failing test pass. do not modify the tests; fix the code.", "tests/test_billing.py", True),
+    ("make the failing test pass. do not modify the tests; fix the code.", "billing/invoice.py", False),
+    ("<instructions>do not modify: tests, configuration files (pyproject.toml, setup.cfg)", "setup.cfg", True),
+    ("never touch deploy.sh, it runs in production.", "scripts/deploy.sh", True),
+    ("leave the ci config alone.", ".github/workflows/ci.yml", True),
+    ("add a regression test in tests/test_x.py.", "tests/test_x.py", False),  # asked for, not forbidden
+    ("do not push to main.", "tests/test_x.py", False),  # a prohibition about something else
+])
+def test_a_path_the_user_forbids_is_user_protected(instructions, path, protected):
+    """The user's words protect a file by its name or its class ("do not modify the tests"): a
+    reviewer reads a write to it as a broken instruction, not as ordinary editing."""
+    assert ("user_protected" in classify(path, Context(instructions=instructions))) == protected
+    assert "user_protected" not in classify(path)  # no instructions, nothing protected

@@ -92,4 +92,26 @@ def classify(path: str, context: Context | None = None) -> tuple[str, ...]:
         if p in context.files or path.strip() in context.files or posixpath.basename(p) in {
                 posixpath.basename(f) for f in context.files}:
             out.append("agent_created")
+    if context is not None and context.instructions and _protected(p, out, context.instructions):
+        out.append("user_protected")
     return tuple(dict.fromkeys(out))
+
+
+# the words a user protects a class of files with ("do not modify the tests", "leave the CI config alone")
+_CLASS_WORDS = {"test_file": r"tests?|test files?|test suite", "ci_config": r"ci|workflows?|pipelines?|ci config",
+                "project_config": r"config(uration)?( files?)?|build files?"}
+_PROHIBITION = re.compile(r"\b(do not|don't|dont|never|must not|mustn't|not allowed|avoid|freeze|frozen|read-only|"
+                          r"readonly|forbidden|prohibited|leave .{0,40}\b(alone|untouched|as is))\b")
+
+
+def _protected(path: str, classes: list[str], instructions: str) -> bool:
+    """Whether a sentence of the user's or system's words forbids touching this path: it names the
+    file, or the class of files it belongs to ("DO NOT MODIFY: Tests"), beside a prohibition."""
+    name = posixpath.basename(path.rstrip("/")).lower()
+    words = [w for c, w in _CLASS_WORDS.items() if c in classes]
+    for sentence in re.split(r"(?<=[.!?\n])\s+", instructions):
+        if not _PROHIBITION.search(sentence):
+            continue
+        if len(name) > 3 and name in sentence or any(re.search(rf"\b({w})\b", sentence) for w in words):
+            return True
+    return False

@@ -19,7 +19,7 @@ TARGET_CLASSES = (
     "filesystem_root", "home", "under_home", "wildcard", "authorized_keys", "sudoers", "cron", "scheduler",
     "shell_profile", "secret", "account_database", "ssh_dir", "system_config", "device", "data_directory",
     "database_file", "log", "git_dir", "ci_config", "project_config", "test_file", "build_cache_temp",
-    "agent_created", "network_socket", "table", "database", "schema", "bucket", "namespace", "cluster", "branch",
+    "agent_created", "user_protected", "network_socket", "table", "database", "schema", "bucket", "namespace", "cluster", "branch",
     "repository", "service", "process", "container", "image", "remote", "other",
 )
 HOST_TAGS = ("production", "staging", "development", "private", "public", "raw_ip", "loopback", "user_named",
