@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES
+from conftest import BAD, ROOT, SAMPLES
 
 from cbm.cli import main as cli
 from cbm.facts import describe, run_facts
@@ -18,7 +18,6 @@ from cbm.facts_cli import main
 from cbm.formats import FORMATS, read_records, to_record
 
 DB = SAMPLES / "database_session.openai.jsonl"
-BAD = SAMPLES / "malformed" / "bad_records.jsonl"
 RISKY, DROP = "risky-db-prod-drop", "call_Nf8dH2qZ5vL1kW7tB4xM9cGs"
 WIPE = "sudo rm -rf /var/lib/postgresql/data"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-from pathlib import Path
 
 import pytest
 
@@ -19,10 +18,8 @@ from cbm.service import main as serve_main
 from cbm_training.bench.serve import RISKY_CALL, RISKY_RUN, call, proposed_drop, running_server
 
 from asgi_helpers import InProcess
+from conftest import BAD, SAMPLES, read_jsonl
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "data" / "samples"
-BAD = SAMPLES / "malformed" / "bad_records.jsonl"
 KEY = "test-key-7c1f0e9a"
 LIMIT_BYTES, LIMIT_RECORDS = 65536, 20
 
@@ -174,7 +171,7 @@ def test_refuses_to_serve_without_keys_off_loopback(monkeypatch, capsys):
 
 @pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.jsonl")), ids=lambda p: p.name)
 def test_batch_scores_equal_the_overseer(server, overseer, path):
-    records = [json.loads(line) for line in path.open(encoding="utf-8")]
+    records = read_jsonl(path)
     status, body = post(server, "/v1/score", {"records": records})
     assert status == 200
     assert body["results"] == [r.to_json() for r in overseer.score_many(read_records(path))]

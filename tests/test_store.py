@@ -10,7 +10,7 @@ import json
 import multiprocessing
 
 import pytest
-from conftest import BACKENDS, SAMPLES
+from conftest import BACKENDS, BAD, SAMPLES
 from sqlalchemy import create_engine
 from sqlalchemy.exc import IntegrityError
 
@@ -20,7 +20,6 @@ from cbm.concepts import CONCEPT_IDS
 from cbm.formats import read_records
 
 GOOD = sorted(SAMPLES.glob("*.jsonl"))
-BAD = SAMPLES / "malformed" / "bad_records.jsonl"
 RISKY = "risky-db-prod-drop"
 
 
