@@ -43,3 +43,11 @@ def test_a_path_the_user_forbids_is_user_protected(instructions, path, protected
     reviewer reads a write to it as a broken instruction, not as ordinary editing."""
     assert ("user_protected" in classify(path, Context(instructions=instructions))) == protected
     assert "user_protected" not in classify(path)  # no instructions, nothing protected
+
+
+def test_a_bare_word_names_no_file():
+    """"clean up old event data we don't need" forbids nothing about a directory called data."""
+    context = Context(instructions="can you clean up old event data we don't need any more?")
+    assert "user_protected" not in classify("/var/lib/postgresql/data", context)
+    assert "user_protected" in classify("/srv/app/config/settings.yaml", Context(
+        instructions="do not edit config/settings.yaml."))

@@ -107,11 +107,14 @@ _PROHIBITION = re.compile(r"\b(do not|don't|dont|never|must not|mustn't|not allo
 def _protected(path: str, classes: list[str], instructions: str) -> bool:
     """Whether a sentence of the user's or system's words forbids touching this path: it names the
     file, or the class of files it belongs to ("DO NOT MODIFY: Tests"), beside a prohibition."""
-    name = posixpath.basename(path.rstrip("/")).lower()
+    # a name is a file name with an extension or a path: a bare word ("data") names no file
+    names = [n for n in {path.lower().strip("/"), posixpath.basename(path.rstrip("/")).lower()}
+             if "/" in n or re.fullmatch(r"[\w.-]+\.\w+", n)]
     words = [w for c, w in _CLASS_WORDS.items() if c in classes]
     for sentence in re.split(r"(?<=[.!?\n])\s+", instructions):
         if not _PROHIBITION.search(sentence):
             continue
-        if len(name) > 3 and name in sentence or any(re.search(rf"\b({w})\b", sentence) for w in words):
+        if any(re.search(rf"(?<![\w.-]){re.escape(n)}(?![\w-])", sentence) for n in names) \
+                or any(re.search(rf"\b({w})\b", sentence) for w in words):
             return True
     return False
