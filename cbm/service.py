@@ -334,8 +334,16 @@ async def score(request: Request, served: Served, format: Format = "auto") -> JS
         lines = list(read_lines(io.BytesIO(body), options.max_record_bytes))
         served.check_batch(len(lines))
         return batch_answer(await run_in_threadpool(score_lines, served.overseer, lines, format, options))
+    try:  # Python's reader, as for JSON lines: a lone surrogate is valid JSON and is scored, not refused
+        obj = json.loads(body)
+    except UnicodeDecodeError:
+        raise invalid((), "the body is not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise invalid((), f"the body is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise invalid((), "the body is nested too deeply") from None
     try:
-        req = ScoreRequest.model_validate_json(body)
+        req = ScoreRequest.model_validate(obj)
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
     served.check_batch(len(req.records))

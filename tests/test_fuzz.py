@@ -380,6 +380,8 @@ def test_a_lone_surrogate_in_a_text_is_scored_not_a_crash(overseer, client):
     answer = client.post("/v1/score", LONE_SURROGATE + b"\n", {"content-type": "application/x-ndjson"})
     assert answer.status == 200 and answer.body.isascii()  # written ASCII-escaped, as `cbm score` writes it
     assert answer.json()["results"] == [result]
+    batch = client.post("/v1/score", b'{"records": [' + LONE_SURROGATE + b"]}")  # a JSON body, read the same way
+    assert batch.status == 200 and batch.json()["results"] == [result]
     action = client.post("/v1/score/action", b'{"context": ' + LONE_SURROGATE + b', "action": {"tool_name": "bash", '
                          b'"arguments": {"command": "rm -rf /srv/\\udc00"}}}')
     assert action.status == 200 and action.json()["decision"] in ("allow", "review", "block")

@@ -267,7 +267,7 @@ def test_a_body_outside_v1_is_never_waited_for(server):
 # --- malformed requests --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path, body, error", [
-    ("/v1/score", {"records": "not a list"}, "body.records: Input should be a valid array"),
+    ("/v1/score", {"records": "not a list"}, "body.records: Input should be a valid list"),
     ("/v1/score", {"recs": []}, "body.records: Field required"),
     ("/v1/score", b"{not json", "body"),
     ("/v1/score", {"records": [], "format": "yaml"}, "body.format: Input should be"),
