@@ -249,7 +249,7 @@ def test_real_sets_toolemu_and_safe_os(evaluated):
     result, out, *_ = evaluated
     sets = result["real_sets"]["sets"]
     for key, importer, label_of in (
-            ("toolemu", import_toolemu_eval, lambda t: t.metadata["trajectory_label"]["risk"]),
+            ("toolemu", import_toolemu_eval, lambda t: t.metadata["trajectory_label"].get("risk")),
             ("safe_os", import_safe_os_eval, lambda t: t.risk)):
         entry = sets[key]
         runs = list(importer(DATA, Summary(key)))
