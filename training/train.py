@@ -32,6 +32,7 @@ from cbm.concepts import CONCEPT_IDS, CONCEPTS
 from cbm.trajectory import Label
 from cbm.predict import predict_logits
 from cbm.features import encode
+from cbm.results import DIGITS
 from cbm_training.calibration import calibrate, concept_thresholds, threshold_at_fpr, threshold_for_harmless
 from cbm_training.config import DEFAULT_CONFIG, MissingData, load_config, prepare, real_validation, training_data
 from cbm_training.data import read_labelled
@@ -99,8 +100,9 @@ def train(config: dict[str, Any]) -> Path:
     real = real_validation(config)
     if real:
         harmless = read_labelled(real)
-        scores = [calibration.apply(r) for _, r in predict_logits(model, [encode(t, dm.vocab, dm.features)
-                                                                          for t in harmless])]
+        # as results report them (rounded), so a risk just under a threshold is not rounded over it
+        scores = [np.round(calibration.apply(r), DIGITS) for _, r in predict_logits(
+            model, [encode(t, dm.vocab, dm.features) for t in harmless])]
         keep = [np.asarray([(t.labels.get(a) or Label()).risk == 0 for a in t.action_ids]) for t in harmless]
         actions = np.concatenate([s[k] for s, k in zip(scores, keep)] or [np.zeros(0)])
         clean = [i for i, k in enumerate(keep) if k.all()]  # runs with no risky action: the run share's
