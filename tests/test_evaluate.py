@@ -261,6 +261,21 @@ def test_real_sets_toolemu_and_safe_os(evaluated):
         assert f"### {REAL_SETS[key]}" in (out / "evaluation.md").read_text()
 
 
+def test_a_checkpoint_from_before_the_splits_is_not_held_out_on_a_set_it_imports():
+    from types import SimpleNamespace
+
+    from cbm_training.evaluate import _held_out
+
+    def checkpoint(imports, split):
+        meta = {"config": {"data": {"imports": imports}}, **({"held_out_splits": 1} if split else {})}
+        return SimpleNamespace(meta=meta)
+
+    assert not _held_out(checkpoint(["toolemu", "swe"], split=False), "toolemu")  # trained on every ToolEmu run
+    assert _held_out(checkpoint(["toolemu", "swe"], split=True), "toolemu")  # trained on the other cases only
+    assert _held_out(checkpoint(["swe"], split=False), "commands")  # never imported
+    assert not _held_out(checkpoint(["commands-heldout"], split=True), "commands")
+
+
 def test_real_sets_commands(evaluated):
     _need_shared("commands")
     result, out, *_ = evaluated

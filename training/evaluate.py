@@ -660,6 +660,14 @@ def _command(step: Any) -> str:
     return text if len(text) <= COMMAND_CHARS else text[:COMMAND_CHARS - 3] + "..."
 
 
+def _held_out(checkpoint: ckpt.Checkpoint, importer: str) -> bool:
+    """Whether the held-out part of an import (`<importer>-heldout`) is out of the checkpoint's
+    training data. A checkpoint trained before the imports were split (no `held_out_splits` in its
+    metadata) that imports the set trained on all of it."""
+    split = checkpoint.meta.get("held_out_splits") is not None
+    return not _trained_on(checkpoint, f"{importer}-heldout") and (split or not _trained_on(checkpoint, importer))
+
+
 def _trained_on(checkpoint: ckpt.Checkpoint, *names: str) -> bool:
     """Whether the checkpoint's config imports, or its training files hold, one of these data sets."""
     data = (checkpoint.meta.get("config") or {}).get("data") or {}
@@ -703,7 +711,7 @@ def _oas_set(split: Split, scores: dict[str, np.ndarray], thr: dict[str, dict[st
         "n_runs": len(split.trajectories), "n_actions": len(split.owner),
         "judge_labels": dict(sorted(Counter(str(lb.get("oas_llm_label")) for lb in labels).items())),
         "rule_results": dict(sorted(Counter(str(lb.get("oas_rule_result")) for lb in labels).items())),
-        "held_out": not _trained_on(checkpoint, "oas-heldout", "oas_heldout"),
+        "held_out": _held_out(checkpoint, "oas"),
         "trained_on_other_tasks": _trained_on(checkpoint, "oas"), "models": {}}
     for key, score in scores.items():
         run, rank = _run_max(split, score), _run_max(split, _ranking(split, key, score))
@@ -751,7 +759,7 @@ def _run_label_set(split: Split, scores: dict[str, np.ndarray], thr: dict[str, d
     out: dict[str, Any] = {
         "n_runs": len(split.trajectories), "n_actions": len(split.owner),
         "labels": dict(sorted(Counter(str(v) for v in y.tolist()).items())),
-        "held_out": not _trained_on(checkpoint, f"{importer}-heldout"),
+        "held_out": _held_out(checkpoint, importer),
         "trained_on_other_runs": _trained_on(checkpoint, importer), "models": {}}
     for key, score in scores.items():
         run, rank = _run_max(split, score), _run_max(split, _ranking(split, key, score))
@@ -788,7 +796,7 @@ def _commands_set(split: Split, scores: dict[str, np.ndarray], thr: dict[str, di
     out: dict[str, Any] = {
         "n_runs": len(split.trajectories), "n_actions": len(split.owner),
         "collections": dict(sorted(Counter(collection.tolist()).items())),
-        "held_out": not _trained_on(checkpoint, "commands-heldout", "commands_heldout"),
+        "held_out": _held_out(checkpoint, "commands"),
         "trained_on_other_records": _trained_on(checkpoint, "commands"), "models": {}}
     for key, score in scores.items():
         entry: dict[str, Any] = {"actions": ranking_metrics(y[rows], _ranking(split, key, score)[rows])}
@@ -1269,8 +1277,10 @@ def render_real_sets(rs: dict[str, Any]) -> list[str]:
         L += [(f"{entry['n_runs']} runs ({entry['n_actions']} actions) of held-out "
                f"{'test cases' if key == 'toolemu' else 'tasks'} (`cbm import {importer}`): {about[key]}. Run labels "
                f"{labels} (-1: unknown, left out). Run risk = max over its actions."
-               + ("" if entry["held_out"] else " **Warning: the checkpoint imports this part: not held out.**")
-               + (" The checkpoint trains on the other runs of this set." if entry["trained_on_other_runs"] else "")),
+               + ("" if entry["held_out"] else " **Warning: the checkpoint trained on these runs (it predates the "
+                                               "held-out split or imports this part): not held out.**")
+               + (" The checkpoint trains on the other runs of this set." if entry["trained_on_other_runs"]
+                  and entry["held_out"] else "")),
               ""]
         rows = []
         for model, label in REAL_MODELS:

@@ -126,7 +126,8 @@ def train(config: dict[str, Any]) -> Path:
               "config": config, "device": "cuda" if cuda else "cpu", "precision": precision,
               "training_seconds": round(seconds, 1), "target_fpr": float(cal["target_fpr"]),
               "block_fpr": float(cal.get("block_fpr", 0.01)), "risk_policy_sha256": policy.digest,
-              "real_validation": [str(p) for p in real]})
+              "real_validation": [str(p) for p in real],
+              "held_out_splits": 1})  # the imports hold out parts for evaluation (data/IMPORTERS.md)
     path = ckpt.save(checkpoint, out / "checkpoint")
     print(f"cbm train: checkpoint -> {path} ({seconds / 60:.1f} min; threshold {threshold:.3f} on calibrated risk)",
           file=sys.stderr)
