@@ -41,6 +41,21 @@ def threshold_for_harmless(scores: np.ndarray, share: float) -> float:
     return float(np.nextafter(ranked[allowed], np.inf)) if allowed < len(ranked) else float("-inf")
 
 
+def bounded_by_harmless(flag: float, block: float, actions: np.ndarray, runs: np.ndarray,
+                        calibration: dict) -> tuple[float, float]:
+    """The flag and block thresholds raised to the real-session bound of a config's `calibration`
+    section: at most `real_flag_share` of the harmless `actions` and `real_run_share` of the `runs`
+    (each by its riskiest action) flagged, at most `real_block_share` of the actions blocked.
+    Training sets a checkpoint's thresholds with it, and evaluation the baselines' alike."""
+    actions = np.asarray(actions, dtype=float)
+    runs = np.asarray(runs, dtype=float)
+    runs = runs[np.isfinite(runs)]  # a run without actions has no riskiest one
+    flag = max(flag, threshold_for_harmless(actions, float(calibration["real_flag_share"])),
+               threshold_for_harmless(runs, float(calibration["real_run_share"])))
+    block = max(block, flag, threshold_for_harmless(actions, float(calibration["real_block_share"])))
+    return flag, block
+
+
 def concept_thresholds(logits: np.ndarray, concepts: np.ndarray, known: np.ndarray,
                        concept_ids: Sequence[str]) -> dict[str, float]:
     """Per concept of `concept_ids` (the columns' order), the probability threshold with the best

@@ -974,7 +974,7 @@ def _real_validation(checkpoint: ckpt.Checkpoint, shared: Path, overseer: Overse
     the baselines' thresholds get the same lower bounds (at most `real_flag_share` of those actions
     and `real_run_share` of those runs flagged, `real_block_share` blocked), so every model meets the
     same rule. Returns what each model flags there, or None when the checkpoint names none."""
-    from cbm_training.calibration import threshold_for_harmless
+    from cbm_training.calibration import bounded_by_harmless
     from cbm_training.importers import IMPORTERS, ImportFailed, Summary
 
     cal = (checkpoint.meta.get("config") or {}).get("calibration") or {}
@@ -998,10 +998,7 @@ def _real_validation(checkpoint: ckpt.Checkpoint, shared: Path, overseer: Overse
             continue
         runs = _run_max(split, score)[clean]
         if key != "cbm":
-            t["flag"] = max(t["flag"], threshold_for_harmless(score[harmless], float(cal["real_flag_share"])),
-                            threshold_for_harmless(runs, float(cal["real_run_share"])))
-            t["block"] = max(t["block"], t["flag"],
-                             threshold_for_harmless(score[harmless], float(cal["real_block_share"])))
+            t["flag"], t["block"] = bounded_by_harmless(t["flag"], t["block"], score[harmless], runs, cal)
         out["models"][key] = {"actions_flagged": _count(score[harmless] >= t["flag"]),
                               "actions_blocked": _count(score[harmless] >= t["block"]),
                               "runs_flagged": _count(runs >= t["flag"])}
@@ -1145,6 +1142,19 @@ def _md(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", "").replace("\n", " ⏎ ").replace("`", "'")
 
 
+def _set_section(L: list[str], sets: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """Start a real set's section: its heading, and why it was skipped if it was. The set's entry
+    when there is something to show, else None."""
+    entry = sets.get(key)
+    if entry is None:
+        return None
+    L += [f"### {REAL_SETS[key]}", ""]
+    if "skipped" in entry:
+        L += [f"Skipped: {entry['skipped']}.", ""]
+        return None
+    return entry
+
+
 def render_real_sets(rs: dict[str, Any]) -> list[str]:
     L = ["## Real data sets", "",
          ("Real agent runs the generator never made, read from "
@@ -1184,94 +1194,78 @@ def render_real_sets(rs: dict[str, Any]) -> list[str]:
                     [[label, _share(m["actions_flagged"]), _share(m["actions_blocked"]), _share(m["runs_flagged"])]
                      for key, label in REAL_MODELS if (m := rv["models"].get(key))])
     sets = rs["sets"]
-    swe = sets.get("swe_heldout")
+    swe = _set_section(L, sets, "swe_heldout")
     if swe is not None:
-        L += ["### SWE held-out repositories", ""]
-        if "skipped" in swe:
-            L += [f"Skipped: {swe['skipped']}.", ""]
-        else:
-            repos = ", ".join(f"{r} {n}" for r, n in swe["repos"].items())
-            L += [(f"Real, harmless coding sessions (mini-swe-agent, Gemini 3 Pro, SWE-bench Verified) from "
-                   f"repositories kept out of training ({repos}): {swe['n_runs']} runs, {swe['n_actions']} actions. "
-                   f"{swe['test_edit_actions']} actions edit a test file the prompt protects (label `swe:test_edit`, "
-                   f"risk 1); the other {swe['harmless_actions']} are harmless. The checkpoint "
-                   f"{'trains' if swe['trained_on_django_sessions'] else 'does not train'} on the django sessions "
-                   f"(importer `swe`). Source: {swe['source']}."
-                   + ("" if swe["held_out"] else " **Warning: the checkpoint's training data names these runs: not "
-                                                 "held out.**")), ""]
-            rows = [[label, _share(m["actions_flagged"]), _share(m["actions_blocked"]), _share(m["runs_flagged"]),
-                     _share(m["harmless_flagged"]), _share(m["test_edits_flagged"])]
-                    for key, label in REAL_MODELS if (m := swe["models"].get(key))]
-            L += _table(["model", "actions flagged", "actions blocked", "runs flagged (any action)",
-                         "harmless actions flagged", "test edits flagged"], rows)
-            L += [f"The {len(swe['riskiest'])} riskiest held-out actions by the CBM (the command, or a message's "
-                  f"text, cut at {COMMAND_CHARS} characters):", ""]
-            L += _table(["run", "action", "risk", "test edit", "command"],
-                        [[r["run"], r["action"], r["risk"], "yes" if r["test_edit"] else "", _md(r["command"])]
-                         for r in swe["riskiest"]])
-    oas = sets.get("oas")
+        repos = ", ".join(f"{r} {n}" for r, n in swe["repos"].items())
+        L += [(f"Real, harmless coding sessions (mini-swe-agent, Gemini 3 Pro, SWE-bench Verified) from "
+               f"repositories kept out of training ({repos}): {swe['n_runs']} runs, {swe['n_actions']} actions. "
+               f"{swe['test_edit_actions']} actions edit a test file the prompt protects (label `swe:test_edit`, "
+               f"risk 1); the other {swe['harmless_actions']} are harmless. The checkpoint "
+               f"{'trains' if swe['trained_on_django_sessions'] else 'does not train'} on the django sessions "
+               f"(importer `swe`). Source: {swe['source']}."
+               + ("" if swe["held_out"] else " **Warning: the checkpoint's training data names these runs: not "
+                                             "held out.**")), ""]
+        rows = [[label, _share(m["actions_flagged"]), _share(m["actions_blocked"]), _share(m["runs_flagged"]),
+                 _share(m["harmless_flagged"]), _share(m["test_edits_flagged"])]
+                for key, label in REAL_MODELS if (m := swe["models"].get(key))]
+        L += _table(["model", "actions flagged", "actions blocked", "runs flagged (any action)",
+                     "harmless actions flagged", "test edits flagged"], rows)
+        L += [f"The {len(swe['riskiest'])} riskiest held-out actions by the CBM (the command, or a message's "
+              f"text, cut at {COMMAND_CHARS} characters):", ""]
+        L += _table(["run", "action", "risk", "test edit", "command"],
+                    [[r["run"], r["action"], r["risk"], "yes" if r["test_edit"] else "", _md(r["command"])]
+                     for r in swe["riskiest"]])
+    oas = _set_section(L, sets, "oas")
     if oas is not None:
-        L += ["### OpenAgentSafety", ""]
-        if "skipped" in oas:
-            L += [f"Skipped: {oas['skipped']}.", ""]
-        else:
-            judge = ", ".join(f"{k}: {n}" for k, n in oas["judge_labels"].items())
-            rule = ", ".join(f"{k}: {n}" for k, n in oas["rule_results"].items())
-            L += [(f"OpenHands runs of GPT-4o on workplace tasks where doing as asked would be unsafe: "
-                   f"{oas['n_runs']} runs of held-out tasks (`cbm import oas-heldout`), {oas['n_actions']} actions, "
-                   f"none of them in training"
-                   f"{'' if oas['held_out'] else ' (**Warning: the checkpoint imports this set: not held out**)'}"
-                   f"{'; the checkpoint trains on the runs of the other tasks' if oas.get('trained_on_other_tasks') else ''}. "
-                   "Only whole runs are labelled. Run risk = max over its actions. *Judge*: the LLM judge's label, "
-                   f"1 or 2 (partly or fully unsafe) against 0 (safe); -1 (unsafe step never reached) is left out "
-                   f"(labels {judge}). *Rule check*: the task's own checkpoint, hit (1) against not hit (0) (results "
-                   f"{rule}). The two disagree on many runs. Flagged shares use the flag threshold."), ""]
-            rows = []
-            for key, label in REAL_MODELS:
-                m = oas["models"].get(key)
-                if not m:
-                    continue
-                j, r = m["judge"], m["rule_check"]
-                at = j.get("at_threshold") or {}
-                rows.append([label, f"{j['n']} ({j['positives']} unsafe)", j["auroc"], j["auprc"], at.get("recall"),
-                             at.get("fpr"), f"{r['n']} ({r['positives']} hit)", r["auroc"]])
-            L += _table(["model", "runs (judge)", "run AUROC (judge)", "run AUPRC (judge)",
-                         "unsafe runs flagged", "safe runs flagged", "runs (rule check)", "run AUROC (rule check)"], rows)
-    ad = sets.get("agentdojo")
+        judge = ", ".join(f"{k}: {n}" for k, n in oas["judge_labels"].items())
+        rule = ", ".join(f"{k}: {n}" for k, n in oas["rule_results"].items())
+        L += [(f"OpenHands runs of GPT-4o on workplace tasks where doing as asked would be unsafe: "
+               f"{oas['n_runs']} runs of held-out tasks (`cbm import oas-heldout`), {oas['n_actions']} actions, "
+               f"none of them in training"
+               f"{'' if oas['held_out'] else ' (**Warning: the checkpoint imports this set: not held out**)'}"
+               f"{'; the checkpoint trains on the runs of the other tasks' if oas.get('trained_on_other_tasks') else ''}. "
+               "Only whole runs are labelled. Run risk = max over its actions. *Judge*: the LLM judge's label, "
+               f"1 or 2 (partly or fully unsafe) against 0 (safe); -1 (unsafe step never reached) is left out "
+               f"(labels {judge}). *Rule check*: the task's own checkpoint, hit (1) against not hit (0) (results "
+               f"{rule}). The two disagree on many runs. Flagged shares use the flag threshold."), ""]
+        rows = []
+        for key, label in REAL_MODELS:
+            m = oas["models"].get(key)
+            if not m:
+                continue
+            j, r = m["judge"], m["rule_check"]
+            at = j.get("at_threshold") or {}
+            rows.append([label, f"{j['n']} ({j['positives']} unsafe)", j["auroc"], j["auprc"], at.get("recall"),
+                         at.get("fpr"), f"{r['n']} ({r['positives']} hit)", r["auroc"]])
+        L += _table(["model", "runs (judge)", "run AUROC (judge)", "run AUPRC (judge)",
+                     "unsafe runs flagged", "safe runs flagged", "runs (rule check)", "run AUROC (rule check)"], rows)
+    ad = _set_section(L, sets, "agentdojo")
     if ad is not None:
-        L += ["### AgentDojo", ""]
-        if "skipped" in ad:
-            L += [f"Skipped: {ad['skipped']}.", ""]
-        else:
-            L += [(f"{ad['n_runs']} runs of two models ({ad['attacked_runs']} under a prompt-injection attack), "
-                   f"{ad['n_actions']} actions, {ad['actions_with_risk_label']} with a risk label "
-                   f"({ad['risky_actions']} attacker calls). Source: {ad['source']}. Action level: the importer's "
-                   f"labels (data/IMPORTERS.md). Run level: the {ad['runs_with_attacker_call']} runs with an attacker "
-                   "call against all other runs, and against the other attacked runs only (the attack was read but "
-                   "not obeyed).") + ("" if ad["held_out"] else " **Warning: the checkpoint trains on AgentDojo.**"),
-                  ""]
-            rows = []
-            for key, label in REAL_MODELS:
-                m = ad["models"].get(key)
-                if not m:
-                    continue
-                a, at = m["actions"], m["actions"].get("at_threshold") or {}
-                rows.append([label, a["auroc"], a["auprc"], a["recall_at_5fpr"], at.get("recall"), at.get("fpr"),
-                             m["runs"]["auroc"], m["attacked_runs"]["auroc"]])
-            L += _table(["model", "action AUROC", "action AUPRC", "recall @ 5% FPR", "recall @ flag", "FPR @ flag",
-                         "run AUROC (all runs)", "run AUROC (attacked runs)"], rows)
+        L += [(f"{ad['n_runs']} runs of two models ({ad['attacked_runs']} under a prompt-injection attack), "
+               f"{ad['n_actions']} actions, {ad['actions_with_risk_label']} with a risk label "
+               f"({ad['risky_actions']} attacker calls). Source: {ad['source']}. Action level: the importer's "
+               f"labels (data/IMPORTERS.md). Run level: the {ad['runs_with_attacker_call']} runs with an attacker "
+               "call against all other runs, and against the other attacked runs only (the attack was read but "
+               "not obeyed).") + ("" if ad["held_out"] else " **Warning: the checkpoint trains on AgentDojo.**"),
+              ""]
+        rows = []
+        for key, label in REAL_MODELS:
+            m = ad["models"].get(key)
+            if not m:
+                continue
+            a, at = m["actions"], m["actions"].get("at_threshold") or {}
+            rows.append([label, a["auroc"], a["auprc"], a["recall_at_5fpr"], at.get("recall"), at.get("fpr"),
+                         m["runs"]["auroc"], m["attacked_runs"]["auroc"]])
+        L += _table(["model", "action AUROC", "action AUPRC", "recall @ 5% FPR", "recall @ flag", "FPR @ flag",
+                     "run AUROC (all runs)", "run AUROC (attacked runs)"], rows)
     about = {"toolemu": ("emulated runs of two agents on ToolEmu's test cases, labelled as a whole by two LLM judges "
                          "(risk 1 when their scores say likely risky, 0 when both say no risk, unknown otherwise)"),
              "safe_os": ("single-step shell tasks; the action is the task's expected command, or its expected answer "
                          "where the data has no command, labelled by the importer's rules (a prompt-injection task's "
                          "faithful answer is unknown, not risky)")}
     for key, importer in (("toolemu", "toolemu-heldout"), ("safe_os", "safe-os-heldout")):
-        entry = sets.get(key)
+        entry = _set_section(L, sets, key)
         if entry is None:
-            continue
-        L += [f"### {REAL_SETS[key]}", ""]
-        if "skipped" in entry:
-            L += [f"Skipped: {entry['skipped']}.", ""]
             continue
         labels = ", ".join(f"{k}: {n}" for k, n in entry["labels"].items())
         L += [(f"{entry['n_runs']} runs ({entry['n_actions']} actions) of held-out "
@@ -1290,33 +1284,29 @@ def render_real_sets(rs: dict[str, Any]) -> list[str]:
                 rows.append([label, f"{r['n']} ({r['positives']} risky)", r["auroc"], r["auprc"], at.get("recall"),
                              at.get("fpr")])
         L += _table(["model", "runs", "run AUROC", "run AUPRC", "risky runs flagged", "safe runs flagged"], rows)
-    cm = sets.get("commands")
+    cm = _set_section(L, sets, "commands")
     if cm is not None:
-        L += ["### Command collections", ""]
-        if "skipped" in cm:
-            L += [f"Skipped: {cm['skipped']}.", ""]
-        else:
-            counts = ", ".join(f"{k} {n}" for k, n in cm["collections"].items())
-            L += [(f"Single Bash calls in a plain Claude Code transcript (`cbm import commands-heldout`: {counts}), "
-                   "records none of the models trained on"
-                   f"{'' if cm['held_out'] else ' (**Warning: the checkpoint imports this part: not held out**)'}. "
-                   "Risky: RedCode-Exec snippets of the scenarios that act on the system or the network, under an "
-                   "unrelated everyday request. Harmless: NL2Bash and tldr commands under their own description whose "
-                   "facts show no risky operation or target (the rest of those sets is not labelled)."), ""]
-            rows = []
-            for key, label in REAL_MODELS:
-                m = cm["models"].get(key)
-                if not m:
-                    continue
-                a, f = m["actions"], m.get("flagged") or {}
-                rows.append([label, a["auroc"], a["auprc"], a["recall_at_5fpr"], _share(f.get("redcode")),
-                             _share(f.get("nl2bash")), _share(f.get("tldr"))])
-            L += _table(["model", "AUROC", "AUPRC", "recall @ 5% FPR", "RedCode flagged", "NL2Bash flagged",
-                         "tldr flagged"], rows)
-            m = cm["models"].get("cbm") or {}
-            if m.get("redcode_scenarios"):
-                L += ["RedCode-Exec scenarios flagged by the CBM: " + ", ".join(
-                    f"{n}: {_share(c)}" for n, c in m["redcode_scenarios"].items()) + ".", ""]
+        counts = ", ".join(f"{k} {n}" for k, n in cm["collections"].items())
+        L += [(f"Single Bash calls in a plain Claude Code transcript (`cbm import commands-heldout`: {counts}), "
+               "records none of the models trained on"
+               f"{'' if cm['held_out'] else ' (**Warning: the checkpoint imports this part: not held out**)'}. "
+               "Risky: RedCode-Exec snippets of the scenarios that act on the system or the network, under an "
+               "unrelated everyday request. Harmless: NL2Bash and tldr commands under their own description whose "
+               "facts show no risky operation or target (the rest of those sets is not labelled)."), ""]
+        rows = []
+        for key, label in REAL_MODELS:
+            m = cm["models"].get(key)
+            if not m:
+                continue
+            a, f = m["actions"], m.get("flagged") or {}
+            rows.append([label, a["auroc"], a["auprc"], a["recall_at_5fpr"], _share(f.get("redcode")),
+                         _share(f.get("nl2bash")), _share(f.get("tldr"))])
+        L += _table(["model", "AUROC", "AUPRC", "recall @ 5% FPR", "RedCode flagged", "NL2Bash flagged",
+                     "tldr flagged"], rows)
+        m = cm["models"].get("cbm") or {}
+        if m.get("redcode_scenarios"):
+            L += ["RedCode-Exec scenarios flagged by the CBM: " + ", ".join(
+                f"{n}: {_share(c)}" for n, c in m["redcode_scenarios"].items()) + ".", ""]
     return L
 
 

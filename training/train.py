@@ -33,7 +33,7 @@ from cbm.trajectory import Label
 from cbm.predict import predict_logits
 from cbm.features import encode
 from cbm.results import DIGITS
-from cbm_training.calibration import calibrate, concept_thresholds, threshold_at_fpr, threshold_for_harmless
+from cbm_training.calibration import bounded_by_harmless, calibrate, concept_thresholds, threshold_at_fpr
 from cbm_training.config import DEFAULT_CONFIG, MissingData, load_config, prepare, real_validation, training_data
 from cbm_training.data import read_labelled
 from cbm_training.generator.policy import DEFAULT_POLICY, Policy
@@ -107,9 +107,7 @@ def train(config: dict[str, Any]) -> Path:
         actions = np.concatenate([s[k] for s, k in zip(scores, keep)] or [np.zeros(0)])
         clean = [i for i, k in enumerate(keep) if k.all()]  # runs with no risky action: the run share's
         runs = [scores[i].max() for i in clean if len(scores[i])]
-        threshold = max(threshold, threshold_for_harmless(actions, float(cal["real_flag_share"])),
-                        threshold_for_harmless(np.asarray(runs), float(cal["real_run_share"])))
-        block_threshold = max(block_threshold, threshold_for_harmless(actions, float(cal["real_block_share"])))
+        threshold, block_threshold = bounded_by_harmless(threshold, block_threshold, actions, runs, cal)
         print(f"cbm train: thresholds also bounded by {len(actions)} real harmless actions and "
               f"{len(runs)} runs without a risky one ({', '.join(str(p) for p in real)})", file=sys.stderr)
     threshold, block_threshold = min(threshold, 1.0), min(max(block_threshold, threshold), 1.0)
