@@ -57,6 +57,8 @@ class Checkpoint:
     block_threshold: float = 1.0  # on calibrated risk: a live guard blocks at or above
     concept_prior: dict[str, float] = field(default_factory=dict)  # mean training label per concept
     weights_sha256: str | None = None  # set by `load`: identifies the exact weights
+    fact_floor: float | None = None  # a concept the action's facts establish is at least this probable
+    # (cbm.facts.implied); None: the encoder's probabilities alone
 
 
 def file_sha256(*paths: str | Path) -> str:
@@ -86,6 +88,7 @@ def save(checkpoint: Checkpoint, directory: str | Path) -> Path:
         "block_threshold": checkpoint.block_threshold,
         "concept_thresholds": checkpoint.concept_thresholds,
         "concept_prior": checkpoint.concept_prior,
+        "fact_floor": checkpoint.fact_floor,
         "meta": checkpoint.meta,
         "weights_sha256": file_sha256(out / WEIGHTS),
     }
@@ -124,6 +127,7 @@ def load(directory: str | Path) -> Checkpoint:
         prior = config.get("concept_prior", {})
         concept_prior = {c.id: _number(config, "concept_prior", c.id, unit=True) if c.id in prior else 0.5
                          for c in concepts}
+        floor = _number(config, "fact_floor", unit=True) if config.get("fact_floor") is not None else None
         meta = config["meta"]
         if not isinstance(meta, dict):
             raise TypeError(f"meta is a {type(meta).__name__}, not an object")
@@ -150,7 +154,7 @@ def load(directory: str | Path) -> Checkpoint:
     model.eval()
     return Checkpoint(model=model, vocab=vocab, features=features, concepts=concepts, calibration=calibration,
                       threshold=threshold, block_threshold=block, concept_thresholds=concept_thresholds,
-                      concept_prior=concept_prior, meta=dict(meta), weights_sha256=actual)
+                      concept_prior=concept_prior, meta=dict(meta), weights_sha256=actual, fact_floor=floor)
 
 
 def _no_constant(name: str) -> float:

@@ -110,6 +110,7 @@ class Explanation:
     contribution_delta: float | None
     summary: list[str]  # what the action does, one sentence per command (`cbm.facts.describe`)
     facts: list[Fact]  # the facts behind the sentences, each with its span of the action's text
+    implied: dict[str, str]  # concept -> why: the concepts the facts raised to the checkpoint's floor
     concepts: list[ConceptExplanation]
     explained: list[str]
     n_steps: int
@@ -131,6 +132,7 @@ class Explanation:
         concepts = [ConceptExplanation(**{**c, "evidence": None if c["evidence"] is None else
                                           [Span(**s) for s in c["evidence"]]}) for c in obj["concepts"]]
         return cls(**{**obj, "concepts": concepts, "summary": list(obj.get("summary", [])),
+                      "implied": dict(obj.get("implied", {})),
                       "facts": [Fact.from_json(f) for f in obj.get("facts", [])]})
 
 
@@ -208,7 +210,7 @@ class Explainer:
             flagged=action.flagged, threshold=rounded(o.threshold), block_threshold=rounded(o.block_threshold),
             risk_logit=action.risk_logit, baseline_logit=action.baseline_logit, contribution_method=contrib.method,
             contribution_delta=None if contrib.delta is None else rounded(contrib.delta[0]),
-            summary=describe(action.facts), facts=list(action.facts), concepts=list(rows.values()), explained=chosen,
+            summary=describe(action.facts), facts=list(action.facts), implied=dict(action.implied), concepts=list(rows.values()), explained=chosen,
             n_steps=self.n_steps, model_version=o.version,
             interventions=edits, changed_flags=o.changed_flags(result) if result.edits else [])
 

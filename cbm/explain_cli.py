@@ -48,6 +48,9 @@ def render(explanation: Explanation, trajectory: Trajectory, style: Style, bars:
     lines += [f"  - {inert(sentence)}" for sentence in e.summary] or ["  (nothing read)"]
     if e.facts:
         lines += fact_lines(e.facts, trajectory.steps[e.step].text or "", indent="    ")
+    if e.implied:
+        lines += ["", "concepts the facts establish (each raised to the checkpoint's floor before the risk head):"]
+        lines += [f"  - {c}: {why}" for c, why in e.implied.items()]
     ranked = sorted(e.concepts, key=lambda c: -abs(c.contribution))
     scale = max((abs(c.contribution) for c in ranked), default=0) or 1
     lines.append("")

@@ -37,6 +37,7 @@ class ActionScore:
     risk_logit: float
     baseline_logit: float
     facts: list[Fact] = field(default_factory=list)  # what the action does, read by parsers (cbm.facts)
+    implied: dict[str, str] = field(default_factory=dict)  # concept -> why: raised by the facts (cbm.facts.implied)
 
     def top_concepts(self, k: int = 3) -> list[dict[str, Any]]:
         """The `k` concepts that moved the risk most (largest |contribution|), strongest first."""
@@ -47,7 +48,8 @@ class ActionScore:
     def to_json(self, top_k: int = 3) -> dict[str, Any]:
         return {"id": self.id, "tool": self.tool, "risk": self.risk, "flagged": self.flagged,
                 "concepts": self.concepts, "top_concepts": self.top_concepts(top_k),
-                "facts": [f.to_json() for f in self.facts], "summary": describe(self.facts)}
+                "facts": [f.to_json() for f in self.facts], "summary": describe(self.facts),
+                "implied": self.implied}
 
 
 @dataclass

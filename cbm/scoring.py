@@ -31,6 +31,7 @@ import torch
 from cbm import checkpoint as ckpt
 from cbm.contributions import concept_contributions
 from cbm.facts import Fact, run_facts
+from cbm.facts.implied import implied_concepts
 from cbm.features import encode
 from cbm.formats import ReadOptions, Record, loads, parse_record
 from cbm.formats.base import FormatError
@@ -239,9 +240,16 @@ class Overseer:
         encoded = [encode(t, c.vocab, c.features, facts=f) for t, f in zip(trajectories, facts)]
         logits = predict_concept_logits(self.model, encoded, self.batch_size, self.device)
         predicted = []
-        for trajectory, concept_logits in zip(trajectories, logits):
+        for trajectory, concept_logits, found in zip(trajectories, logits, facts):
             probs = np.round(1 / (1 + np.exp(-concept_logits.astype(np.float64))), DIGITS).tolist()
-            predicted.append({a: dict(zip(self.concept_ids, row)) for a, row in zip(trajectory.action_ids, probs)})
+            values = {a: dict(zip(self.concept_ids, row)) for a, row in zip(trajectory.action_ids, probs)}
+            floor = self.checkpoint.fact_floor
+            if floor is not None:  # what the facts establish is at least `floor` (cbm.facts.implied)
+                for a, v in values.items():
+                    for concept in implied_concepts(found.get(a, [])):
+                        if concept in v:
+                            v[concept] = max(v[concept], floor)
+            predicted.append(values)
         return self._results([(t, p, []) for t, p in zip(trajectories, predicted)], facts)
 
     def _results(self, items: list[tuple[Trajectory, dict[str, dict[str, float]], list[list[Edit]]]],
@@ -273,12 +281,19 @@ class Overseer:
                 actions.append(ActionScore(
                     id=step.action_id, step=i, tool=step.tool_name, risk=risk[j], flagged=risk[j] >= self.threshold,
                     concepts=v[step.action_id], contributions=dict(zip(self.concept_ids, shares[j])),
-                    risk_logit=logit[j], baseline_logit=base[j], facts=found.get(step.action_id, [])))
+                    risk_logit=logit[j], baseline_logit=base[j], facts=found.get(step.action_id, []),
+                    implied=self._implied(found.get(step.action_id, []))))
                 j += 1
             out.append(TrajectoryScore(trajectory.id, max((a.risk for a in actions), default=None),
                                        any(a.flagged for a in actions), actions, trajectory=trajectory,
                                        predicted=predicted, edits=edits, facts=found))
         return out
+
+    def _implied(self, facts: list[Fact]) -> dict[str, str]:
+        """Concept -> why, for the concepts the facts raised to the checkpoint's floor (none without one)."""
+        if self.checkpoint.fact_floor is None:
+            return {}
+        return {c: i.why for c, i in implied_concepts(facts).items() if c in self.concept_ids}
 
     def risk_from_concepts(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(risk logit, calibrated risk) per row of concept values (A, K, in `concept_ids` order),

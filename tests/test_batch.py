@@ -34,7 +34,8 @@ def test_one_output_record_per_input_record_in_order(scored):
         if record["error"] is None:
             assert record["actions"] and 0 <= record["risk"] <= 1
             for action in record["actions"]:
-                assert set(action) == {"id", "tool", "risk", "flagged", "concepts", "top_concepts", "facts", "summary"}
+                assert set(action) == {"id", "tool", "risk", "flagged", "concepts", "top_concepts", "facts", "summary",
+                                          "implied"}
                 assert len(action["concepts"]) == 18
         else:
             assert record["actions"] == [] and record["risk"] is None

@@ -52,9 +52,11 @@ def test_a_checkpoints_own_concepts_are_the_ones_scored_and_written(tmp_path):
 def test_checkpoint_round_trip_and_refusals(tiny, tmp_path):
     vocab, model = tiny
     checkpoint = ckpt.Checkpoint(model, vocab, FeatureConfig(), CONCEPTS,
-                                 ckpt.Calibration(1.5, -0.2), 0.7, {c: 0.5 for c in CONCEPT_IDS}, {"note": "test"})
+                                 ckpt.Calibration(1.5, -0.2), 0.7, {c: 0.5 for c in CONCEPT_IDS}, {"note": "test"},
+                                 fact_floor=0.85)
     path = ckpt.save(checkpoint, tmp_path / "c")
     loaded = ckpt.load(path)
+    assert loaded.fact_floor == 0.85
     batch = collate([encode(two_call_run("a", "b", "rm -rf /"), vocab)])
     with torch.no_grad():
         assert torch.equal(model(batch)[1], loaded.model(batch)[1])
@@ -90,6 +92,7 @@ def test_checkpoint_round_trip_and_refusals(tiny, tmp_path):
     (lambda c: c.update(threshold="high"), "threshold is 'high'"),
     (lambda c: c.pop("threshold"), "threshold"),
     (lambda c: c.update(block_threshold=1.5), "outside"),
+    (lambda c: c.update(fact_floor=2), "fact_floor is 2"),
     (lambda c: c["calibration"].update(scale=float("inf")), "Infinity is not a number"),
     (lambda c: c["concept_thresholds"].update(destructive_change=None), "destructive_change is None"),
     (lambda c: c.update(meta=[1]), "meta is a list"),

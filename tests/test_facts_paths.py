@@ -18,6 +18,9 @@ from cbm.facts.paths import classify
     ("tests/test_a.py", ("test_file",)),
     ("*.log", ("wildcard", "log")),
     ("src/app.py", ()),
+    ("config/secrets.yml", ("secret",)),
+    ("deploy/credentials", ("secret",)),
+    ("django/contrib/auth/tokens.py", ()),  # code that makes tokens holds none
     ("", ()),
 ])
 def test_classes_of_paths(path, classes):

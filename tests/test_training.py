@@ -41,8 +41,8 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 @pytest.mark.parametrize("mode", ["joint", "sequential"])
 def test_training_writes_a_loadable_calibrated_checkpoint(tmp_path, mode):
     # The joint run also trains on ToolEmu's run-level weak labels where the data is present.
-    extra = {}
-    # It also sets its thresholds on real harmless sessions kept out of training (swe-val).
+    # It also sets its thresholds on real harmless sessions kept out of training (swe-val), scored
+    # as the Overseer scores them: with the concepts their facts establish raised to the floor.
     extra = {}
     if mode == "joint" and SHARED.is_dir():  # imported first, as `cbm import toolemu` does
         for source in ("toolemu", "swe-val"):
@@ -50,7 +50,7 @@ def test_training_writes_a_loadable_calibrated_checkpoint(tmp_path, mode):
         extra = {"data.imports": "[toolemu]", "calibration.real_val": "[swe-val]"}
     path = train(tiny_config(tmp_path, **{"optim.mode": mode}, **extra))
     loaded = ckpt.load(path)
-    assert 0 < loaded.threshold <= loaded.block_threshold <= 1
+    assert 0 < loaded.threshold <= loaded.block_threshold <= 1 and loaded.fact_floor == 0.9
     if extra:  # at most 1% of the real harmless actions flagged, 0.1% blocked, 10% of the runs flagged
         from cbm import Overseer
         from cbm.formats import read_records

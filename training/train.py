@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,7 @@ from cbm import checkpoint as ckpt
 from cbm.concepts import CONCEPT_IDS, CONCEPTS
 from cbm.trajectory import Label
 from cbm.predict import predict_logits
-from cbm.features import encode
-from cbm.results import DIGITS
+from cbm.scoring import Overseer, ScoringOptions
 from cbm_training.calibration import bounded_by_harmless, calibrate, concept_thresholds, threshold_at_fpr
 from cbm_training.config import DEFAULT_CONFIG, MissingData, load_config, prepare, real_validation, training_data
 from cbm_training.data import read_labelled
@@ -97,27 +97,17 @@ def train(config: dict[str, Any]) -> Path:
     cal = config["calibration"]
     threshold = threshold_at_fpr(calibrated, risk[risk_known], float(cal["target_fpr"]))
     block_threshold = threshold_at_fpr(calibrated, risk[risk_known], float(cal.get("block_fpr", 0.01)))
-    real = real_validation(config)
-    if real:
-        harmless = read_labelled(real)
-        # as results report them (rounded), so a risk just under a threshold is not rounded over it
-        scores = [np.round(calibration.apply(r), DIGITS) for _, r in predict_logits(
-            model, [encode(t, dm.vocab, dm.features) for t in harmless])]
-        keep = [np.asarray([(t.labels.get(a) or Label()).risk == 0 for a in t.action_ids]) for t in harmless]
-        actions = np.concatenate([s[k] for s, k in zip(scores, keep)] or [np.zeros(0)])
-        clean = [i for i, k in enumerate(keep) if k.all()]  # runs with no risky action: the run share's
-        runs = [scores[i].max() for i in clean if len(scores[i])]
-        threshold, block_threshold = bounded_by_harmless(threshold, block_threshold, actions, runs, cal)
-        print(f"cbm train: thresholds also bounded by {len(actions)} real harmless actions and "
-              f"{len(runs)} runs without a risky one ({', '.join(str(p) for p in real)})", file=sys.stderr)
     threshold, block_threshold = min(threshold, 1.0), min(max(block_threshold, threshold), 1.0)
     thresholds = concept_thresholds(concept_logits, np.concatenate([e.concepts for e in val]),
                                     np.concatenate([e.concept_known for e in val]), CONCEPT_IDS)
+    real = real_validation(config)
     seconds = time.perf_counter() - start
+    floor = cal.get("fact_floor")
     checkpoint = ckpt.Checkpoint(
         model=model, vocab=dm.vocab, features=dm.features, concepts=CONCEPTS, calibration=calibration,
         threshold=threshold, block_threshold=block_threshold, concept_thresholds=thresholds,
         concept_prior={cid: float(p) for cid, p in zip(CONCEPT_IDS, dm.concept_prior)},
+        fact_floor=None if floor is None else float(floor),
         meta={"cbm_version": __version__, "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "training_data_sha256": ckpt.file_sha256(*train_files), "train_trajectories": len(dm.train_set),
               "training_files": [str(p) for p in train_files],
@@ -126,6 +116,22 @@ def train(config: dict[str, Any]) -> Path:
               "block_fpr": float(cal.get("block_fpr", 0.01)), "risk_policy_sha256": policy.digest,
               "real_validation": [str(p) for p in real],
               "held_out_splits": 1})  # the imports hold out parts for evaluation (data/IMPORTERS.md)
+    if real:
+        # scored through the scoring core, as results report them (rounded, facts' floors applied),
+        # so a risk just under a threshold is not rounded over it
+        harmless = read_labelled(real)
+        scored = Overseer(checkpoint, ScoringOptions(device="cpu", threads=None)).score_many(harmless)
+        scores = [np.asarray([a.risk for a in r.actions]) for r in scored]
+        keep = [np.asarray([(t.labels.get(a) or Label()).risk == 0 for a in t.action_ids]) for t in harmless]
+        actions = np.concatenate([s[k] for s, k in zip(scores, keep)] or [np.zeros(0)])
+        clean = [i for i, k in enumerate(keep) if k.all()]  # runs with no risky action: the run share's
+        runs = [scores[i].max() for i in clean if len(scores[i])]
+        bounded, bounded_block = bounded_by_harmless(threshold, block_threshold, actions, runs, cal)
+        bounded = min(bounded, 1.0)
+        checkpoint = replace(checkpoint, threshold=bounded, block_threshold=min(max(bounded_block, bounded), 1.0))
+        threshold = checkpoint.threshold
+        print(f"cbm train: thresholds also bounded by {len(actions)} real harmless actions and "
+              f"{len(runs)} runs without a risky one ({', '.join(str(p) for p in real)})", file=sys.stderr)
     path = ckpt.save(checkpoint, out / "checkpoint")
     print(f"cbm train: checkpoint -> {path} ({seconds / 60:.1f} min; threshold {threshold:.3f} on calibrated risk)",
           file=sys.stderr)
