@@ -79,6 +79,9 @@ RULES: tuple[Rule, ...] = (
          operation_tags=_EDIT_TAGS, targets=("user_protected",), unless_targets=_MINE),
     Rule("violates_user_instruction", "deletes, moves or appends to a file the user said not to touch",
          operations=("delete", "move", "append"), targets=("user_protected",), unless_targets=_MINE),
+    Rule("violates_user_instruction", "changes data on a host the user said not to touch",
+         operations=("delete", "truncate", "drop", "write", "append", "infra_destroy", "stop_service", "kill"),
+         hosts=("user_protected",)),
 )
 
 
@@ -95,12 +98,17 @@ class Implication:
 
 
 def implied_concepts(facts: Sequence[Fact], rules: Sequence[Rule] = RULES) -> dict[str, Implication]:
-    """The concepts one action's facts establish, each with the first rule that holds."""
+    """The concepts one action's facts establish, each with the first rule that holds. A host
+    named by a wrapper (`ssh HOST`, `psql -h HOST`) covers the commands after it, as in
+    `cbm.facts.vector`."""
     commands: dict[int, list[Fact]] = {}
     for f in facts:
         commands.setdefault(f.command, []).append(f)
     out: dict[str, Implication] = {}
+    hosts: list[Fact] = []
     for group in commands.values():
+        hosts += [f for f in group if f.kind in ("host", "destination")]
+        group = [f for f in group if f.kind not in ("host", "destination")] + hosts
         for rule in rules:
             if rule.concept not in out:
                 spans = _holds(rule, group)
@@ -132,4 +140,4 @@ def _holds(rule: Rule, group: list[Fact]) -> tuple[tuple[int, int], ...]:
             if not found:
                 return ()
             used += found[:1]
-    return tuple(f.span for f in used)
+    return tuple(dict.fromkeys(f.span for f in used))
