@@ -21,6 +21,8 @@ from cbm.facts.paths import classify
     ("config/secrets.yml", ("secret",)),
     ("deploy/credentials", ("secret",)),
     ("django/contrib/auth/tokens.py", ()),  # code that makes tokens holds none
+    (".env.production", ("secret",)),
+    (".env.example", ()),  # a template of the names, without the values
     ("", ()),
 ])
 def test_classes_of_paths(path, classes):
