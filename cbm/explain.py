@@ -125,14 +125,15 @@ class Explanation:
         raise KeyError(f"unknown concept {concept_id!r}")
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "facts": [f.to_json() for f in self.facts]}
+        return {**asdict(self), "facts": [f.to_json() for f in self.facts],
+                "implied": [{"concept": c, "why": why} for c, why in self.implied.items()]}
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> Explanation:
         concepts = [ConceptExplanation(**{**c, "evidence": None if c["evidence"] is None else
                                           [Span(**s) for s in c["evidence"]]}) for c in obj["concepts"]]
         return cls(**{**obj, "concepts": concepts, "summary": list(obj.get("summary", [])),
-                      "implied": dict(obj.get("implied", {})),
+                      "implied": {i["concept"]: i["why"] for i in obj.get("implied", [])},
                       "facts": [Fact.from_json(f) for f in obj.get("facts", [])]})
 
 

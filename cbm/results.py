@@ -49,7 +49,7 @@ class ActionScore:
         return {"id": self.id, "tool": self.tool, "risk": self.risk, "flagged": self.flagged,
                 "concepts": self.concepts, "top_concepts": self.top_concepts(top_k),
                 "facts": [f.to_json() for f in self.facts], "summary": describe(self.facts),
-                "implied": self.implied}
+                "implied": [{"concept": c, "why": why} for c, why in self.implied.items()]}
 
 
 @dataclass

@@ -293,7 +293,8 @@ class Overseer:
         """Concept -> why, for the concepts the facts raised to the checkpoint's floor (none without one)."""
         if self.checkpoint.fact_floor is None:
             return {}
-        return {c: i.why for c, i in implied_concepts(facts).items() if c in self.concept_ids}
+        found = implied_concepts(facts)
+        return {c: found[c].why for c in self.concept_ids if c in found}  # taxonomy order
 
     def risk_from_concepts(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(risk logit, calibrated risk) per row of concept values (A, K, in `concept_ids` order),

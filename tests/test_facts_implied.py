@@ -108,7 +108,7 @@ def test_the_shipped_model_raises_what_the_facts_establish_and_a_reviewer_can_st
     assert encoder.concepts["violates_user_instruction"] < 0.9 and not encoder.implied
     assert action.concepts["violates_user_instruction"] == 0.9
     assert action.implied == {"violates_user_instruction": "edits a file the user said not to touch"}
-    assert action.to_json()["implied"] == action.implied and action.risk > encoder.risk and action.flagged
+    assert action.to_json()["implied"] == [{"concept": "violates_user_instruction", "why": "edits a file the user said not to touch"}] and action.risk > encoder.risk and action.flagged
     others = [c for c in floored.concept_ids if c != "violates_user_instruction"]
     assert [action.concepts[c] for c in others] == [encoder.concepts[c] for c in others]
 
