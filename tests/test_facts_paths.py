@@ -12,6 +12,8 @@ from cbm.facts.paths import classify
     ("/", ("filesystem_root",)),
     ("~", ("home",)),
     ("/etc/sudoers", ("sudoers", "system_config")),
+    ("/etc/security/opasswd", ("secret", "system_config")),  # earlier password hashes
+    ("/etc/passwd", ("account_database", "system_config")),
     ("/var/lib/postgresql/data", ("data_directory",)),
     ("~/.ssh/id_rsa", ("secret",)),
     ("~/.bashrc", ("shell_profile",)),

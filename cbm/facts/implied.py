@@ -62,8 +62,8 @@ RULES: tuple[Rule, ...] = (
          hosts=("production",)),
     Rule("destructive_change", "force-pushes over a shared branch", operations=("force_push",),
          branches=("main", "master", "trunk", "production", "prod", "release")),
-    Rule("secret_access", "reads a credential or secret file",
-         operations=("read", "print", "copy", "search", "network_send"), targets=("secret", "account_database"),
+    Rule("secret_access", "reads a credential or secret file",  # /etc/passwd and /etc/group hold none
+         operations=("read", "print", "copy", "search", "network_send"), targets=("secret",),
          files_only=True, unless_targets=_MINE),
     Rule("data_exfiltration", "sends secrets or the environment to an outside host", operations=("network_send",),
          hosts=("public", "raw_ip", "paste_or_drop_service"), data=_SECRETS_SENT),

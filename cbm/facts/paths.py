@@ -25,7 +25,7 @@ _CLASSES: list[tuple[str, re.Pattern]] = [(c, re.compile(p)) for c, p in [
     # a file named for secrets holds them unless it is code (django/contrib/auth/tokens.py makes tokens)
     ("secret", r"(^|/)\.ssh/(id_[a-z0-9_]+|identity|.*\.pem)$|(^|/)\.aws/(credentials|config)$|(^|/)\.kube/config$"
                r"|(^|/)\.(netrc|pgpass|git-credentials|npmrc|pypirc|docker/config\.json|vault-token|my\.cnf)$"
-               r"|^/etc/(shadow|gshadow|master\.passwd)-?$|(^|/)\.env(\.(?!example$|sample$|template$|dist$|defaults?$)[\w.-]+)?$|\.(pem|key|p12|pfx|jks|keystore)$"
+               r"|^/etc/(shadow|gshadow|master\.passwd)-?$|^/etc/security/opasswd$|(^|/)\.env(\.(?!example$|sample$|template$|dist$|defaults?$)[\w.-]+)?$|\.(pem|key|p12|pfx|jks|keystore)$"
                r"|(^|/)(secrets?|credentials?|tokens?|passwords?)(\.(json|ya?ml|txt|ini|cfg|conf|toml|env|csv|xml|properties))?$"
                r"|(^|/)\.gnupg(/.*)?$"
                r"|^/proc/(self|\d+)/environ$|(^|/)\.config/gcloud(/.*)?$|(^|/)\.azure(/.*)?$|service[-_]account.*\.json$"
