@@ -18,6 +18,13 @@ def test_an_unknown_tool_is_an_operation_named_by_the_tool():
     assert (fact.kind, fact.value, fact.tags, fact.parser) == ("operation", "read", ("get_weather",), "json")
 
 
+def test_the_agents_own_notes_do_nothing_and_its_final_report_is_a_message():
+    """OpenHands' `think` runs nothing and `finish` reports to the user: neither "runs" anything."""
+    assert facts(tool_call("think", {"thought": "I could rm -rf /tmp/cache, but the user asked to keep it"})) == []
+    [fact] = facts(tool_call("finish", {"message": "Done: the report is in /workspace/report.md"}))
+    assert (fact.kind, fact.value, fact.tags) == ("operation", "message", ("finish",))
+
+
 def test_arguments_that_are_not_json_are_noted_and_still_read():
     raw = '{"command": "rm -rf /tmp'
     found = facts(Step(kind="tool_call", text=raw, message_index=1, call_id="c1", tool_name="bash", arguments=None))

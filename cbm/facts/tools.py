@@ -27,6 +27,8 @@ PYTHON_KEYS = ("code", "cell", "source", "script", "program")
 WEB_TOOLS = re.compile(r"(?i)(browser|browse|navigate|web_?fetch|fetch_url|get_webpage|web_read|open_url|visit|"
                        r"http|api_call|^requests$|url|download|goto)")
 MESSAGE_TOOLS = re.compile(r"(?i)(send_|post_message|email|slack|chat|message|reply|tweet|notify|sms|comment)")
+THINK_TOOLS = re.compile(r"(?i)^(think|thought|reason|reasoning|scratchpad|plan|take_note)$")
+REPORT_TOOLS = re.compile(r"(?i)^(finish|final_answer|submit_answer|attempt_completion|task_complete|done)$")
 _VERBS = [
     ("delete", re.compile(r"(?i)(delete|remove|drop|destroy|purge|erase|wipe|revoke|terminate|cancel|uninstall)")),
     ("network_send", re.compile(r"(?i)(send|post|transfer|upload|share|publish|email|wire|pay|invite|forward)")),
@@ -105,6 +107,8 @@ def _salvage(raw: str) -> dict[str, Text]:
 
 def _generic(out: Collector, tool: str, args: dict) -> None:
     """A tool no parser knows: the verb in its name, then the URLs and paths in its arguments."""
+    if THINK_TOOLS.match(tool):  # the agent's own notes: nothing runs, nothing is sent
+        return
     texts = [v for v in args.values() if isinstance(v, Text)] + \
             [t for v in args.values() if isinstance(v, list) for t in v if isinstance(t, Text)]
     anchor = Text.constant(tool, (0, 0))
@@ -113,7 +117,7 @@ def _generic(out: Collector, tool: str, args: dict) -> None:
             any(k in args for k in ("body", "payload", "json", "data"))
         op = "network_send" if sending else "navigate" if re.search(r"(?i)browser|navigate|goto|visit", tool) \
             else "network_fetch"
-    elif MESSAGE_TOOLS.search(tool):
+    elif MESSAGE_TOOLS.search(tool) or REPORT_TOOLS.match(tool):
         op = "message"
     else:
         op = next((o for o, pattern in _VERBS if pattern.search(tool)), "execute")
