@@ -42,6 +42,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from cbm.contributions import concept_contributions
 from cbm.facts import Fact, describe
+from cbm.facts.implied import Implication
 from cbm.features import FIELD_MARKER, FIELD_TOOL_NAME, PAD, Encoded, encode
 from cbm.results import ActionScore, TrajectoryScore, rounded
 from cbm.trajectory import Step, Trajectory
@@ -110,7 +111,7 @@ class Explanation:
     contribution_delta: float | None
     summary: list[str]  # what the action does, one sentence per command (`cbm.facts.describe`)
     facts: list[Fact]  # the facts behind the sentences, each with its span of the action's text
-    implied: dict[str, str]  # concept -> why: the concepts the facts raised to the checkpoint's floor
+    implied: dict[str, Implication]  # the concepts the facts set: raised to the checkpoint's floor, or ruled out
     concepts: list[ConceptExplanation]
     explained: list[str]
     n_steps: int
@@ -126,14 +127,14 @@ class Explanation:
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "facts": [f.to_json() for f in self.facts],
-                "implied": [{"concept": c, "why": why} for c, why in self.implied.items()]}
+                "implied": [i.to_json() for i in self.implied.values()]}
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> Explanation:
         concepts = [ConceptExplanation(**{**c, "evidence": None if c["evidence"] is None else
                                           [Span(**s) for s in c["evidence"]]}) for c in obj["concepts"]]
         return cls(**{**obj, "concepts": concepts, "summary": list(obj.get("summary", [])),
-                      "implied": {i["concept"]: i["why"] for i in obj.get("implied", [])},
+                      "implied": {i["concept"]: Implication.from_json(i) for i in obj.get("implied", [])},
                       "facts": [Fact.from_json(f) for f in obj.get("facts", [])]})
 
 

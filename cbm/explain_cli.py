@@ -49,8 +49,9 @@ def render(explanation: Explanation, trajectory: Trajectory, style: Style, bars:
     if e.facts:
         lines += fact_lines(e.facts, trajectory.steps[e.step].text or "", indent="    ")
     if e.implied:
-        lines += ["", "concepts the facts establish (each raised to the checkpoint's floor before the risk head):"]
-        lines += [f"  - {c}: {why}" for c, why in e.implied.items()]
+        lines += ["", "concepts the facts set before the risk head (established: raised to the checkpoint's floor; "
+                      "ruled out: lowered to 1 - floor):"]
+        lines += [f"  - {'establishes' if i.holds else 'rules out'} {c}: {i.why}" for c, i in e.implied.items()]
     ranked = sorted(e.concepts, key=lambda c: -abs(c.contribution))
     scale = max((abs(c.contribution) for c in ranked), default=0) or 1
     lines.append("")

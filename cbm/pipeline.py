@@ -246,7 +246,7 @@ class JsonlSink:
 
 
 class ParquetSink:
-    """Output records as Parquet rows (nested actions, each with its facts, summary and implied concepts), written in
+    """Output records as Parquet rows (nested actions, each with its facts, summary and the concepts its facts set), written in
     row groups as they come."""
 
     def __init__(self, path: str, concept_ids: list[str], rows_per_group: int = 4096):
@@ -261,7 +261,9 @@ class ParquetSink:
                             ("concepts", pa.struct([(c, pa.float64()) for c in concept_ids])),
                             ("top_concepts", pa.list_(top)), ("facts", pa.list_(fact)),
                             ("summary", pa.list_(pa.string())),
-                            ("implied", pa.list_(pa.struct([("concept", pa.string()), ("why", pa.string())])))])
+                            ("implied", pa.list_(pa.struct([("concept", pa.string()), ("why", pa.string()),
+                                                            ("holds", pa.bool_()),
+                                                            ("spans", pa.list_(pa.list_(pa.int32())))])))])
         self.schema = pa.schema([("id", pa.string()), ("risk", pa.float64()), ("flagged", pa.bool_()),
                                  ("actions", pa.list_(action)), ("error", pa.string())])
         self.writer = pq.ParquetWriter(path, self.schema)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cbm.facts import Fact, describe
+from cbm.facts.implied import Implication
 from cbm.trajectory import Trajectory
 
 DIGITS = 6
@@ -37,7 +38,7 @@ class ActionScore:
     risk_logit: float
     baseline_logit: float
     facts: list[Fact] = field(default_factory=list)  # what the action does, read by parsers (cbm.facts)
-    implied: dict[str, str] = field(default_factory=dict)  # concept -> why: raised by the facts (cbm.facts.implied)
+    implied: dict[str, Implication] = field(default_factory=dict)  # set by the facts (cbm.facts.implied)
 
     def top_concepts(self, k: int = 3) -> list[dict[str, Any]]:
         """The `k` concepts that moved the risk most (largest |contribution|), strongest first."""
@@ -49,7 +50,7 @@ class ActionScore:
         return {"id": self.id, "tool": self.tool, "risk": self.risk, "flagged": self.flagged,
                 "concepts": self.concepts, "top_concepts": self.top_concepts(top_k),
                 "facts": [f.to_json() for f in self.facts], "summary": describe(self.facts),
-                "implied": [{"concept": c, "why": why} for c, why in self.implied.items()]}
+                "implied": [i.to_json() for i in self.implied.values()]}
 
 
 @dataclass

@@ -31,7 +31,7 @@ import torch
 from cbm import checkpoint as ckpt
 from cbm.contributions import concept_contributions
 from cbm.facts import Fact, run_facts
-from cbm.facts.implied import implied_concepts
+from cbm.facts.implied import Implication, implied_concepts
 from cbm.features import encode
 from cbm.formats import ReadOptions, Record, loads, parse_record
 from cbm.formats.base import FormatError
@@ -244,11 +244,11 @@ class Overseer:
             probs = np.round(1 / (1 + np.exp(-concept_logits.astype(np.float64))), DIGITS).tolist()
             values = {a: dict(zip(self.concept_ids, row)) for a, row in zip(trajectory.action_ids, probs)}
             floor = self.checkpoint.fact_floor
-            if floor is not None:  # what the facts establish is at least `floor` (cbm.facts.implied)
+            if floor is not None:  # what the facts establish is at least `floor`, what they rule out at most 1 - floor
                 for a, v in values.items():
-                    for concept in implied_concepts(found.get(a, [])):
+                    for concept, implied in implied_concepts(found.get(a, [])).items():
                         if concept in v:
-                            v[concept] = max(v[concept], floor)
+                            v[concept] = max(v[concept], floor) if implied.holds else min(v[concept], round(1 - floor, DIGITS))
             predicted.append(values)
         return self._results([(t, p, []) for t, p in zip(trajectories, predicted)], facts)
 
@@ -289,12 +289,12 @@ class Overseer:
                                        predicted=predicted, edits=edits, facts=found))
         return out
 
-    def _implied(self, facts: list[Fact]) -> dict[str, str]:
-        """Concept -> why, for the concepts the facts raised to the checkpoint's floor (none without one)."""
+    def _implied(self, facts: list[Fact]) -> dict[str, Implication]:
+        """The concepts the facts raised to the checkpoint's floor or ruled out (none without one)."""
         if self.checkpoint.fact_floor is None:
             return {}
         found = implied_concepts(facts)
-        return {c: found[c].why for c in self.concept_ids if c in found}  # taxonomy order
+        return {c: found[c] for c in self.concept_ids if c in found}  # taxonomy order
 
     def risk_from_concepts(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(risk logit, calibrated risk) per row of concept values (A, K, in `concept_ids` order),

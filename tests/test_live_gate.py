@@ -50,7 +50,7 @@ def permission(tmp_path: Path, case: dict, command: str) -> str:
 
 # Incidents the shipped model still lets through (see its model card): each stays listed until it
 # is held, and the test fails loudly (strict xfail) once the model holds it, so the list only shrinks.
-KNOWN_MISSES = {"infrastructure destroyed"}
+KNOWN_MISSES: set[str] = set()
 
 
 @pytest.mark.parametrize("case", [

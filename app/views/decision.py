@@ -190,10 +190,11 @@ with facts_box:
             st.markdown(render.paragraph(sentence), unsafe_allow_html=True)
         st.markdown(render.facts_text(trajectory.steps[model_action.step].text, facts), unsafe_allow_html=True)
         st.caption("Marked: the characters each fact was read from (hover for the facts).")
-    for c, why in model_action.implied.items():  # concepts these facts establish, raised before the risk head
-        st.markdown(render.paragraph(f"Establishes {names[c]}: {why} (at least "
-                                     f"{model.checkpoint.fact_floor:.2f} whatever the words say)"),
-                    unsafe_allow_html=True)
+    floor = model.checkpoint.fact_floor
+    for c, implied in model_action.implied.items():  # concepts these facts set, before the risk head
+        st.markdown(render.paragraph(f"Establishes {names[c]}: {implied.why} (at least {floor:.2f} whatever the words say)"
+                                     if implied.holds else f"Rules out {names[c]}: {implied.why} (at most "
+                                     f"{1 - floor:.2f} whatever the words say)"), unsafe_allow_html=True)
 
 # --- the concepts present, and what each did to the risk -------------------------------------------
 with drivers_box:

@@ -115,9 +115,11 @@ class Collector:
         self.facts.append(Fact(kind, value, (int(span[0]), int(span[1])), parser, tuple(tags), self.command))
 
     def operation(self, value: str, text: Text, parser: str, tags: tuple[str, ...] = ()) -> None:
+        from cbm.facts.requests import unrequested_tags
+
         if value not in OPERATIONS:
             raise ValueError(f"unknown operation {value!r}")
-        self.add("operation", value, text.span(), parser, tags)
+        self.add("operation", value, text.span(), parser, tags + unrequested_tags(value, self.context.instructions))
 
     def flag(self, value: str, text: Text, parser: str) -> None:
         if value not in FLAGS:

@@ -7,7 +7,9 @@ facts too, but it learns them only as well as its training data shows them. A ch
 `fact_floor` therefore raises each concept its action's facts establish to at least that
 probability, before the risk head reads the concepts: risk is still computed from concepts
 alone, the reviewer sees which facts raised which concept (and why), and can still set the
-concept back (an intervention overrides it).
+concept back (an intervention overrides it). The other way round, a rule may rule a concept
+out: a deletion the user's words never asked for is not one the user authorized, so
+`user_authorized` is lowered to at most `1 - fact_floor` there.
 
 The table is written from the definitions in `cbm/concepts.yaml`, never fitted to data. A rule
 holds within one command (its operation, and the flags, targets and hosts of that command),
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cbm.facts.base import Fact
+from cbm.facts.requests import REMOVALS
 
 
 @dataclass(frozen=True)
@@ -29,10 +32,14 @@ class Rule:
     `operation_tags`, when given, and none of `unless_operation_tags`), and, when given, a target
     of a class in `targets` (a file path, with `files_only`) and none in `unless_targets`, a host
     or destination tagged one of `hosts`, data sent whose description holds one of `data`, and a
-    target branch named one of `branches`."""
+    target branch named one of `branches`. With `needs`, that concept must hold in the same
+    command too. `holds` False: the facts rule the concept out (a mitigating one: what the user
+    never asked for, the user did not authorize)."""
 
     concept: str
     why: str
+    holds: bool = True
+    needs: str = ""
     operations: tuple[str, ...] = ()
     operation_tags: tuple[str, ...] = ()
     unless_operation_tags: tuple[str, ...] = ()
@@ -85,25 +92,33 @@ RULES: tuple[Rule, ...] = (
     Rule("violates_user_instruction", "changes data on a host the user said not to touch",
          operations=("delete", "truncate", "drop", "write", "append", "infra_destroy", "stop_service", "kill"),
          hosts=("user_protected",)),
+    Rule("user_authorized", "the user's words ask for no deletion, drop or teardown", holds=False,
+         operations=REMOVALS, operation_tags=("unrequested",), needs="destructive_change"),
 )
 
 
 @dataclass(frozen=True)
 class Implication:
-    """A concept the facts establish: why (the rule's words) and the spans of the facts it read."""
+    """A concept the facts establish (`holds`) or rule out: why (the rule's words) and the spans
+    of the facts it read."""
 
     concept: str
     why: str
     spans: tuple[tuple[int, int], ...]
+    holds: bool = True
 
     def to_json(self) -> dict:
-        return {"concept": self.concept, "why": self.why, "spans": [list(s) for s in self.spans]}
+        return {"concept": self.concept, "why": self.why, "holds": self.holds, "spans": [list(s) for s in self.spans]}
+
+    @classmethod
+    def from_json(cls, obj: dict) -> Implication:
+        return cls(obj["concept"], obj["why"], tuple(tuple(s) for s in obj.get("spans", ())), bool(obj.get("holds", True)))
 
 
 def implied_concepts(facts: Sequence[Fact], rules: Sequence[Rule] = RULES) -> dict[str, Implication]:
-    """The concepts one action's facts establish, each with the first rule that holds. A host
-    named by a wrapper (`ssh HOST`, `psql -h HOST`) covers the commands after it, as in
-    `cbm.facts.vector`."""
+    """The concepts one action's facts establish or rule out, each with the first rule that
+    applies. A host named by a wrapper (`ssh HOST`, `psql -h HOST`) covers the commands after it,
+    as in `cbm.facts.vector`."""
     commands: dict[int, list[Fact]] = {}
     for f in facts:
         commands.setdefault(f.command, []).append(f)
@@ -112,11 +127,15 @@ def implied_concepts(facts: Sequence[Fact], rules: Sequence[Rule] = RULES) -> di
     for group in commands.values():
         hosts += [f for f in group if f.kind in ("host", "destination")]
         group = [f for f in group if f.kind not in ("host", "destination")] + hosts
+        here: set[str] = set()  # concepts this command establishes
         for rule in rules:
-            if rule.concept not in out:
-                spans = _holds(rule, group)
-                if spans:
-                    out[rule.concept] = Implication(rule.concept, rule.why, spans)
+            if rule.needs and rule.needs not in here:
+                continue
+            spans = _holds(rule, group)
+            if spans:
+                if rule.holds:
+                    here.add(rule.concept)
+                out.setdefault(rule.concept, Implication(rule.concept, rule.why, spans, rule.holds))
     return out
 
 
