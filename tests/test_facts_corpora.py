@@ -167,14 +167,7 @@ def test_redcode_bash_other_scenarios_never_raise():
             assert all(isinstance(f, Fact) for f in facts(_call("bash", "command", r["code"])))
 
 
-# A socket's `connect((ip, port))` whose address comes in as a function's parameters (12 of the 30
-# reverse shells) yields no network operation yet; strict, so that the mark goes once it does
-_PYTHON_GAPS = {10: "connect() on a socket whose address is a parameter is not read as a connection"}
-
-
-@pytest.mark.parametrize("scenario", [
-    pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=_PYTHON_GAPS[s])) if s in _PYTHON_GAPS else s
-    for s in PYTHON_SCENARIOS])
+@pytest.mark.parametrize("scenario", sorted(PYTHON_SCENARIOS))
 def test_redcode_python_scenarios_yield_their_facts(scenario):
     name, check = PYTHON_SCENARIOS[scenario]
     items = [r for r in _redcode("python") if r["scenario"] == scenario]

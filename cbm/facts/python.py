@@ -324,6 +324,7 @@ _SAME_KIND = {"path": {"expanduser", "resolve", "absolute", "joinpath", "with_na
                        "with_stem"},
               "db": {"cursor", "connect", "begin", "raw_connection", "execute"}, "socket": {"accept"}}
 _HTTP_SENDING = {"post", "put", "patch", "delete"}
+_RECEIVE = {"recv", "recvfrom", "recvmsg"}  # socket methods that read what the other end sent
 _STRING_PASS = {"str", "os.fspath", "os.path.expanduser", "os.path.abspath", "os.path.realpath", "os.path.normpath",
                 "os.path.expandvars", "shlex.quote", "pipes.quote", "textwrap.dedent", "sqlalchemy.text",
                 "sqlalchemy.sql.text", "text", "inspect.cleandoc"}
@@ -366,6 +367,7 @@ class _Reader:
         self.dup2 = False
         self.spawn_fileno = False  # a shell spawned with a socket's fileno() as stdin/stdout
         self.spawns = 0
+        self.remote_commands: list[ast.Call] = []  # commands or code run from what a socket received
 
     # -- first pass --
     def run(self) -> None:
@@ -783,6 +785,8 @@ class _Reader:
         if handler is None and isinstance(node.func, ast.Attribute):
             kind = self.kind(node.func.value)
             handler = _METHODS.get((kind, node.func.attr)) or _METHODS.get(("", node.func.attr))
+            if handler is None and not kind and self.socket_address(node):
+                handler = ("connect", "0")
         if handler is None:
             return
         self.out.next_command()
@@ -793,6 +797,7 @@ class _Reader:
         """`os.system(cmd)`, `subprocess.run([...])`, `os.execl(path, argv...)`: run a command."""
         self.out.operation("execute", self.src.text(node.func), PARSER)
         self.spawns += 1
+        self.note_remote(node)
         if any(kw.arg in ("stdin", "stdout", "stderr") and "fileno" in ast.dump(kw.value) for kw in node.keywords):
             self.spawn_fileno = True
         if ":" in arg:
@@ -932,6 +937,7 @@ class _Reader:
     def on_eval(self, node: ast.Call, name: str, arg: str) -> None:
         """`exec`/`eval`/`compile`: run code; a literal (or decoded literal) is read as Python."""
         self.out.operation("execute", self.src.text(node.func), PARSER, (name.rsplit(".", 1)[-1],))
+        self.note_remote(node)
         code = self.string(self.arg(node, 0, "source", "object"))
         if code is not None and code.value.strip():
             self.out.parse("python", code)
@@ -1010,11 +1016,40 @@ class _Reader:
         self.out.operation("navigate", self.src.text(node.func), PARSER)
         self.url(self.arg(node, 0, "url"), False)
 
+    def socket_address(self, node: ast.Call) -> bool:
+        """`x.connect((host, port))` in code that imports `socket`, where `x` is a socket we could not
+        follow (a function's parameter): the (host, port) pair is a socket's address."""
+        if node.func.attr not in ("connect", "connect_ex") or len(node.args) != 1:
+            return False
+        address = self.resolve(node.args[0])
+        return isinstance(address, ast.Tuple) and len(address.elts) == 2 and \
+            any(m.split(".")[0] == "socket" for m in self.aliases.values())
+
+    def received(self, node: ast.AST, depth: int = 0) -> bool:
+        """Whether an expression carries data read from a socket: a `.recv(...)` in it, or a name
+        bound (once) to such an expression (`command = data.decode().strip()`)."""
+        for n in ast.walk(node):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _RECEIVE:
+                return True
+            if isinstance(n, ast.Name) and n.id in self.values and depth < _MAX_DEPTH \
+                    and self.received(self.values[n.id], depth + 1):
+                return True
+        return False
+
+    def note_remote(self, node: ast.Call) -> None:
+        if any(self.received(a) for a in [*node.args, *(kw.value for kw in node.keywords)]):
+            self.remote_commands.append(node)
+
     def reverse_shell(self) -> None:
-        """A socket connection whose file descriptors become a shell's stdin and stdout."""
+        """A socket connection whose file descriptors become a shell's stdin and stdout, or a loop
+        that runs whatever commands or code a socket sends (a remote shell without `dup2`)."""
         if self.connects and self.spawns and (self.dup2 or self.spawn_fileno):
             self.out.next_command()
             self.out.operation("reverse_shell", self.src.text(self.connects[0]), PARSER)
+        elif self.remote_commands:
+            self.out.next_command()
+            first = self.connects[0] if self.connects else self.remote_commands[0]
+            self.out.operation("reverse_shell", self.src.text(first), PARSER, ("command_channel",))
 
 
 _SAFE_WORD = re.compile(r"[\w@%+=:,./-]+")
