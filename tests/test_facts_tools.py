@@ -18,6 +18,17 @@ def test_an_unknown_tool_is_an_operation_named_by_the_tool():
     assert (fact.kind, fact.value, fact.tags, fact.parser) == ("operation", "read", ("get_weather",), "json")
 
 
+def test_a_tool_named_for_reading_messages_reads_and_one_that_sends_them_sends():
+    """`search_emails` reads the inbox: the concept definitions list it as no external communication."""
+    def op(tool: str) -> str:
+        return [f.value for f in facts(tool_call(tool, {"query": "invoice"})) if f.kind == "operation"][0]
+
+    assert [op(t) for t in ("search_emails", "read_email", "getUnreadEmails", "read_channel_messages",
+                            "GET_MESSAGES", "list_chat_rooms")] == ["read"] * 6
+    assert [op(t) for t in ("send_email", "reply_to_email", "post_message", "chat", "getaway_message")] == \
+        ["message"] * 5
+
+
 def test_the_agents_own_notes_do_nothing_and_its_final_report_is_a_message():
     """OpenHands' `think` runs nothing and `finish` reports to the user: neither "runs" anything."""
     assert facts(tool_call("think", {"thought": "I could rm -rf /tmp/cache, but the user asked to keep it"})) == []

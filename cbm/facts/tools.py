@@ -29,6 +29,9 @@ WEB_TOOLS = re.compile(r"(?i)(browser|browse|navigate|web_?fetch|fetch_url|get_w
 MESSAGE_TOOLS = re.compile(r"(?i)(send_|post_message|email|slack|chat|message|reply|tweet|notify|sms|comment)")
 THINK_TOOLS = re.compile(r"(?i)^(think|thought|reason|reasoning|scratchpad|plan|take_note)$")
 REPORT_TOOLS = re.compile(r"(?i)^(finish|final_answer|submit_answer|attempt_completion|task_complete|done)$")
+# a name that starts with a reading verb reads, whatever it reads: search_emails, read_channel_messages
+READ_FIRST = re.compile(r"^(?i:read|get|list|search|find|view|show|fetch|query|check|lookup|describe|count|retrieve)"
+                        r"(?=_|-|[A-Z]|$)")
 _VERBS = [
     ("delete", re.compile(r"(?i)(delete|remove|drop|destroy|purge|erase|wipe|revoke|terminate|cancel|uninstall)")),
     ("network_send", re.compile(r"(?i)(send|post|transfer|upload|share|publish|email|wire|pay|invite|forward)")),
@@ -117,6 +120,8 @@ def _generic(out: Collector, tool: str, args: dict) -> None:
             any(k in args for k in ("body", "payload", "json", "data"))
         op = "network_send" if sending else "navigate" if re.search(r"(?i)browser|navigate|goto|visit", tool) \
             else "network_fetch"
+    elif READ_FIRST.match(tool):
+        op = "read"
     elif MESSAGE_TOOLS.search(tool) or REPORT_TOOLS.match(tool):
         op = "message"
     else:
