@@ -30,7 +30,7 @@ import torch
 
 from cbm import checkpoint as ckpt
 from cbm.contributions import concept_contributions
-from cbm.facts import Fact, run_facts
+from cbm.facts import Fact, RunFactsCache, run_facts
 from cbm.facts.implied import Implication, implied_concepts
 from cbm.features import encode
 from cbm.formats import ReadOptions, Record, loads, parse_record
@@ -138,6 +138,7 @@ class Overseer:
         self.concept_ids = [c.id for c in checkpoint.concepts]
         self.prior = torch.tensor([checkpoint.concept_prior.get(c, 0.5) for c in self.concept_ids])
         self.path = str(path) if path is not None else None
+        self._context_facts = RunFactsCache()  # score_action's contexts grow a call at a time
 
     @classmethod
     def load(cls, path: str | Path | None = None, options: ScoringOptions | None = None, **fields_: Any) -> Overseer:
@@ -214,7 +215,7 @@ class Overseer:
         steps = [copy.copy(s) for s in base.steps] + [step]
         assign_action_ids(steps)
         trajectory = Trajectory(base.id, steps, base.metadata)
-        return self._score_batch([trajectory])[0].actions[-1]
+        return self._score_batch([trajectory], [self._context_facts(trajectory)])[0].actions[-1]
 
     def _prepare(self, item: Any) -> TrajectoryScore | tuple[Trajectory, int | None]:
         if isinstance(item, Record):
@@ -234,9 +235,11 @@ class Overseer:
             chunk[i] = result
         return chunk
 
-    def _score_batch(self, trajectories: list[Trajectory]) -> list[TrajectoryScore]:
+    def _score_batch(self, trajectories: list[Trajectory],
+                     facts: list[dict[str, list[Fact]]] | None = None) -> list[TrajectoryScore]:
         c = self.checkpoint
-        facts = [run_facts(t) for t in trajectories]  # read once: the model's fact features and the results' facts
+        if facts is None:  # read once: the model's fact features and the results' facts
+            facts = [run_facts(t) for t in trajectories]
         encoded = [encode(t, c.vocab, c.features, facts=f) for t, f in zip(trajectories, facts)]
         logits = predict_concept_logits(self.model, encoded, self.batch_size, self.device)
         predicted = []

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from cbm.facts import KINDS, OPERATIONS, Fact, facts
+from cbm.facts import KINDS, OPERATIONS, Fact, RunFactsCache, facts, run_facts
 from cbm.facts.paths import _CLASSES
-from cbm.trajectory import Step
+from cbm.trajectory import Step, Trajectory, assign_action_ids
 
 
 class Raw(str):
@@ -664,3 +664,38 @@ def test_openai_and_anthropic_formats_give_the_same_facts(arguments):
                  for raw in (openai_raw, anthropic_raw)]
         assert openai_raw[spans[0][0]:spans[0][1]] == "\\uff52\\uff4d"
         assert anthropic_raw[spans[1][0]:spans[1][1]] == "ｒｍ"
+
+
+def _growing(commands: list[str], prompt: str) -> list[Trajectory]:
+    """A Claude Code run cut after each of its calls, as a live guard sees it call by call."""
+    steps = [Step("user", prompt)]
+    runs = []
+    for i, command in enumerate(commands):
+        steps += [Step("tool_call", json.dumps({"command": command}), i + 1, f"c{i}", "Bash", {"command": command}),
+                  Step("tool_result", "ok", i + 1, f"c{i}")]
+        prefix = [Step(**{k: getattr(s, k) for k in ("kind", "text", "message_index", "call_id", "tool_name", "arguments")})
+                  for s in steps[:-1]]
+        assign_action_ids(prefix)
+        runs.append(Trajectory("live", prefix, {}))
+    return runs
+
+
+def test_the_facts_cache_reads_a_growing_run_as_run_facts_does():
+    """A variable set in one call and a host named by the user reach a later call through the cache."""
+    commands = ["DATA=/var/lib/postgresql/data", "ls -la $DATA", "sudo rm -rf $DATA",
+                "psql -h orders-live.prod.acme.internal -c 'DROP TABLE t'"]
+    cache = RunFactsCache()
+    for run in _growing(commands, "Free some disk space. Do not touch orders-live.prod.acme.internal."):
+        assert cache(run) == run_facts(run)
+    last = cache(run)[run.action_ids[2]]
+    assert any(f.kind == "target" and f.value == "/var/lib/postgresql/data" and "data_directory" in f.tags for f in last)
+    # the same calls after other words: nothing of the first run's context leaks into this one
+    other = _growing(commands, "Drop the table t on orders-live.prod.acme.internal.")[-1]
+    assert cache(other) == run_facts(other) != run_facts(run)
+
+
+def test_the_facts_cache_keeps_at_most_its_size():
+    cache = RunFactsCache(size=5)
+    for run in _growing([f"echo {i}" for i in range(6)], "Count."):
+        assert cache(run) == run_facts(run)
+    assert len(cache) == 5

@@ -3,6 +3,7 @@
     from cbm.facts import facts, run_facts, describe
     facts(step, earlier_steps)        # list[Fact] for one action
     run_facts(trajectory)             # {action id: list[Fact]} for a whole run, in one pass
+    RunFactsCache()(trajectory)       # the same, reusing the steps it read in earlier calls
     describe(facts)                   # sentences a reviewer reads, one per command
 
 One module per language: `shell` (bashlex, shlex as fallback) with `commands` (what each
@@ -13,13 +14,18 @@ work and size budget, and records a parser's failure as a fact.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 from cbm.facts.base import KINDS, OPERATIONS, Collector, Context, Fact
 from cbm.facts.sentences import describe
 from cbm.trajectory import Step, Trajectory
 
-__all__ = ["Fact", "Context", "KINDS", "OPERATIONS", "facts", "run_facts", "describe", "context_from"]
+__all__ = ["Fact", "Context", "KINDS", "OPERATIONS", "facts", "run_facts", "RunFactsCache", "describe",
+           "context_from"]
 
 
 def _extract(step: Step, context: Context) -> list[Fact]:
@@ -66,3 +72,56 @@ def run_facts(trajectory: Trajectory) -> dict[str, list[Fact]]:
         if step.action_id is not None:
             found[step.action_id] = result
     return found
+
+
+class RunFactsCache:
+    """`run_facts` for runs that grow a step at a time: a live guard scores each proposed call in
+    the context of every step before it, so without a cache each call parses the whole run again.
+    Each step is keyed by a digest of the steps up to it and stores the context after it and its
+    facts; a run resumes after its longest prefix already read. At most `size` steps are kept
+    (least recently used first out). Safe to share between threads."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._steps: OrderedDict[bytes, tuple[Context, list[Fact]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def __call__(self, trajectory: Trajectory) -> dict[str, list[Fact]]:
+        keys, digest = [], b""
+        for step in trajectory.steps:
+            digest = hashlib.blake2b(digest + _signature(step), digest_size=16).digest()
+            keys.append(digest)
+        with self._lock:
+            cached = []
+            for key in keys:
+                entry = self._steps.get(key)
+                if entry is None:
+                    break
+                self._steps.move_to_end(key)
+                cached.append(entry)
+        context = cached[-1][0].copy() if cached else Context()
+        found: dict[str, list[Fact]] = {}
+        fresh = []
+        for i, step in enumerate(trajectory.steps):
+            if i < len(cached):
+                result = cached[i][1]
+            else:
+                _observe(step, context)
+                result = _extract(step, context)
+                fresh.append((keys[i], (context.copy(), result)))
+            if step.action_id is not None:
+                found[step.action_id] = list(result)
+        with self._lock:
+            self._steps.update(fresh)
+            while len(self._steps) > self.size:
+                self._steps.popitem(last=False)
+        return found
+
+
+def _signature(step: Step) -> bytes:
+    """Everything about a step that its facts or the context it leaves can depend on."""
+    arguments = "" if step.arguments is None else json.dumps(step.arguments, sort_keys=True, default=str)
+    return "\0".join((step.kind, step.tool_name or "", arguments, step.text or "")).encode("utf-8", "surrogatepass")
