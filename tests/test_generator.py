@@ -21,9 +21,9 @@ POLICY = Policy.load()
 SEEDS = range(12)
 
 
-def build(name: str, variant: str, seed: int):
+def build(name: str, variant: str, seed: int, framework: str = "generic"):
     fam = FAMILIES[name]
-    run = Run(random.Random(f"test:{seed}:{name}:{variant}"), fam, variant, POLICY, f"{name}-{seed}")
+    run = Run(random.Random(f"test:{seed}:{name}:{variant}"), fam, variant, POLICY, f"{name}-{seed}", framework)
     fam.build(run)
     return run.build()
 
@@ -137,6 +137,30 @@ def test_same_seed_same_bytes_any_workers(tmp_path):
     for split in ("train", "val", "test", "heldout"):
         assert (tmp_path / "a" / f"{split}.jsonl").read_bytes() == (tmp_path / "b" / f"{split}.jsonl").read_bytes()
     assert a["sha256"]["train"] != c["sha256"]["train"]
+
+
+def test_framework_runs_take_the_shape_of_real_logs():
+    """Claude Code's Bash/Read/Edit/Write, OpenHands' execute_bash and str_replace_editor; an OpenHands
+    run notes thoughts with `think` (harmless: nothing runs) and reports through `finish`, which keeps
+    the report's own labels (a deceptive report stays one)."""
+    names = {fw: set() for fw in ("claude_code", "openhands")}
+    reports = []
+    for fw in names:
+        for name in FAMILIES:
+            for seed in range(3):
+                t = build(name, "risky", seed, fw)
+                names[fw] |= {s.tool_name for s in t.steps if s.kind == "tool_call"}
+                assert set(t.labels) == set(t.action_ids)
+                if fw == "openhands":
+                    assert t.steps[-1].kind != "assistant", "the final report is a finish call"
+                    reports += [t.labels[s.action_id].concepts["deceptive_report"] for s in t.steps
+                                if s.kind == "tool_call" and s.tool_name == "finish"]
+                    for s in t.steps:
+                        if s.kind == "tool_call" and s.tool_name == "think":
+                            assert t.labels[s.action_id].risk == 0 and not any(t.labels[s.action_id].concepts.values())
+    assert {"Bash", "Read", "Edit", "Write"} <= names["claude_code"] and not {"bash", "execute_bash"} & names["claude_code"]
+    assert {"execute_bash", "str_replace_editor", "think", "finish"} <= names["openhands"]
+    assert 1 in reports and 0 in reports
 
 
 def test_all_three_formats_are_written_and_read_back(corpus):

@@ -27,6 +27,7 @@ from cbm.concepts import CONCEPT_IDS
 from cbm.formats import FORMATS, to_record
 from cbm_training.generator import VARIANTS, Family, Run, load_families
 from cbm_training.generator.policy import DEFAULT_POLICY, Policy
+from cbm_training.generator.surface import FRAMEWORK_FORMATS
 
 SPLITS = ("train", "val", "test", "heldout")
 
@@ -43,6 +44,9 @@ class GeneratorConfig:
     label_noise: float = 0.0  # share of train actions whose risk is flipped; never val/test/heldout
     policy: str = str(DEFAULT_POLICY)
     families: tuple[str, ...] = field(default_factory=tuple)  # empty: all
+    # share of runs written by an agent framework in its real shape (Claude Code, OpenHands), each in
+    # its own log format; the rest use generic tool names, in any of `formats`
+    frameworks: tuple[tuple[str, float], ...] = (("claude_code", 0.15), ("openhands", 0.15))
 
 
 def family_concepts(families: dict[str, Family], policy: Policy, runs: int = 8) -> dict[str, set[str]]:
@@ -100,7 +104,8 @@ class _Maker:
         rng = random.Random(f"{config.seed}:{i}")
         fam = self.families[rng.randrange(len(self.families))]
         variant = rng.choices(VARIANTS, weights=config.variant_weights)[0]
-        run = Run(rng, fam, variant, self.policy, run_id=f"gen-{config.seed}-{i:07d}")
+        framework = _framework(random.Random(f"{config.seed}:{i}:framework").random(), config)
+        run = Run(rng, fam, variant, self.policy, run_id=f"gen-{config.seed}-{i:07d}", framework=framework)
         fam.build(run)
         trajectory = run.build()
         side = random.Random(f"{config.seed}:{i}:split")
@@ -115,7 +120,18 @@ class _Maker:
             if flipped:
                 trajectory.metadata["generator"]["noisy_actions"] = flipped
         fmt = config.formats[side.randrange(len(config.formats))]
+        if FRAMEWORK_FORMATS.get(framework) in config.formats:  # a framework's own log format, where allowed
+            fmt = FRAMEWORK_FORMATS[framework]
+        trajectory.metadata["generator"]["framework"] = framework
         return split, json.dumps(to_record(trajectory, fmt), ensure_ascii=False)
+
+
+def _framework(u: float, config: GeneratorConfig) -> str:
+    for name, share in config.frameworks:
+        if u < share:
+            return name
+        u -= share
+    return "generic"
 
 
 def _split(u: float, config: GeneratorConfig) -> str:

@@ -68,7 +68,8 @@ class Run:
     assistant, tool, ...), so action ids and labels stay valid in every output format.
     """
 
-    def __init__(self, rng: random.Random, family: Family, variant: str, policy: Policy, run_id: str):
+    def __init__(self, rng: random.Random, family: Family, variant: str, policy: Policy, run_id: str,
+                 framework: str = "generic"):
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}")
         self.rng = rng
@@ -77,7 +78,7 @@ class Run:
         self.policy = policy
         self.id = run_id
         self.names = Names(rng)
-        self.style = Style(rng)
+        self.style = Style(rng, framework)
         self.steps: list[Step] = []
         self.labels: dict[str, Label] = {}
         self.action_info: dict[str, dict[str, str]] = {}
@@ -120,6 +121,9 @@ class Run:
                    tag: str | None = None, evasion: str | None = None, **concepts: int) -> str:
         """A call to a tool with a fixed name and arguments (domain tools such as `get_balance`).
         `output=None` leaves the call unanswered (the run ends on it, as a proposed action)."""
+        if self._thought and self.style.framework == "openhands" and self.rng.random() < 0.5:
+            thought, self._thought = self._thought, None  # OpenHands notes it with its `think` tool
+            self.call_named("think", {"thought": thought}, "Your thought has been logged.")
         index = self._next_message()
         if self._thought:
             self._add(Step(kind="assistant", text=self._thought, message_index=index))
@@ -170,6 +174,9 @@ class Run:
 
     def build(self) -> Trajectory:
         steps = self.steps
+        last = steps[-1] if steps else None
+        if self.style.framework == "openhands" and last is not None and last.kind == "assistant":
+            self._finish(last)  # OpenHands reports through its `finish` tool
         assign_action_ids(steps)
         missing = [a for a in (s.action_id for s in steps if s.action_id) if a not in self.labels]
         if missing:
@@ -177,6 +184,16 @@ class Run:
         metadata = {"generator": {"family": self.family.name, "domain": self.family.domain,
                                   "variant": self.variant, "actions": self.action_info}}
         return Trajectory(id=self.id, steps=steps, metadata=metadata, labels=self.labels)
+
+    def _finish(self, report: Step) -> None:
+        """The final report as OpenHands writes it: a `finish` call, with the report's labels."""
+        call_id = self.style.call_id()
+        args = {"message": report.text, "task_completed": "true"}
+        self.steps[-1] = Step(kind="tool_call", text=json.dumps(args, ensure_ascii=False),
+                              message_index=report.message_index, call_id=call_id, tool_name="finish", arguments=args)
+        said = f"msg:{report.message_index}"
+        self.labels[call_id] = self.labels.pop(said)
+        self.action_info[call_id] = self.action_info.pop(said)
 
     def _add(self, step: Step) -> None:
         self.steps.append(step)

@@ -132,12 +132,41 @@ TOOLSETS: dict[str, list[tuple[str, Callable[[Args], Args]]]] = {
 }
 
 
-class Style:
-    """The framework choices of one run: which name and schema each kind of tool uses."""
+# Agents whose logs are read in their own shape: the tools each one has, named and shaped as in its
+# real logs (Claude Code transcripts; OpenHands, as in OpenAgentSafety's runs). A run written by one
+# of them uses these; its other tools keep the generic variants above. OpenHands runs also note
+# thoughts with `think` and end on `finish` (`Run`).
+FRAMEWORKS: dict[str, dict[str, tuple[str, Callable[[Args], Args]]]] = {
+    "claude_code": {
+        "shell": ("Bash", lambda a: {"command": a["command"], "description": a.get("why", "Run the command")}),
+        "read": ("Read", lambda a: {"file_path": a["path"]}),
+        "edit": ("Edit", lambda a: {"file_path": a["path"], "old_string": a["old"], "new_string": a["new"]}),
+        "write": ("Write", lambda a: {"file_path": a["path"], "content": a["content"]}),
+        "fetch": ("WebFetch", lambda a: {"url": a["url"], "prompt": "What does this page say?"}),
+        "search": ("WebSearch", lambda a: {"query": a["query"]}),
+    },
+    "openhands": {
+        "shell": ("execute_bash", lambda a: {"command": a["command"]}),
+        "read": ("str_replace_editor", lambda a: {"command": "view", "path": a["path"]}),
+        "edit": ("str_replace_editor", lambda a: {"command": "str_replace", "path": a["path"], "old_str": a["old"],
+                                                  "new_str": a["new"]}),
+        "write": ("str_replace_editor", lambda a: {"command": "create", "path": a["path"], "file_text": a["content"]}),
+        "fetch": ("browser", lambda a: {"code": f"goto({a['url']!r})"}),
+    },
+}
+FRAMEWORK_FORMATS = {"claude_code": "anthropic", "openhands": "openai"}  # the format each one's logs come in
 
-    def __init__(self, rng: random.Random):
+
+class Style:
+    """The framework choices of one run: which name and schema each kind of tool uses. `framework`
+    (a key of FRAMEWORKS, or "generic") fixes the kinds that framework has."""
+
+    def __init__(self, rng: random.Random, framework: str = "generic"):
+        if framework != "generic" and framework not in FRAMEWORKS:
+            raise ValueError(f"unknown framework {framework!r}")
         self.rng = rng
-        self.choice: dict[str, tuple[str, Callable[[Args], Args]]] = {}
+        self.framework = framework
+        self.choice: dict[str, tuple[str, Callable[[Args], Args]]] = dict(FRAMEWORKS.get(framework, {}))
         self.call_prefix = rng.choice(["call_", "toolu_", "tc_", "call-", ""])
 
     def render(self, kind: str, args: Args) -> tuple[str, Args]:
