@@ -278,6 +278,8 @@ def test_a_reviewer_works_five_runs_with_the_keyboard_alone(team, page, overseer
         settled(page)
         absent = page.get_by_role("radiogroup", name=re.compile("· model")).first.get_by_role("radio", name="absent")
         press_until_checked(page, absent)  # one concept set absent, from the keyboard
+        # the rerun that applies the correction has run once "Reset corrections" can be pressed
+        expect(page.get_by_role("button", name="Reset corrections")).to_be_enabled()
         if i == 0:
             page.screenshot(path=str(SCREENSHOTS / "decision.png"))
         settled(page)
@@ -290,7 +292,7 @@ def test_a_reviewer_works_five_runs_with_the_keyboard_alone(team, page, overseer
     verdicts = [v for v in store.verdicts() if v["reviewer"] == "bob"]
     assert sorted(v["trajectory"] for v in verdicts) == sorted(done) and len(set(done)) == 5
     assert all(v["decision"] == "block" and len(v["concepts"]) == 1 and set(v["concepts"].values()) == {0}
-               for v in verdicts)
+               for v in verdicts), [(v["decision"], v["concepts"]) for v in verdicts]
     risks = [store.trajectory(k)["risk"] for k in done]
     assert risks == sorted(risks, reverse=True)  # riskiest first
     sign_in(page, url, "bob")  # a new session: the queue shows bob's work as decided
