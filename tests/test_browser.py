@@ -205,9 +205,12 @@ def team(tmp_path_factory):
 
 
 def settled(page) -> None:
-    """Wait until the app has finished its rerun (Streamlit shows a status widget while running)."""
+    """Wait until the app has finished its rerun: no status widget (shown while it runs) and no
+    element left stale from the run before, so that a control of the previous page, still drawn
+    while the next one loads, never takes a key meant for the new one."""
     page.wait_for_timeout(300)
     sync_api.expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0)
+    sync_api.expect(page.locator('[data-testid="stElementContainer"][data-stale="true"]')).to_have_count(0)
 
 
 def press_until_checked(page, radio, tries: int = 3) -> None:
@@ -271,6 +274,7 @@ def test_a_reviewer_works_five_runs_with_the_keyboard_alone(team, page, overseer
     for i in range(5):
         expect(page).to_have_url(re.compile(r"/decision\?t=\d+"))
         key = int(re.search(r"t=(\d+)", page.url).group(1))
+        expect(page.get_by_role("heading", name=store.trajectory(key)["id"], exact=True)).to_be_visible()
         expect(page.get_by_role("heading", name="What it does")).to_be_visible()  # the facts come first
         assert store.claimed_by(key) == "bob"
         # the explanation is computed after the first paint: wait for it before using the page
