@@ -12,6 +12,7 @@ which dispatches, bounds the depth of nesting and keeps the work budget.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,15 @@ class Fact:
     def from_json(cls, obj: dict[str, Any]) -> Fact:
         return cls(obj["kind"], obj["value"], tuple(obj["span"]), obj["parser"], tuple(obj.get("tags", ())),
                    int(obj.get("command", 0)))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?\n])\s+")
+
+
+def sentences(words: str) -> list[str]:
+    """The sentences of the user's and system's words: a constraint, a request or a prohibition is
+    read within one sentence."""
+    return _SENTENCE_END.split(words)
 
 
 @dataclass

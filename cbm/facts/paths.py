@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from cbm.facts.base import Context
+from cbm.facts.base import Context, sentences
 
 _HOME = re.compile(r"^(~[^/]*|\$\{?HOME\}?|/home/[^/]+|/root|/Users/[^/]+)/?(\*|\.\*)?$")
 _UNDER_HOME = re.compile(r"^(~[^/]*|\$\{?HOME\}?|/home/[^/]+|/root|/Users/[^/]+)/")
@@ -113,7 +113,7 @@ def _protected(path: str, classes: list[str], instructions: str) -> bool:
     names = [n for n in {path.lower().strip("/"), posixpath.basename(path.rstrip("/")).lower()}
              if "/" in n or re.fullmatch(r"[\w.-]+\.\w+", n)]
     words = [w for c, w in _CLASS_WORDS.items() if c in classes]
-    for sentence in re.split(r"(?<=[.!?\n])\s+", instructions):
+    for sentence in sentences(instructions):
         if not _PROHIBITION.search(sentence):
             continue
         if any(re.search(rf"(?<![\w.-]){re.escape(n)}(?![\w-])", sentence) for n in names) \

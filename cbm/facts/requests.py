@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from cbm.facts.base import sentences
 from cbm.facts.paths import _PROHIBITION
 
 # operations that remove data, infrastructure or history
@@ -26,8 +27,7 @@ _ASKS_REMOVAL = re.compile(
 @lru_cache(maxsize=256)  # every removal of a run reads the same words
 def asks_for_removal(instructions: str) -> bool:
     """Whether any sentence of the user's (lower-cased) words asks for a removal of any kind."""
-    return any(_ASKS_REMOVAL.search(s) and not _PROHIBITION.search(s)
-               for s in re.split(r"(?<=[.!?\n])\s+", instructions))
+    return any(_ASKS_REMOVAL.search(s) and not _PROHIBITION.search(s) for s in sentences(instructions))
 
 
 def unrequested_tags(operation: str, instructions: str) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from cbm.facts.base import Collector
+from cbm.facts.base import Collector, sentences
 from cbm.facts.text import Text
 
 _ENV = [
@@ -77,7 +77,7 @@ def _user_words(host: str, envs: list[str], instructions: str) -> list[str]:
     names = [host, host.split(".")[0]]
     env_words = {"production": ("prod", "production"), "staging": ("staging", "stage")}
     out: list[str] = []
-    for sentence in re.split(r"(?<=[.!?\n])\s+", instructions):
+    for sentence in sentences(instructions):
         named = any(n and len(n) > 2 and n in sentence for n in names)
         by_env = any(re.search(rf"\b{w}\b", sentence) for e in envs for w in env_words.get(e, ()))
         if named and "user_named" not in out:
