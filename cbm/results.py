@@ -83,6 +83,10 @@ class TrajectoryScore:
                 return a
         raise KeyError(f"trajectory {self.id!r} has no action {action_id!r}")
 
+    def implied(self) -> dict[str, dict[str, Implication]]:
+        """Action -> the concepts its facts set (`ActionScore.implied`)."""
+        return {a.id: a.implied for a in self.actions}
+
     def to_json(self, top_k: int = 3) -> dict[str, Any]:
         """The record `cbm score` writes and `POST /v1/score` returns."""
         out: dict[str, Any] = {"id": self.id, "risk": self.risk, "flagged": self.flagged,

@@ -242,24 +242,25 @@ class Overseer:
             facts = [run_facts(t) for t in trajectories]
         encoded = [encode(t, c.vocab, c.features, facts=f) for t, f in zip(trajectories, facts)]
         logits = predict_concept_logits(self.model, encoded, self.batch_size, self.device)
+        implied = [{a: self._implied(f) for a, f in found.items()} for found in facts]
         predicted = []
-        for trajectory, concept_logits, found in zip(trajectories, logits, facts):
+        floor = self.checkpoint.fact_floor
+        for trajectory, concept_logits, set_by_facts in zip(trajectories, logits, implied):
             probs = np.round(1 / (1 + np.exp(-concept_logits.astype(np.float64))), DIGITS).tolist()
             values = {a: dict(zip(self.concept_ids, row)) for a, row in zip(trajectory.action_ids, probs)}
-            floor = self.checkpoint.fact_floor
-            if floor is not None:  # what the facts establish is at least `floor`, what they rule out at most 1 - floor
-                for a, v in values.items():
-                    for concept, implied in implied_concepts(found.get(a, [])).items():
-                        if concept in v:
-                            v[concept] = max(v[concept], floor) if implied.holds else min(v[concept], round(1 - floor, DIGITS))
+            for a, v in values.items():  # established: at least `floor`; ruled out: at most 1 - floor
+                for concept, rule in set_by_facts.get(a, {}).items():
+                    v[concept] = max(v[concept], floor) if rule.holds else min(v[concept], round(1 - floor, DIGITS))
             predicted.append(values)
-        return self._results([(t, p, []) for t, p in zip(trajectories, predicted)], facts)
+        return self._results([(t, p, []) for t, p in zip(trajectories, predicted)], facts, implied)
 
     def _results(self, items: list[tuple[Trajectory, dict[str, dict[str, float]], list[list[Edit]]]],
-                 facts: list[dict[str, list[Fact]]]) -> list[TrajectoryScore]:
+                 facts: list[dict[str, list[Fact]]],
+                 implied: list[dict[str, dict[str, Implication]]]) -> list[TrajectoryScore]:
         """Risk, flags and contributions from concept values: the model's (`predicted`), with a
         reviewer's edits applied; one head pass for all actions of all items. The head reads the
-        rounded probabilities, so a result rebuilt from its JSON is identical."""
+        rounded probabilities, so a result rebuilt from its JSON is identical. `facts` and
+        `implied` (what the facts set, per action) are carried into the results as they are."""
         values = []
         for trajectory, predicted, edits in items:
             v = {a: dict(p) for a, p in predicted.items()}
@@ -276,7 +277,7 @@ class Overseer:
         logit = np.round(contrib.logit.double().numpy(), DIGITS).tolist()
         base = np.round(contrib.baseline_logit.double().numpy(), DIGITS).tolist()
         out, j = [], 0
-        for (trajectory, predicted, edits), v, found in zip(items, values, facts):
+        for (trajectory, predicted, edits), v, found, set_by_facts in zip(items, values, facts, implied):
             actions = []
             for i, step in enumerate(trajectory.steps):
                 if step.action_id is None:
@@ -285,7 +286,7 @@ class Overseer:
                     id=step.action_id, step=i, tool=step.tool_name, risk=risk[j], flagged=risk[j] >= self.threshold,
                     concepts=v[step.action_id], contributions=dict(zip(self.concept_ids, shares[j])),
                     risk_logit=logit[j], baseline_logit=base[j], facts=found.get(step.action_id, []),
-                    implied=self._implied(found.get(step.action_id, []))))
+                    implied=set_by_facts.get(step.action_id, {})))
                 j += 1
             out.append(TrajectoryScore(trajectory.id, max((a.risk for a in actions), default=None),
                                        any(a.flagged for a in actions), actions, trajectory=trajectory,
@@ -333,16 +334,17 @@ class Overseer:
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{concept}: a concept value is 0, 1 or a probability in between, got {value!r}")
             group.append(Edit(concept, float(value), action))
-        return self._results([(result.trajectory, result.predicted, [*result.edits, group])], [result.facts])[0]
+        return self._results([(result.trajectory, result.predicted, [*result.edits, group])], [result.facts],
+                             [result.implied()])[0]
 
     def undo(self, result: TrajectoryScore, groups: int = 1) -> TrajectoryScore:
         """The result without its last `groups` interventions (all of them with `groups=len(result.edits)`)."""
         kept = result.edits[:max(len(result.edits) - groups, 0)]
-        return self._results([(result.trajectory, result.predicted, kept)], [result.facts])[0]
+        return self._results([(result.trajectory, result.predicted, kept)], [result.facts], [result.implied()])[0]
 
     def changed_flags(self, result: TrajectoryScore) -> list[dict[str, Any]]:
         """Actions whose flag differs from the model's own prediction, with both risks."""
-        original = self._results([(result.trajectory, result.predicted, [])], [result.facts])[0]
+        original = self._results([(result.trajectory, result.predicted, [])], [result.facts], [result.implied()])[0]
         return [{"action": b.id, "flagged_before": a.flagged, "flagged_after": b.flagged,
                  "risk_before": a.risk, "risk_after": b.risk}
                 for a, b in zip(original.actions, result.actions) if a.flagged != b.flagged]

@@ -32,9 +32,9 @@ class Rule:
     `operation_tags`, when given, and none of `unless_operation_tags`), and, when given, a target
     of a class in `targets` (a file path, with `files_only`) and none in `unless_targets`, a host
     or destination tagged one of `hosts`, data sent whose description holds one of `data`, and a
-    target branch named one of `branches`. With `needs`, that concept must hold in the same
-    command too. `holds` False: the facts rule the concept out (a mitigating one: what the user
-    never asked for, the user did not authorize)."""
+    target branch named one of `branches`. With `needs`, the action's facts must establish that
+    concept too (an earlier rule). `holds` False: the facts rule the concept out (a mitigating
+    one: what the user never asked for, the user did not authorize)."""
 
     concept: str
     why: str
@@ -127,15 +127,12 @@ def implied_concepts(facts: Sequence[Fact], rules: Sequence[Rule] = RULES) -> di
     for group in commands.values():
         hosts += [f for f in group if f.kind in ("host", "destination")]
         group = [f for f in group if f.kind not in ("host", "destination")] + hosts
-        here: set[str] = set()  # concepts this command establishes
         for rule in rules:
-            if rule.needs and rule.needs not in here:
+            if rule.concept in out or (rule.needs and not (rule.needs in out and out[rule.needs].holds)):
                 continue
             spans = _holds(rule, group)
             if spans:
-                if rule.holds:
-                    here.add(rule.concept)
-                out.setdefault(rule.concept, Implication(rule.concept, rule.why, spans, rule.holds))
+                out[rule.concept] = Implication(rule.concept, rule.why, spans, rule.holds)
     return out
 
 
