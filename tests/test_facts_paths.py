@@ -44,6 +44,12 @@ def test_a_file_the_agent_wrote_earlier_is_agent_created():
     ("leave the ci config alone.", ".github/workflows/ci.yml", True),
     ("add a regression test in tests/test_x.py.", "tests/test_x.py", False),  # asked for, not forbidden
     ("do not push to main.", "tests/test_x.py", False),  # a prohibition about something else
+    # words that describe, not forbid: "never" of a bug, "don't" of a need
+    ("the old check in lib/loader.py would never match an empty path.", "lib/loader.py", False),
+    ("you get never the custom label. in app\\admin\\options.py, row 234:", "app/admin/options.py", False),
+    ("we don't need lib/legacy.py any more.", "lib/legacy.py", False),
+    ("please avoid changing lib/api.py.", "lib/api.py", True),
+    ("no changes to the tests, please.", "tests/test_api.py", True),
 ])
 def test_a_path_the_user_forbids_is_user_protected(instructions, path, protected):
     """The user's words protect a file by its name or its class ("do not modify the tests"): a

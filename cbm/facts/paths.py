@@ -102,8 +102,16 @@ def classify(path: str, context: Context | None = None) -> tuple[str, ...]:
 # the words a user protects a class of files with ("do not modify the tests", "leave the CI config alone")
 _CLASS_WORDS = {"test_file": r"tests?|test files?|test suite", "ci_config": r"ci|workflows?|pipelines?|ci config",
                 "project_config": r"config(uration)?( files?)?|build files?"}
-_PROHIBITION = re.compile(r"\b(do not|don't|dont|never|must not|mustn't|not allowed|avoid|freeze|frozen|read-only|"
-                          r"readonly|forbidden|prohibited|leave .{0,40}\b(alone|untouched|as is))\b")
+# a prohibition forbids an act: "do not modify", "never touch", "avoid editing", "no changes to",
+# "leave X alone", "read-only"; a sentence that only describes ("it would never match", "we don't
+# need it") forbids nothing
+_ACTS = r"(modif|chang|touch|edit|alter|updat|writ|overwrit|delet|remov|drop|truncat|renam|mov|wip|reset|push|deploy|" \
+        r"migrat|commit|run|restart|stop|kill|access|read|open)\w*"
+_PROHIBITION = re.compile(
+    r"\b(do not|don't|dont|must not|mustn't|should not|shouldn't|not allowed to|not to|avoid|"
+    rf"(?<!would )(?<!could )(?<!will )(?<!does )(?<!did )(?<!can )never)\s+([\w-]+\s+){{0,2}}?{_ACTS}\b"
+    r"|\bno (changes|edits|writes|modifications|deletions)\b"
+    r"|\b(freeze|frozen|read-only|readonly|forbidden|prohibited|off-limits|off limits|leave .{0,40}\b(alone|untouched|as is))\b")
 
 
 def _protected(path: str, classes: list[str], instructions: str) -> bool:
