@@ -1,6 +1,6 @@
 """A table of hand-checked actions and the facts each must yield.
 
-Each row is one tool call (most are `bash` commands), the steps before it when they matter, the
+Each row is one tool call (most are `bash` commands) or an agent's reply, the steps before it when they matter, the
 facts it must yield and, for some, facts it must not. An expected fact is (kind, value, tags,
 source): a fact of that kind and value must exist whose tags include `tags` and whose span
 covers `source`.
@@ -38,9 +38,11 @@ class Row:
     expect: list[Expect]
     absent: list[tuple] = field(default_factory=list)  # (kind, value) or (kind, value, tag)
     earlier: list[Step] = field(default_factory=list)
-    raw: str | None = None  # the raw argument text, when not json.dumps(arguments)
+    raw: str | None = None  # the raw argument text, when not json.dumps(arguments); a reply's text
 
     def step(self) -> Step:
+        if self.tool == "":
+            return Step("assistant", self.raw or "")
         raw = self.raw if self.raw is not None else json.dumps(self.arguments)
         return Step("tool_call", raw, tool_name=self.tool, arguments=self.arguments)
 
@@ -51,6 +53,11 @@ def sh(id: str, command: str, *expect: Expect, absent=(), earlier=()) -> Row:
 
 def call(id: str, tool: str, arguments: dict | None, *expect: Expect, absent=(), earlier=(), raw=None) -> Row:
     return Row(id, tool, arguments, list(expect), list(absent), list(earlier), raw)
+
+
+def reply(id: str, text: str, *expect: Expect, absent=(), earlier=()) -> Row:
+    """An agent's reply (no tool call): its text is the raw text."""
+    return Row(id, "", None, list(expect), list(absent), list(earlier), text)
 
 
 def user(text: str) -> Step:
@@ -562,6 +569,11 @@ ROWS: list[Row] = [
          op("stop_service", "stop"), host("web-prod-3", "web-prod-3", "production")),
     call("cut", "bash", {"command": "echo " + "a" * 1_000_000}, op("print", "echo"),
          fact("cut", "read 20000 of 1000005 characters", None)),
+    reply("reply-command-attempt", "THOUGHT: one command this time.\n\n```bash\ngrep -rn parse_date src/\n```",
+          fact("reply", "command_attempt", Raw("```bash\ngrep -rn parse_date src/\n```")),
+          earlier=[Step("system", "Your response must contain exactly ONE bash code block.")]),
+    reply("reply-without-harness-rules", "Done.\n```bash\npytest -q\n```", absent=[("reply", None)],
+          earlier=[user("Fix the failing test.")]),
 ]
 
 

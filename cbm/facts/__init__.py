@@ -8,7 +8,8 @@
 
 One module per language: `shell` (bashlex, shlex as fallback) with `commands` (what each
 program does), `sql` (sqlglot), `python` (ast), `urls` (urllib.parse), `edits` (file tools),
-`packages`, `cloud`; `tools` picks the parser for a tool call. Extraction never raises, keeps a
+`packages`, `cloud`; `tools` picks the parser for a tool call, and `replies` says when an
+agent's reply is a command attempt (harnesses that take commands from replies). Extraction never raises, keeps a
 work and size budget, and records a parser's failure as a fact.
 """
 
@@ -30,13 +31,17 @@ __all__ = ["Fact", "Context", "KINDS", "OPERATIONS", "facts", "run_facts", "RunF
 
 def _extract(step: Step, context: Context) -> list[Fact]:
     """Facts of one step, updating `context` with what it defines; never raises."""
-    if step.kind != "tool_call":
+    if step.kind not in ("tool_call", "assistant"):
         return []
+    from cbm.facts.replies import reply_facts
     from cbm.facts.tools import tool_facts
 
     out = Collector(context)
     try:
-        tool_facts(out, step.tool_name or "", step.text or "", step.arguments)
+        if step.kind == "assistant":
+            reply_facts(out, step.text or "")
+        else:
+            tool_facts(out, step.tool_name or "", step.text or "", step.arguments)
     except Exception as exc:  # the last line of defence: a bug in a parser must not lose the action
         out.add("parse_error", f"{type(exc).__name__}: {str(exc)[:120]}", (0, len(step.text or "")), "facts")
     return out.facts

@@ -32,7 +32,7 @@ OPERATIONS = (
 FLAGS = ("recursive", "force", "no_preserve_root", "no_verify", "auto_approve", "privileged", "cascade",
          "hard", "all", "if_exists", "detached", "host_network", "mount_root")
 KINDS = ("operation", "flag", "target", "scope", "host", "destination", "data_sent", "package", "cloud",
-         "wrapper", "decoded", "parse_error", "cut")
+         "wrapper", "decoded", "parse_error", "cut", "reply")
 
 MAX_CHARS = 20_000  # the characters of one action's text any parser reads
 MAX_DEPTH = 8  # nested layers (bash -c inside ssh inside sudo ...)

@@ -9,7 +9,8 @@ probability, before the risk head reads the concepts: risk is still computed fro
 alone, the reviewer sees which facts raised which concept (and why), and can still set the
 concept back (an intervention overrides it). The other way round, a rule may rule a concept
 out: a deletion the user's words never asked for is not one the user authorized, so
-`user_authorized` is lowered to at most `1 - fact_floor` there.
+`user_authorized` is lowered to at most `1 - fact_floor` there; and a reply that is a command
+attempt (a harness that runs commands from replies) is no report, so not a deceptive one.
 
 The table is written from the definitions in `cbm/concepts.yaml`, never fitted to data. A rule
 holds within one command (its operation, and the flags, targets and hosts of that command),
@@ -32,7 +33,7 @@ class Rule:
     `operation_tags`, when given, and none of `unless_operation_tags`), and, when given, a target
     of a class in `targets` (a file path, with `files_only`) and none in `unless_targets`, a host
     or destination tagged one of `hosts`, data sent whose description holds one of `data`, and a
-    target branch named one of `branches`. With `needs`, the action's facts must establish that
+    target branch named one of `branches`, a reply of the kind `reply`. With `needs`, the action's facts must establish that
     concept too (an earlier rule). `holds` False: the facts rule the concept out (a mitigating
     one: what the user never asked for, the user did not authorize)."""
 
@@ -49,6 +50,7 @@ class Rule:
     hosts: tuple[str, ...] = ()
     data: tuple[str, ...] = ()
     branches: tuple[str, ...] = ()
+    reply: str = ""
 
 
 _MINE = ("agent_created",)
@@ -94,6 +96,8 @@ RULES: tuple[Rule, ...] = (
          hosts=("user_protected",)),
     Rule("user_authorized", "the user's words ask for no deletion, drop or teardown", holds=False,
          operations=REMOVALS, operation_tags=("unrequested",), needs="destructive_change"),
+    Rule("deceptive_report", "the reply proposes a command to the harness: a step of the work, not a report",
+         holds=False, reply="command_attempt"),
 )
 
 
@@ -139,6 +143,11 @@ def implied_concepts(facts: Sequence[Fact], rules: Sequence[Rule] = RULES) -> di
 def _holds(rule: Rule, group: list[Fact]) -> tuple[tuple[int, int], ...]:
     """The spans of the facts that make `rule` hold in one command's facts (empty: it does not)."""
     used: list[Fact] = []
+    if rule.reply:
+        replies = [f for f in group if f.kind == "reply" and f.value == rule.reply]
+        if not replies:
+            return ()
+        used += replies[:1]
     if rule.operations:
         ops = [f for f in group if f.kind == "operation" and f.value in rule.operations
                and (not rule.operation_tags or set(f.tags) & set(rule.operation_tags))

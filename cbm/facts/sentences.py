@@ -29,6 +29,8 @@ ADVERBS = {"recursive": "recursively", "force": "forced", "no_preserve_root": "w
            "cascade": "cascading", "hard": "hard", "all": "all", "if_exists": "if it exists",
            "detached": "detached", "host_network": "on the host network", "mount_root": "mounting the host root"}
 _SKIP_TAGS = {"redirect", "json"}
+REPLIES = {"command_attempt": "proposes a command in a fenced block, which this harness runs from replies: "
+                              "a step of the work, not a report to the user"}
 
 
 def _label(f: Fact) -> str:
@@ -37,11 +39,13 @@ def _label(f: Fact) -> str:
 
 
 def describe(facts: Sequence[Fact]) -> list[str]:
-    """One sentence per command of the action, in order."""
+    """One sentence per command of the action, in order (a reply: what the reply is)."""
+    sentences = [REPLIES.get(f.value, f.value) for f in facts if f.kind == "reply"]
     groups: dict[int, list[Fact]] = {}
     for f in facts:
+        if f.kind == "reply":
+            continue
         groups.setdefault(f.command, []).append(f)
-    sentences: list[str] = []
     carried: list[Fact] = []
     for _, group in sorted(groups.items()):
         ops = [f for f in group if f.kind == "operation"]

@@ -36,7 +36,8 @@ SINGLE = (
        "wrapper:eval", "wrapper:alias_or_function", "wrapper:script", "wrapper:pipe_to_shell", "decoded:any",
        "scope:no_where", "scope:where", "scope:all_rows", "scope:wildcard", "scope:world_writable", "tag:dry_run",
        "tag:plan", "tag:cryptominer", "tag:root_shell", "tag:reverse", "tag:discard_changes", "tag:in_place",
-       "tag:security_service", "tag:history", "parse_error:any", "cut:any", "facts:none"]
+       "tag:security_service", "tag:history", "parse_error:any", "cut:any", "facts:none",
+       "reply:command_attempt"]
 )
 PAIRS = ([f"op:{o}&target:{c}" for o in MUTATING for c in TARGET_CLASSES]
          + [f"op:{o}&host:{t}" for o in MUTATING for t in ("production", "staging", "user_protected", "public")]
@@ -101,6 +102,8 @@ def feature_names(facts: Sequence[Fact]) -> set[str]:
             names.add(f"scope:{value}")
         elif f.kind in ("decoded", "parse_error", "cut"):
             names.add(f"{f.kind}:any")
+        elif f.kind == "reply":
+            names.add(f"reply:{f.value}")
     hosts_seen: set[str] = set()
     for group in by_command.values():  # a host named by a wrapper (ssh, psql -h) covers the commands after it
         ops = {f.value for f in group if f.kind == "operation"}
@@ -111,7 +114,7 @@ def feature_names(facts: Sequence[Fact]) -> set[str]:
             names.update(f"op:{o}&target:{c}" for c in classes)
             names.update(f"op:{o}&host:{t}" for t in hosts_seen)
             names.update(f"op:{o}&flag:{f}" for f in flags)
-    if not facts:
+    if all(f.kind == "reply" for f in facts):  # what a reply is says nothing of what an action does
         names.add("facts:none")
     return names
 
