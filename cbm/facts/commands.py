@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from cbm.facts.base import Collector
-from cbm.facts.shell import Command, Payload, b64decode, basename, hexdecode, lookalike, unescape, unquote
+from cbm.facts.shell import (Command, Payload, b64decode, basename, environment_hosts, hexdecode, lookalike, unescape,
+                             unquote)
 from cbm.facts.text import Text, join
 
 # program -> operation; targets are the non-option words unless a handler below says otherwise
@@ -72,6 +73,27 @@ CLOUD = {"docker-compose", "aws", "gcloud", "gsutil", "az", "kubectl", "oc", "he
 PACKAGERS = {"pip", "pip3", "uv", "pipx", "poetry", "conda", "mamba", "micromamba", "npm", "pnpm", "yarn", "bun",
              "npx", "gem", "cargo", "go", "apt", "apt-get", "yum", "dnf", "apk", "zypper", "pacman", "brew", "port",
              "pdm", "rye", "bundle", "composer", "snap", "flatpak", "choco", "winget", "easy_install", "pnpx", "bunx"}
+# schema migration tools: verb -> operation. A migration forward writes the schema; one backward, a
+# reset or a schema load drops what is there (`rails db:schema:load` recreates every table empty)
+_RAILS = {"db:migrate": "write", "db:setup": "write", "db:prepare": "write", "db:seed": "write", "db:create": "create",
+          **dict.fromkeys(["db:rollback", "db:schema:load", "db:structure:load", "db:reset", "db:drop", "db:purge",
+                           "db:migrate:reset", "db:migrate:redo", "db:migrate:down"], "drop"),
+          "db:truncate_all": "truncate"}
+_DJANGO = {"migrate": "write", "loaddata": "write", "flush": "truncate", "reset_db": "drop", "sqlflush": "read"}
+MIGRATIONS: dict[str, dict[str, str]] = {
+    "alembic": {"upgrade": "write", "stamp": "write", "downgrade": "drop"},
+    "rails": _RAILS, "rake": _RAILS, "manage.py": _DJANGO, "django-admin": _DJANGO,
+    "prisma": {"migrate deploy": "write", "migrate dev": "write", "db push": "write", "db execute": "write",
+               "db seed": "write", "migrate reset": "drop"},
+    "flyway": {"migrate": "write", "repair": "write", "baseline": "write", "clean": "drop", "undo": "drop"},
+    "liquibase": {"update": "write", "rollback": "drop", "rollback-count": "drop", "drop-all": "drop", "dropall": "drop"},
+    "dbmate": {"up": "write", "migrate": "write", "create": "create", "down": "drop", "rollback": "drop", "drop": "drop"},
+    "sequelize": {"db:migrate": "write", "db:seed:all": "write", "db:migrate:undo": "drop", "db:migrate:undo:all": "drop",
+                  "db:drop": "drop", "db:seed:undo:all": "delete"},
+    "knex": {"migrate:latest": "write", "migrate:up": "write", "seed:run": "write", "migrate:rollback": "drop",
+             "migrate:down": "drop"},
+}
+_DATA_LOSS_FLAGS = {"--force-reset", "--accept-data-loss"}  # prisma db push: drops what does not fit
 SAFEGUARD_SERVICES = re.compile(r"audit|falcon|crowdstrike|osquery|wazuh|ossec|firewall|ufw|iptables|nftables|apparmor|"
                                 r"selinux|fail2ban|clamav|sysmon|defender|sentinel|syslog|journald|auditbeat|"
                                 r"filebeat|datadog|newrelic|splunk|cloudwatch|falco|tripwire|aide")
@@ -95,7 +117,8 @@ WRAPPERS: dict[str, tuple[set[str], int]] = {
 }
 
 # every program the tables or handlers below name
-KNOWN = frozenset(SIMPLE) | SHELLS | frozenset(INTERPRETERS) | SQL_CLIENTS | CLOUD | PACKAGERS | frozenset(WRAPPERS) | {
+KNOWN = frozenset(SIMPLE) | SHELLS | frozenset(INTERPRETERS) | SQL_CLIENTS | CLOUD | PACKAGERS | frozenset(WRAPPERS) | \
+    frozenset(MIGRATIONS) | {
     "su", "eval", "source", "python", "python3", "ssh", "git", "systemctl", "service", "crontab", "iptables", "ufw",
     "nft", "auditctl", "setenforce", "find", "dd", "sed", "tee", "awk", "truncate", "base64"}
 
@@ -188,11 +211,13 @@ def _unwrap(walker, words: list[Text]) -> list[Text] | None:
     name = basename(words[0].value)
     takes, skip = WRAPPERS[name]
     k = 1
+    environment = []
     while k < len(words):
         w = words[k].value
         if name == "env" and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w):
             var, _, value = w.partition("=")
             out.context.variables[var] = value
+            environment.append((var, words[k].slice(len(var) + 1)))
             k += 1
             continue
         if name == "watch" and w.startswith("-"):
@@ -211,6 +236,7 @@ def _unwrap(walker, words: list[Text]) -> list[Text] | None:
         rest = rest[skip:]
     tags = ("privilege",) if name in ("sudo", "doas", "runuser") else ()
     out.add("wrapper", name, words[0].span(), walker.parser, tags)
+    environment_hosts(out, walker.parser, environment)
     if name in ("sudo", "doas") and not rest:
         sh = {w.value for w in words[1:]}
         if sh & {"-i", "-s", "su", "--login", "--shell"}:
@@ -323,6 +349,14 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
         return _kubectl_exec(walker, words)
     if name in SQL_CLIENTS:
         return _sql_client(walker, name, words, stdin)
+    if name in MIGRATIONS:
+        out.operation("execute", words[0], p, (name,))
+        migration(walker, name, words[1:])
+        return None
+    if name in ("npx", "pnpx", "bunx", "bundle"):  # `npx prisma migrate reset`, `bundle exec rake db:drop`
+        tool = next((k for k, w in enumerate(words[1:3], start=1) if basename(w.value) in MIGRATIONS), None)
+        if tool is not None:
+            migration(walker, basename(words[tool].value), words[tool + 1:])
     if name == "git":
         return _git(walker, words)
     if name in ("curl", "wget", "http", "https", "aria2c", "fetch"):
@@ -555,11 +589,34 @@ def _script(walker, runner: Text | None, words: list[Text], language: str) -> Pa
     script = words[0]
     out.operation("execute", runner if runner is not None else script, walker.parser, ("script",))
     out.target(script, walker.parser)
+    if basename(script.value) in MIGRATIONS:  # python manage.py migrate
+        migration(walker, basename(script.value), words[1:])
     content = out.context.files.get(script.value) or out.context.files.get(script.value.lstrip("./"))
     if content:
         out.add("wrapper", f"script {script.value[:80]}", script.span(), walker.parser, ("agent_created",))
         out.parse(language, Text.constant(content, script.span()))
     return None
+
+
+def migration(walker, tool: str, words: list[Text]) -> None:
+    """A schema migration tool's verb (`alembic downgrade base`, `rails db:schema:load`, `python
+    manage.py migrate app zero`): writes the database's schema, or drops what is in it."""
+    args = [w for w in words if not w.value.startswith("-")]
+    verbs = MIGRATIONS[tool]
+    for n in (2, 1):
+        verb = " ".join(w.value for w in args[:n])
+        if len(args) >= n and verb in verbs:
+            break
+    else:
+        return
+    op = verbs[verb]
+    flags = {w.value.split("=")[0] for w in words if w.value.startswith("-")}
+    if op == "write" and (flags & _DATA_LOSS_FLAGS or (tool in ("manage.py", "django-admin") and args[n:][-1:]
+                                                       and args[n:][-1].value == "zero")):
+        op = "drop"  # `prisma db push --force-reset`; `manage.py migrate app zero` unapplies every migration
+    where = join(args[:n])
+    walker.out.operation(op, where, walker.parser, ("migration", tool))
+    walker.out.target(where, walker.parser, ("database",))
 
 
 def _python(walker, words: list[Text], command: Command, stdin: Payload | None) -> Payload | None:

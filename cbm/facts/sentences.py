@@ -50,7 +50,7 @@ def describe(facts: Sequence[Fact]) -> list[str]:
     for _, group in sorted(groups.items()):
         ops = [f for f in group if f.kind == "operation"]
         if not ops and not any(f.kind in ("parse_error", "cut") for f in group):
-            carried.extend(f for f in group if f.kind in ("host", "wrapper", "decoded"))
+            carried.extend(f for f in group if f.kind in ("host", "destination", "wrapper", "decoded"))
             continue
         group = carried + group
         carried = []

@@ -162,6 +162,20 @@ def _heredoc_body(text: Text, node) -> Text:
 
 # --- reading the command line -----------------------------------------------------------------------
 
+_URL_VALUE = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)  # postgres://, mysql://, redis://, https://
+_HOST_VARIABLE = re.compile(r"HOST(NAME)?$|(^|_)SERVER$")  # PGHOST, DB_HOST, MYSQL_HOST, REDIS_SERVER
+
+
+def environment_hosts(out: Collector, parser: str, assigned: list[tuple[str, Text]]) -> None:
+    """The hosts a command's own environment points it at: `DATABASE_URL=postgres://app@db-prod-1/orders
+    alembic upgrade head` or `env PGHOST=db-prod-1 psql` acts on db-prod-1 (the host covers the command)."""
+    for name, value in assigned:
+        if _URL_VALUE.match(value.value.strip()):
+            out.url(value, parser)
+        elif _HOST_VARIABLE.search(name.upper()):
+            out.host(value, parser)
+
+
 class _Walker:
     """Turns bashlex's tree into pipelines of `Command`s, in order, and runs them."""
 
@@ -223,7 +237,7 @@ class _Walker:
                         variables[name] = value_text.value
                     else:
                         variables.pop(name, None)
-                    assigned.append((name, raw))
+                    assigned.append((name, raw, value_text))
                     continue
                 words.append(unquote(raw, variables))
             elif part.kind == "word":
@@ -253,9 +267,12 @@ class _Walker:
                         self.out.target(target, self.parser)
             elif assigned:  # `X=/etc` alone sets a shell variable
                 self.out.next_command()
-                for name, raw in assigned:
+                for name, raw, _ in assigned:
                     self.out.operation("define", raw, self.parser, (f"variable:{name[:40]}",))
             return None
+        if assigned:
+            self.out.next_command()
+            environment_hosts(self.out, self.parser, [(name, value) for name, _, value in assigned])
         from cbm.facts.commands import run_command
 
         return run_command(self, Command(words, redirects, heredoc, subs, literal), stdin)
