@@ -92,27 +92,47 @@ def unescape(text: Text, i: int = 0, j: int | None = None, stop: str = "") -> tu
     return Text("".join(chars), tuple(starts), tuple(ends)), i
 
 
+_SPECIAL = re.compile(r"['\"\\\\$]")  # what unquote acts on
+_PLAIN = re.compile(r"[^'\"\\\\$]+")  # a run it keeps as it is
+
+
 def unquote(text: Text, variables: dict[str, str]) -> Text:
     """A shell word as the command receives it: quotes removed, `$'...'` decoded, literal
     variables expanded (mapped to the `$NAME` that named them), each char keeping its span."""
     s = text.value
-    parts: list[Text] = []
+    if not _SPECIAL.search(s):  # most words: nothing to remove, decode or expand
+        return text
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+
+    def keep(i: int, j: int) -> None:  # the word's own characters i:j
+        chars.append(s[i:j])
+        starts.extend(text.starts[i:j])
+        ends.extend(text.ends[i:j])
+
+    def add(part: Text) -> None:
+        chars.append(part.value)
+        starts.extend(part.starts)
+        ends.extend(part.ends)
+
     i, n = 0, len(s)
     quote = ""
     while i < n:
         c = s[i]
         if quote == "'":
-            if c == "'":
+            close = s.find("'", i)
+            close = n if close < 0 else close
+            keep(i, close)
+            if close < n:
                 quote = ""
-            else:
-                parts.append(text.slice(i, i + 1))
-            i += 1
+            i = close + 1
         elif c == "'" and not quote:
             quote = "'"
             i += 1
         elif c == "$" and s.startswith("$'", i) and not quote:
             decoded, i = unescape(text, i + 2, n, stop="'")
-            parts.append(decoded)
+            add(decoded)
             i += 1
         elif c == '"':
             quote = "" if quote == '"' else '"'
@@ -120,28 +140,27 @@ def unquote(text: Text, variables: dict[str, str]) -> Text:
         elif c == "\\" and i + 1 < n:
             nxt = s[i + 1]
             if quote == '"' and nxt not in '$`"\\\n':
-                parts.append(text.slice(i, i + 1))
+                keep(i, i + 1)
                 i += 1
             else:
                 if nxt != "\n":
-                    parts.append(Text(nxt, (text.starts[i],), (text.ends[i + 1],)))
+                    add(Text(nxt, (text.starts[i],), (text.ends[i + 1],)))
                 i += 2
         elif c == "$":
             m = _VAR.match(s, i)
             name = m and (m.group(2) or m.group(3))
             if m and name in variables:
-                parts.append(Text.constant(variables[name], text.span(i, m.end())))
+                add(Text.constant(variables[name], text.span(i, m.end())))
                 i = m.end()
             else:
-                parts.append(text.slice(i, i + 1))
+                keep(i, i + 1)
                 i += 1
         else:
-            parts.append(text.slice(i, i + 1))
-            i += 1
-    out = Text("", (), ())
-    for p in parts:
-        out = out + p
-    return out
+            m = _PLAIN.match(s, i)
+            j = m.end() if m and m.end() > i else i + 1
+            keep(i, j)
+            i = j
+    return Text("".join(chars), tuple(starts), tuple(ends))
 
 
 def _merge(payloads: list[Payload | None]) -> Payload | None:

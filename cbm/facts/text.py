@@ -9,6 +9,7 @@ characters, the span of the original text that produced it; slicing and joining 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,70 +63,102 @@ class Text:
 
 def join(parts: list[Text], sep: str = " ") -> Text:
     """Parts joined by `sep`; a separator maps to the gap before the next part."""
-    out = Text("", (), ())
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
     for k, part in enumerate(parts):
         if k:
-            at = part.starts[0] if part.value else (out.ends[-1] if out.value else 0)
-            out = out + Text.constant(sep, (at, at))
-        out = out + part
-    return out
+            at = part.starts[0] if part.value else (ends[-1] if ends else 0)
+            chars.append(sep)
+            starts.extend((at,) * len(sep))
+            ends.extend((at,) * len(sep))
+        chars.append(part.value)
+        starts.extend(part.starts)
+        ends.extend(part.ends)
+    return Text("".join(chars), tuple(starts), tuple(ends))
 
 
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
+_STRUCTURE = re.compile(r'["{}\[\]]')
+
+
 def json_strings(raw: str) -> list[tuple[int, Text]]:
     """Every string literal of a JSON text as (nesting depth, decoded Text) in order, escapes
     decoded (`\\u0072` is `r`, mapped to its six characters). Lenient: stops quietly at the
-    first malformed literal."""
+    first malformed literal; an unterminated one runs to the end."""
     out: list[tuple[int, Text]] = []
     depth = 0
     i, n = 0, len(raw)
-    while i < n:
-        ch = raw[i]
+    while True:
+        m = _STRUCTURE.search(raw, i)
+        if m is None:
+            return out
+        ch, i = m.group(), m.end()
         if ch in "{[":
             depth += 1
         elif ch in "}]":
             depth -= 1
-        elif ch == '"':
-            chars: list[str] = []
-            starts: list[int] = []
-            ends: list[int] = []
+        else:
+            text, i = _literal(raw, i, n)
+            if text is None:
+                return out
+            out.append((depth, text))
+            i += 1  # past the closing quote
+
+
+def _literal(raw: str, i: int, n: int) -> tuple[Text | None, int]:
+    """The string literal starting at `i` (after its quote), and where it ends; runs without
+    escapes are copied whole. None where a `\\u` escape is malformed."""
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    quote = -1
+    while i < n:
+        if quote < i:  # the next quote, escaped or not: the plain run ends there at the latest
+            quote = raw.find('"', i)
+            quote = n if quote < 0 else quote
+        slash = raw.find("\\", i, quote)
+        stop = quote if slash < 0 else slash
+        if stop > i:  # a plain run
+            chars.append(raw[i:stop])
+            starts.extend(range(i, stop))
+            ends.extend(range(i + 1, stop + 1))
+            i = stop
+        if i >= quote:
+            break
+        if i + 1 >= n:  # a backslash that ends the text is itself
+            chars.append("\\")
+            starts.append(i)
+            ends.append(i + 1)
             i += 1
-            while i < n and raw[i] != '"':
-                if raw[i] == "\\" and i + 1 < n:
-                    e = raw[i + 1]
-                    if e == "u" and i + 6 <= n:
-                        try:
-                            code = int(raw[i + 2:i + 6], 16)
-                        except ValueError:
-                            return out
-                        width = 6
-                        if 0xD800 <= code < 0xDC00 and raw[i + 6:i + 8] == "\\u":  # surrogate pair
-                            try:
-                                low = int(raw[i + 8:i + 12], 16)
-                            except ValueError:
-                                low = 0
-                            if 0xDC00 <= low < 0xE000:
-                                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                                width = 12
-                        chars.append(chr(code))
-                        starts.append(i)
-                        ends.append(i + width)
-                        i += width
-                        continue
-                    chars.append(_ESCAPES.get(e, e))
-                    starts.append(i)
-                    ends.append(i + 2)
-                    i += 2
-                    continue
-                chars.append(raw[i])
-                starts.append(i)
-                ends.append(i + 1)
-                i += 1
-            out.append((depth, Text("".join(chars), tuple(starts), tuple(ends))))
-        i += 1
-    return out
+            break
+        e = raw[i + 1]
+        if e == "u" and i + 6 <= n:
+            try:
+                code = int(raw[i + 2:i + 6], 16)
+            except ValueError:
+                return None, i
+            width = 6
+            if 0xD800 <= code < 0xDC00 and raw[i + 6:i + 8] == "\\u":  # surrogate pair
+                try:
+                    low = int(raw[i + 8:i + 12], 16)
+                except ValueError:
+                    low = 0
+                if 0xDC00 <= low < 0xE000:
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    width = 12
+            chars.append(chr(code))
+            starts.append(i)
+            ends.append(i + width)
+            i += width
+            continue
+        chars.append(_ESCAPES.get(e, e))
+        starts.append(i)
+        ends.append(i + 2)
+        i += 2
+    return Text("".join(chars), tuple(starts), tuple(ends)), i
 
 
 def argument_texts(raw: str, arguments: dict[str, Any] | None) -> dict[str, Text | list[Text]]:
