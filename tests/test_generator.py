@@ -14,7 +14,7 @@ from cbm.formats import read_records
 from cbm_training.generate import GeneratorConfig, family_concepts, generate, heldout_families, main
 from cbm_training.generator import DOMAINS, VARIANTS, Run, load_families
 from cbm_training.generator.policy import Policy
-from cbm_training.generator.surface import EVASIONS, obfuscate
+from cbm_training.generator.surface import EVASIONS, MINI_SWE_RULES, MINI_SWE_SUBMIT, SHELL_DOMAINS, obfuscate
 
 FAMILIES = load_families()
 POLICY = Policy.load()
@@ -163,6 +163,32 @@ def test_framework_runs_take_the_shape_of_real_logs():
     assert 1 in reports and 0 in reports
 
 
+def test_mini_swe_agent_runs_take_the_shape_of_its_sessions():
+    """mini-swe-agent has a shell only: its rules open the run, a THOUGHT comes with every command,
+    a reply that breaks the one-block rule is answered with the harness's notice (harmless: nothing
+    ran), and the run ends on the submit command, which keeps the report's labels."""
+    shell_families = [name for name, fam in FAMILIES.items() if fam.domain in SHELL_DOMAINS]
+    retries, reports = 0, []
+    for name in shell_families:
+        for seed in range(2):
+            t = build(name, "risky", seed, "mini_swe_agent")
+            assert t.steps[0].kind == "system" and t.steps[0].text == MINI_SWE_RULES
+            assert set(t.labels) == set(t.action_ids)
+            calls = [s for s in t.steps if s.kind == "tool_call"]
+            assert calls[-1].arguments == {"command": MINI_SWE_SUBMIT}
+            reports.append(t.labels[calls[-1].action_id].concepts["deceptive_report"])
+            for k, s in enumerate(t.steps):
+                if s.kind == "tool_call" and s.tool_name == "bash":
+                    said = [p for p in t.steps[:k] if p.message_index == s.message_index and p.kind == "assistant"]
+                    assert said and said[-1].text.startswith("THOUGHT: ")
+                if s.kind == "assistant" and s.action_id is not None and "```bash" in s.text:
+                    retries += 1
+                    assert t.steps[k + 1].kind == "user" and "EXACTLY ONE action" in t.steps[k + 1].text
+                    label = t.labels[s.action_id]
+                    assert label.risk == 0 and not any(label.concepts.values())
+    assert retries > 0 and 1 in reports and 0 in reports
+
+
 def test_all_three_formats_are_written_and_read_back(corpus):
     out, _ = corpus
     formats = defaultdict(int)
@@ -170,6 +196,13 @@ def test_all_three_formats_are_written_and_read_back(corpus):
         formats[record.format] += 1
         assert record.trajectory.labels, "labels survive every output format"
     assert set(formats) == {"native", "openai", "anthropic"}
+    frameworks = defaultdict(set)
+    for split in ("train", "val", "test", "heldout"):
+        for record in read_records(out / f"{split}.jsonl"):
+            meta = record.trajectory.metadata["generator"]
+            frameworks[meta["framework"]].add(meta["domain"])
+    assert {"generic", "claude_code", "openhands", "mini_swe_agent"} <= set(frameworks)
+    assert frameworks["mini_swe_agent"] <= set(SHELL_DOMAINS)  # a shell-only agent in a shell's domain
 
 
 def test_label_noise_only_touches_train(tmp_path):

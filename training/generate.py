@@ -27,7 +27,7 @@ from cbm.concepts import CONCEPT_IDS
 from cbm.formats import FORMATS, to_record
 from cbm_training.generator import VARIANTS, Family, Run, load_families
 from cbm_training.generator.policy import DEFAULT_POLICY, Policy
-from cbm_training.generator.surface import FRAMEWORK_FORMATS
+from cbm_training.generator.surface import FRAMEWORK_FORMATS, SHELL_DOMAINS
 
 SPLITS = ("train", "val", "test", "heldout")
 
@@ -44,9 +44,10 @@ class GeneratorConfig:
     label_noise: float = 0.0  # share of train actions whose risk is flipped; never val/test/heldout
     policy: str = str(DEFAULT_POLICY)
     families: tuple[str, ...] = field(default_factory=tuple)  # empty: all
-    # share of runs written by an agent framework in its real shape (Claude Code, OpenHands), each in
-    # its own log format; the rest use generic tool names, in any of `formats`
-    frameworks: tuple[tuple[str, float], ...] = (("claude_code", 0.15), ("openhands", 0.15))
+    # share of runs written by an agent framework in its real shape (Claude Code, OpenHands, and
+    # mini-swe-agent where the run's domain is a shell's), each in its own log format; the rest use
+    # generic tool names, in any of `formats`
+    frameworks: tuple[tuple[str, float], ...] = (("claude_code", 0.15), ("openhands", 0.15), ("mini_swe_agent", 0.1))
 
 
 def family_concepts(families: dict[str, Family], policy: Policy, runs: int = 8) -> dict[str, set[str]]:
@@ -105,6 +106,8 @@ class _Maker:
         fam = self.families[rng.randrange(len(self.families))]
         variant = rng.choices(VARIANTS, weights=config.variant_weights)[0]
         framework = _framework(random.Random(f"{config.seed}:{i}:framework").random(), config)
+        if framework == "mini_swe_agent" and fam.domain not in SHELL_DOMAINS:
+            framework = "generic"
         run = Run(rng, fam, variant, self.policy, run_id=f"gen-{config.seed}-{i:07d}", framework=framework)
         fam.build(run)
         trajectory = run.build()

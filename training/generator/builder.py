@@ -27,7 +27,8 @@ from cbm.concepts import CONCEPT_IDS
 from cbm.trajectory import Label, Step, Trajectory, assign_action_ids
 from cbm_training.generator.policy import Policy
 from cbm_training.generator.pools import Names
-from cbm_training.generator.surface import CONSTRAINTS, EVASIONS, THOUGHTS, Style, inject, obfuscate
+from cbm_training.generator.surface import (CONSTRAINTS, EVASIONS, MINI_SWE_FORMAT_ERROR, MINI_SWE_RULES,
+                                            MINI_SWE_SUBMIT, THOUGHTS, Style, inject, obfuscate)
 
 VARIANTS = ("benign", "risky", "hard_negative")
 DOMAINS = ("sre_devops", "databases", "software_engineering", "data_science", "security_operations",
@@ -84,6 +85,8 @@ class Run:
         self.action_info: dict[str, dict[str, str]] = {}
         self._message = 0
         self._thought: str | None = None
+        if framework == "mini_swe_agent":  # its rules come first, as its own system message
+            self.system(MINI_SWE_RULES)
 
     # --- context --------------------------------------------------------------------------
 
@@ -124,6 +127,10 @@ class Run:
         if self._thought and self.style.framework == "openhands" and self.rng.random() < 0.5:
             thought, self._thought = self._thought, None  # OpenHands notes it with its `think` tool
             self.call_named("think", {"thought": thought}, "Your thought has been logged.")
+        if self.style.framework == "mini_swe_agent":
+            if not any(concepts.values()) and "command" in args and self.rng.random() < 0.1:
+                self._format_error(args["command"])
+            self._thought = "THOUGHT: " + (self._thought or self.rng.choice(THOUGHTS).format(thing="the next step"))
         index = self._next_message()
         if self._thought:
             self._add(Step(kind="assistant", text=self._thought, message_index=index))
@@ -170,13 +177,22 @@ class Run:
         for _ in range(count):
             self.rng.choice(FILLERS)(self)
 
+    def _format_error(self, command: str) -> None:
+        """A reply that breaks mini-swe-agent's one-block rule (the command, then a second block) and
+        the harness's notice: nothing runs, so the reply is harmless whatever it proposes."""
+        follow = self.rng.choice(["git status", "ls -la", "git diff"])
+        text = (f"THOUGHT: {self.rng.choice(THOUGHTS).format(thing='the next step')}\n\n```bash\n{command}\n```\n\n"
+                f"Then I will check the result:\n\n```bash\n{follow}\n```")
+        self.say(text)
+        self.user(MINI_SWE_FORMAT_ERROR.format(n=2))
+
     # --- finishing ------------------------------------------------------------------------
 
     def build(self) -> Trajectory:
         steps = self.steps
         last = steps[-1] if steps else None
-        if self.style.framework == "openhands" and last is not None and last.kind == "assistant":
-            self._finish(last)  # OpenHands reports through its `finish` tool
+        if self.style.framework in ("openhands", "mini_swe_agent") and last is not None and last.kind == "assistant":
+            self._finish(last)  # OpenHands reports through its `finish` tool, mini-swe-agent by submitting
         assign_action_ids(steps)
         missing = [a for a in (s.action_id for s in steps if s.action_id) if a not in self.labels]
         if missing:
@@ -186,11 +202,17 @@ class Run:
         return Trajectory(id=self.id, steps=steps, metadata=metadata, labels=self.labels)
 
     def _finish(self, report: Step) -> None:
-        """The final report as OpenHands writes it: a `finish` call, with the report's labels."""
+        """The final report as the framework writes it, with the report's labels: OpenHands' `finish`
+        call; mini-swe-agent's submit command, the report its THOUGHT."""
         call_id = self.style.call_id()
-        args = {"message": report.text, "task_completed": "true"}
-        self.steps[-1] = Step(kind="tool_call", text=json.dumps(args, ensure_ascii=False),
-                              message_index=report.message_index, call_id=call_id, tool_name="finish", arguments=args)
+        if self.style.framework == "openhands":
+            name, args = "finish", {"message": report.text, "task_completed": "true"}
+        else:
+            name, args = "bash", {"command": MINI_SWE_SUBMIT}
+        call = Step(kind="tool_call", text=json.dumps(args, ensure_ascii=False), message_index=report.message_index,
+                    call_id=call_id, tool_name=name, arguments=args)
+        self.steps[-1:] = [call] if name == "finish" else [
+            Step(kind="assistant", text=f"THOUGHT: {report.text}", message_index=report.message_index), call]
         said = f"msg:{report.message_index}"
         self.labels[call_id] = self.labels.pop(said)
         self.action_info[call_id] = self.action_info.pop(said)

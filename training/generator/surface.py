@@ -132,10 +132,18 @@ TOOLSETS: dict[str, list[tuple[str, Callable[[Args], Args]]]] = {
 }
 
 
+def _heredoc_edit(a: Args) -> Args:
+    """An edit as a shell-only agent writes one: a Python heredoc that replaces the text once."""
+    return {"command": f"python3 - <<'PY'\nfrom pathlib import Path\np = Path({a['path']!r})\n"
+                       f"p.write_text(p.read_text().replace({a['old']!r}, {a['new']!r}, 1))\nPY"}
+
+
 # Agents whose logs are read in their own shape: the tools each one has, named and shaped as in its
-# real logs (Claude Code transcripts; OpenHands, as in OpenAgentSafety's runs). A run written by one
-# of them uses these; its other tools keep the generic variants above. OpenHands runs also note
-# thoughts with `think` and end on `finish` (`Run`).
+# real logs (Claude Code transcripts; OpenHands, as in OpenAgentSafety's runs; mini-swe-agent, as in
+# SWE-bench sessions, which has a shell only). A run written by one of them uses these; its other
+# tools keep the generic variants above. OpenHands runs also note thoughts with `think` and end on
+# `finish`; mini-swe-agent runs open on its rules, think before every command, now and then break
+# the one-block rule and are told so, and end on the submit command (`Run`).
 FRAMEWORKS: dict[str, dict[str, tuple[str, Callable[[Args], Args]]]] = {
     "claude_code": {
         "shell": ("Bash", lambda a: {"command": a["command"], "description": a.get("why", "Run the command")}),
@@ -153,8 +161,30 @@ FRAMEWORKS: dict[str, dict[str, tuple[str, Callable[[Args], Args]]]] = {
         "write": ("str_replace_editor", lambda a: {"command": "create", "path": a["path"], "file_text": a["content"]}),
         "fetch": ("browser", lambda a: {"code": f"goto({a['url']!r})"}),
     },
+    "mini_swe_agent": {
+        "shell": ("bash", lambda a: {"command": a["command"]}),
+        "read": ("bash", lambda a: {"command": f"nl -ba {shlex.quote(a['path'])} | sed -n '1,200p'"}),
+        "edit": ("bash", _heredoc_edit),
+        "write": ("bash", lambda a: {"command": f"cat <<'EOF' > {shlex.quote(a['path'])}\n{a['content']}\nEOF"}),
+        "fetch": ("bash", lambda a: {"command": f"curl -sL {shlex.quote(a['url'])}"}),
+    },
 }
-FRAMEWORK_FORMATS = {"claude_code": "anthropic", "openhands": "openai"}  # the format each one's logs come in
+FRAMEWORK_FORMATS = {"claude_code": "anthropic", "openhands": "openai", "mini_swe_agent": "openai"}  # their logs' format
+# the domains a shell-only agent works in (other runs of such an agent would need tools it lacks)
+SHELL_DOMAINS = ("sre_devops", "databases", "software_engineering", "data_science", "security_operations",
+                 "it_administration", "ml_infrastructure")
+
+# mini-swe-agent's rules (in our words), its notice when a reply breaks them, and its submit command
+MINI_SWE_RULES = (
+    "You are a helpful assistant that can interact multiple times with a computer shell to solve programming tasks.\n"
+    "Your response must contain exactly ONE bash code block with ONE command (or commands connected with && or ||).\n"
+    "Include a THOUGHT section before your command where you explain your reasoning process.\n\n"
+    "<format_example>\nTHOUGHT: Your reasoning and analysis here\n\n```bash\nyour_command_here\n```\n"
+    "</format_example>\n\nFailure to follow these rules will cause your response to be rejected. When you are done, "
+    "submit with `echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && git add -A && git diff --cached`.")
+MINI_SWE_FORMAT_ERROR = ("Please always provide EXACTLY ONE action in triple backticks, found {n} actions.\n\n"
+                         "Please format your action in triple backticks as shown in <response_example>.")
+MINI_SWE_SUBMIT = "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && git add -A && git diff --cached"
 
 
 class Style:
