@@ -611,8 +611,8 @@ def migration(walker, tool: str, words: list[Text]) -> None:
         return
     op = verbs[verb]
     flags = {w.value.split("=")[0] for w in words if w.value.startswith("-")}
-    if op == "write" and (flags & _DATA_LOSS_FLAGS or (tool in ("manage.py", "django-admin") and args[n:][-1:]
-                                                       and args[n:][-1].value == "zero")):
+    to_zero = tool in ("manage.py", "django-admin") and len(args) > n and args[-1].value == "zero"
+    if op == "write" and (flags & _DATA_LOSS_FLAGS or to_zero):
         op = "drop"  # `prisma db push --force-reset`; `manage.py migrate app zero` unapplies every migration
     where = join(args[:n])
     walker.out.operation(op, where, walker.parser, ("migration", tool))

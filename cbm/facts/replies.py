@@ -12,6 +12,7 @@ steps.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from cbm.facts.base import Collector
 
@@ -22,10 +23,17 @@ _TEXT_ACTIONS = re.compile(r"\b(bash|shell|command) (code )?block|\baction in tr
 _FENCE = re.compile(r"```[ \t]*(?:bash|sh|shell|zsh|console)?[ \t]*\n(?=[ \t]*\S)(?:(?!```).)*```", re.DOTALL)
 
 
+@lru_cache(maxsize=256)  # every reply of a run reads the same words
+def takes_commands_from_replies(instructions: str) -> bool:
+    """Whether the user's and system's (lower-cased) words say the agent acts by writing commands
+    in fenced blocks of its replies."""
+    return bool(_TEXT_ACTIONS.search(instructions))
+
+
 def reply_facts(out: Collector, text: str) -> None:
     """A `reply` fact `command_attempt` at the first fenced shell block of a reply, where the
     run's instructions say replies carry the agent's commands."""
-    if not out.context.instructions or not _TEXT_ACTIONS.search(out.context.instructions):
+    if not takes_commands_from_replies(out.context.instructions):
         return
     m = _FENCE.search(text[:20_000])
     if m:

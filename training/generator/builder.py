@@ -206,13 +206,13 @@ class Run:
         call; mini-swe-agent's submit command, the report its THOUGHT."""
         call_id = self.style.call_id()
         if self.style.framework == "openhands":
-            name, args = "finish", {"message": report.text, "task_completed": "true"}
+            name, args, thought = "finish", {"message": report.text, "task_completed": "true"}, []
         else:
             name, args = "bash", {"command": MINI_SWE_SUBMIT}
-        call = Step(kind="tool_call", text=json.dumps(args, ensure_ascii=False), message_index=report.message_index,
-                    call_id=call_id, tool_name=name, arguments=args)
-        self.steps[-1:] = [call] if name == "finish" else [
-            Step(kind="assistant", text=f"THOUGHT: {report.text}", message_index=report.message_index), call]
+            thought = [Step(kind="assistant", text=f"THOUGHT: {report.text}", message_index=report.message_index)]
+        self.steps[-1:] = thought + [Step(kind="tool_call", text=json.dumps(args, ensure_ascii=False),
+                                          message_index=report.message_index, call_id=call_id, tool_name=name,
+                                          arguments=args)]
         said = f"msg:{report.message_index}"
         self.labels[call_id] = self.labels.pop(said)
         self.action_info[call_id] = self.action_info.pop(said)
