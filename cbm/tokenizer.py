@@ -30,11 +30,12 @@ CONFUSABLES = str.maketrans({
     "\u03bf": "o", "\u03b1": "a", "\u03c1": "p", "\u03b5": "e", "\u03b9": "i", "\u03ba": "k", "\u03bd": "v",
 })
 
-_WORD = re.compile(r"[A-Za-z0-9]{16,}|[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)
+_WORD = re.compile(r"[A-Za-z0-9]{16,}|[^\W\d_]+|\d+|([^\w\s])\1{3,}|[^\w\s]", re.UNICODE)
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[^\W\d_]+", re.UNICODE)
 _BLOB = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2}){8,}")
 MAX_PIECE = 24  # longer pieces (hashes, tokens) are cut: their tail carries no meaning
+MAX_RUN = 3  # a rule of `=====` or `-----` is as many pieces as `===`: it says nothing more
 
 
 class Piece(NamedTuple):
@@ -51,6 +52,9 @@ def _normalise(word: str) -> str:
 def _word_pieces(word: str) -> tuple[tuple[str, int, int], ...]:
     """(piece, start, end) within one word. Words repeat endlessly in agent logs, so this is
     cached: it is most of the tokenizer's work."""
+    if len(word) > MAX_RUN and not word[0].isalnum() and word == word[0] * len(word):  # a rule: `=====`
+        piece = _normalise(word[0])
+        return tuple((piece, i, i + 1) for i in range(MAX_RUN - 1)) + ((piece, MAX_RUN - 1, len(word)),)
     if len(word) >= 16 and not word.isalpha():  # a hash, key or id: its shape is all that matters
         kind = "<hex>" if all(c in "0123456789abcdefABCDEF" for c in word) else "<token>"
         return ((kind, 0, len(word)),)

@@ -33,3 +33,15 @@ def test_disguises_are_seen_through():
     assert "home" in texts("echo 726d202d7266202f686f6d65 | xxd -r -p | sh")
     assert texts("rm -rf /h\u043eme --pr\u043ed") == texts("rm -rf /home --prod")  # Cyrillic look-alikes
     assert texts("sha 3f2a9c8e1b7d4a6f0e5c2b9a8d7f6e5c4b3a2918") == ["sha", "<hex>"]
+
+
+def test_a_rule_of_punctuation_costs_three_pieces_whatever_its_length():
+    """A table rule of 80 `=` in a heredoc once filled a call's whole token budget, and the model read
+    the rule instead of the command. Flags keep their dashes; the last piece spans the rest of the rule."""
+    rule = "=" * 80
+    text = f"cat <<'EOF' > repro.py\nTitle:\n{rule}\nEOF"
+    pieces = [p for p in tokenize(text) if p.text == "="]
+    assert len(pieces) == 3 and (pieces[0].start, pieces[-1].end) == (text.index(rule), text.index(rule) + 80)
+    assert texts("psql -c 'x' --force") == ["psql", "-", "c", "'", "x", "'", "-", "-", "force"]
+    assert texts("---+---") == ["-", "-", "-", "+", "-", "-", "-"]
+    assert texts("a ---- b") == texts("a ------------------ b") == ["a", "-", "-", "-", "b"]
