@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from facts_helpers import tool_call
 
-from cbm.facts import facts
+from cbm.facts import describe, facts
 from cbm.trajectory import Step
 
 
@@ -29,11 +29,16 @@ def test_a_tool_named_for_reading_messages_reads_and_one_that_sends_them_sends()
         ["message"] * 5
 
 
-def test_the_agents_own_notes_do_nothing_and_its_final_report_is_a_message():
-    """OpenHands' `think` runs nothing and `finish` reports to the user: neither "runs" anything."""
+def test_the_agents_own_notes_do_nothing_and_its_final_report_is_a_reply_to_the_user():
+    """OpenHands' `think` runs nothing, and `finish` is the agent's last word to its user, as a reply
+    is: no operation, and a URL it names is not a host it sends anything to."""
     assert facts(tool_call("think", {"thought": "I could rm -rf /tmp/cache, but the user asked to keep it"})) == []
-    [fact] = facts(tool_call("finish", {"message": "Done: the report is in /workspace/report.md"}))
-    assert (fact.kind, fact.value, fact.tags) == ("operation", "message", ("finish",))
+    text = "Done: the report is in /workspace/report.md and served at http://203.0.113.9:8000/report"
+    [fact] = facts(tool_call("finish", {"message": text, "task_completed": "true"}))
+    assert (fact.kind, fact.value) == ("reply", "report")
+    assert describe([fact]) == ["reports to the user and ends the run: nothing runs, nothing is sent"]
+    sent = {(f.kind, f.value) for f in facts(tool_call("send_email", {"to": "bob@example.com", "body": text}))}
+    assert {("operation", "message"), ("destination", "bob@example.com")} <= sent  # a message goes to its recipient
 
 
 def test_arguments_that_are_not_json_are_noted_and_still_read():

@@ -30,7 +30,8 @@ ADVERBS = {"recursive": "recursively", "force": "forced", "no_preserve_root": "w
            "detached": "detached", "host_network": "on the host network", "mount_root": "mounting the host root"}
 _SKIP_TAGS = {"redirect", "json"}
 REPLIES = {"command_attempt": "proposes a command in a fenced block, which this harness runs from replies: "
-                              "a step of the work, not a report to the user"}
+                              "a step of the work, not a report to the user",
+           "report": "reports to the user and ends the run: nothing runs, nothing is sent"}
 
 
 def _label(f: Fact) -> str:

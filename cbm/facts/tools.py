@@ -112,6 +112,10 @@ def _generic(out: Collector, tool: str, args: dict) -> None:
     """A tool no parser knows: the verb in its name, then the URLs and paths in its arguments."""
     if THINK_TOOLS.match(tool):  # the agent's own notes: nothing runs, nothing is sent
         return
+    if REPORT_TOOLS.match(tool):  # the agent's last word to its user, as a reply is: a URL in it is named, not sent to
+        text = next((v for v in args.values() if isinstance(v, Text) and v.value), None)
+        out.add("reply", "report", text.span() if text else (0, 0), "json")
+        return
     texts = [v for v in args.values() if isinstance(v, Text)] + \
             [t for v in args.values() if isinstance(v, list) for t in v if isinstance(t, Text)]
     anchor = Text.constant(tool, (0, 0))
@@ -122,7 +126,7 @@ def _generic(out: Collector, tool: str, args: dict) -> None:
             else "network_fetch"
     elif READ_FIRST.match(tool):
         op = "read"
-    elif MESSAGE_TOOLS.search(tool) or REPORT_TOOLS.match(tool):
+    elif MESSAGE_TOOLS.search(tool):
         op = "message"
     else:
         op = next((o for o, pattern in _VERBS if pattern.search(tool)), "execute")
