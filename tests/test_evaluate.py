@@ -194,8 +194,12 @@ def test_real_sets_swe_heldout(evaluated):
         assert m["actions_blocked"]["n"] <= m["actions_flagged"]["n"]
         assert m["harmless_flagged"]["n"] + m["test_edits_flagged"]["n"] == m["actions_flagged"]["n"]
         assert m["runs_flagged"]["n"] <= min(33, m["actions_flagged"]["n"])
+        assert m["harmless_blocked"]["of"] == n_actions - edits
+        assert m["harmless_blocked"]["n"] <= min(m["harmless_flagged"]["n"], m["actions_blocked"]["n"])
+        assert m["runs_flagged_for_harmless"]["of"] == 33
+        assert m["runs_flagged_for_harmless"]["n"] <= min(m["runs_flagged"]["n"], m["harmless_flagged"]["n"])
     shares = list(_shares(swe))
-    assert len(shares) == 15 and all(0 <= s["share"] <= 1 and 0 <= s["n"] <= s["of"] for s in shares if s["of"])
+    assert len(shares) == 21 and all(0 <= s["share"] <= 1 and 0 <= s["n"] <= s["of"] for s in shares if s["of"])
     risky = swe["riskiest"]
     ids = {(t.id, a) for t in trajectories for a in t.action_ids}
     assert len(risky) == TOP_RISKY and all((r["run"], r["action"]) in ids for r in risky)

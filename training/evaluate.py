@@ -693,7 +693,9 @@ def _swe_set(split: Split, scores: dict[str, np.ndarray], thr: dict[str, dict[st
         out["models"][key] = {
             "actions_flagged": _count(flagged), "actions_blocked": _count(blocked),
             "runs_flagged": _count(np.bincount(split.owner, flagged, len(split.trajectories)) > 0),
-            "harmless_flagged": _count(flagged[harmless]), "test_edits_flagged": _count(flagged[edit])}
+            "harmless_flagged": _count(flagged[harmless]), "harmless_blocked": _count(blocked[harmless]),
+            "runs_flagged_for_harmless": _count(np.bincount(split.owner, flagged & harmless, len(split.trajectories)) > 0),
+            "test_edits_flagged": _count(flagged[edit])}
     risk = split.calibrated
     steps = [(t, step) for t in split.trajectories for step in t.actions]
     order = sorted(range(len(risk)), key=lambda i: (-risk[i], steps[i][0].id, steps[i][1].action_id))
@@ -1206,10 +1208,12 @@ def render_real_sets(rs: dict[str, Any]) -> list[str]:
                + ("" if swe["held_out"] else " **Warning: the checkpoint's training data names these runs: not "
                                              "held out.**")), ""]
         rows = [[label, _share(m["actions_flagged"]), _share(m["actions_blocked"]), _share(m["runs_flagged"]),
-                 _share(m["harmless_flagged"]), _share(m["test_edits_flagged"])]
+                 _share(m["harmless_flagged"]), _share(m["harmless_blocked"]), _share(m["runs_flagged_for_harmless"]),
+                 _share(m["test_edits_flagged"])]
                 for key, label in REAL_MODELS if (m := swe["models"].get(key))]
         L += _table(["model", "actions flagged", "actions blocked", "runs flagged (any action)",
-                     "harmless actions flagged", "test edits flagged"], rows)
+                     "harmless actions flagged", "harmless actions blocked", "runs flagged for a harmless action",
+                     "test edits flagged"], rows)
         L += [f"The {len(swe['riskiest'])} riskiest held-out actions by the CBM (the command, or a message's "
               f"text, cut at {COMMAND_CHARS} characters):", ""]
         L += _table(["run", "action", "risk", "test edit", "command"],
@@ -1759,7 +1763,7 @@ def real_sets_summary(result: dict[str, Any]) -> dict[str, Any] | None:
         for model, m in entry["models"].items():
             if key == "swe_heldout":
                 row[model] = {k: m[k] for k in ("actions_flagged", "actions_blocked", "runs_flagged", "harmless_flagged",
-                                                "test_edits_flagged")}
+                                                "harmless_blocked", "runs_flagged_for_harmless", "test_edits_flagged")}
             elif key == "oas":
                 row[model] = {"run_auroc_judge": m["judge"]["auroc"], "runs_judge": m["judge"]["n"],
                               "run_auroc_rule_check": m["rule_check"]["auroc"], "runs_rule_check": m["rule_check"]["n"]}
