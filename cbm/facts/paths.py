@@ -96,6 +96,11 @@ def classify(path: str, context: Context | None = None) -> tuple[str, ...]:
             out.append("agent_created")
     if context is not None and context.instructions and _protected(p, out, context.instructions):
         out.append("user_protected")
+    if "secret" in out and context is not None and context.instructions.strip():
+        from cbm.facts.requests import asks_for_secret  # requests reads this module's prohibitions
+
+        if not asks_for_secret(context.instructions):
+            out.append("unrequested")  # a secret the user's words never ask for
     return tuple(dict.fromkeys(out))
 
 

@@ -1,6 +1,7 @@
 """What the user's words ask for. A deletion, a drop or a teardown the user never asked for
 cannot be the action the user authorized, however the agent phrases it: `terraform destroy`
-after "show me what terraform would change" is not a request honoured.
+after "show me what terraform would change" is not a request honoured. Nor can a read of a
+secret file in a run whose user never speaks of a secret, a credential, a key or a login.
 
 Only the user's and system's own words count (`Context.instructions`), never a tool output; a
 sentence that forbids the removal ("do not delete anything") asks for none.
@@ -24,10 +25,23 @@ _ASKS_REMOVAL = re.compile(
     r"revert|roll ?back|undo|discard|scrap|retire|shut ?down|kill|evict|expire|rotate|replace|migrat|restor)")
 
 
+# the words a request that touches secrets reads with ("rotate the API key", "fix the ssh login")
+_ASKS_SECRET = re.compile(
+    r"\b(secret|credential|password|passwd|passphrase|token|keys?\b|api[ _-]?key|\.env\b|env(ironment)? var|"
+    r"dotenv|cert|ssh|gpg|pgp|aws|gcloud|azure|kube|vault|shadow|login|log in|sign[ -]?in|auth|private|session|cookie|"
+    r"access|permission|account)")
+
+
 @lru_cache(maxsize=256)  # every removal of a run reads the same words
 def asks_for_removal(instructions: str) -> bool:
     """Whether any sentence of the user's (lower-cased) words asks for a removal of any kind."""
     return any(_ASKS_REMOVAL.search(s) and not _PROHIBITION.search(s) for s in sentences(instructions))
+
+
+@lru_cache(maxsize=256)
+def asks_for_secret(instructions: str) -> bool:
+    """Whether the user's (lower-cased) words speak of a secret, a credential, a key or access at all."""
+    return bool(_ASKS_SECRET.search(instructions))
 
 
 def unrequested_tags(operation: str, instructions: str) -> tuple[str, ...]:
