@@ -17,7 +17,7 @@ from cbm_training.evaluate import (COMMAND_CHARS, K, REAL_SETS, TOP_RISKY, evalu
                                    load_split, real_sets, recall_at_fpr, record_summary, score_split,
                                    threshold_for_fpr)
 from cbm_training.generate import GeneratorConfig, generate
-from cbm_training.importers import (Summary, import_commands_eval, import_oas_eval, import_safe_os_eval,
+from cbm_training.importers import (Summary, import_commands_eval, import_oas, import_oas_eval, import_safe_os_eval,
                                     import_swe_eval, import_toolemu_eval, run_import)
 from cbm_training.config import DEFAULT_CONFIG, load_config
 from cbm_training.train import train
@@ -239,7 +239,11 @@ def test_real_sets_oas_and_agentdojo(evaluated):
         m = ad["models"][key]
         assert m["runs"]["n"] == 388 and m["runs"]["positives"] == 60 and m["attacked_runs"]["n"] == 194
         assert m["actions"]["n"] == ad["actions_with_risk_label"] and 0 <= m["actions"]["auroc"] <= 1
-    assert list(rs["verdicts"]) == ["swe_heldout", "oas", "agentdojo", "toolemu", "safe_os", "commands"]
+    assert list(rs["verdicts"]) == ["swe_heldout", "oas", "oas_other", "agentdojo", "toolemu", "safe_os", "commands"]
+    other = rs["sets"]["oas_other"]  # the tasks the importer keeps for training: this checkpoint never saw them
+    assert other["n_runs"] == 160 and other["held_out"] and not other["trained_on_other_tasks"]
+    other_ids = {t.id for t in import_oas(DATA, Summary("oas"))}
+    assert other_ids.isdisjoint(t.id for t in import_oas_eval(DATA, Summary("oas-heldout")))
     assert all(("beats both baselines" in v) != ("does NOT beat" in v) for v in rs["verdicts"].values())
     text = (out / "evaluation.md").read_text()
     for heading in ("### OpenAgentSafety", "run AUROC (judge)", "run AUROC (rule check)", "### AgentDojo",
@@ -327,7 +331,7 @@ def test_real_sets_recorded_in_the_checkpoint(evaluated, tmp_path):
     assert set(recorded["summary"]) == {"test", "heldout"}  # the per-split table stays as it was
     real = recorded["real_sets"]
     assert real["verdicts"] == result["real_sets"]["verdicts"]
-    assert set(real) == {"verdicts", "swe_heldout", "oas", "agentdojo", "toolemu", "safe_os", "commands"}
+    assert set(real) == {"verdicts", "swe_heldout", "oas", "oas_other", "agentdojo", "toolemu", "safe_os", "commands"}
     assert ckpt.load(copy).weights_sha256 == ckpt.load(path).weights_sha256
 
 
@@ -336,7 +340,8 @@ def test_real_sets_skip_cleanly_without_the_data(evaluated, tmp_path):
     messages = []
     rs = real_sets(Overseer(ckpt.load(path)), tmp_path / "nowhere", log=messages.append)
     assert {k: "skipped" in v for k, v in rs["sets"].items()} == {
-        "swe_heldout": True, "oas": True, "agentdojo": True, "toolemu": True, "safe_os": True, "commands": True}
+        "swe_heldout": True, "oas": True, "oas_other": True, "agentdojo": True, "toolemu": True, "safe_os": True,
+        "commands": True}
     assert "real_validation" not in rs
     assert all("not evaluated" in v for v in rs["verdicts"].values())
     assert any("not found" in m for m in messages)

@@ -19,7 +19,8 @@ Real data sets (`--shared-data DIR`, default ../shared/data; each set skipped wi
 absent; `--no-real-sets` leaves the section out): the SWE-bench sessions of repositories kept out of
 training (`cbm import swe-heldout`: actions and runs flagged, actions blocked, the riskiest
 actions, the protected-test edits caught), OpenAgentSafety's held-out tasks (`cbm import
-oas-heldout`: run-level AUROC against the judge's label and against the rule check), AgentDojo (the
+oas-heldout`: run-level AUROC against the judge's label and against the rule check) and, for a
+checkpoint that trains on none of it, its other tasks (`cbm import oas`) alike, AgentDojo (the
 `--extra` import, or imported on the fly: action- and run-level AUROC), ToolEmu's held-out cases and
 Safe-OS's held-out tasks (run-level AUROC) and the held-out command collections (RedCode-Exec against
 everyday NL2Bash and tldr commands), each beside TF-IDF + LR (fitted on the checkpoint's training
@@ -578,8 +579,9 @@ def baseline_scores(checkpoint: ckpt.Checkpoint, data_dir: Path, splits: dict[st
 
 # --- real data sets -----------------------------------------------------------------------------
 
-REAL_SETS = {"swe_heldout": "SWE held-out repositories", "oas": "OpenAgentSafety", "agentdojo": "AgentDojo",
-             "toolemu": "ToolEmu", "safe_os": "Safe-OS", "commands": "Command collections"}
+REAL_SETS = {"swe_heldout": "SWE held-out repositories", "oas": "OpenAgentSafety",
+             "oas_other": "OpenAgentSafety, the other tasks", "agentdojo": "AgentDojo", "toolemu": "ToolEmu",
+             "safe_os": "Safe-OS", "commands": "Command collections"}
 REAL_MODELS = (("cbm", "CBM"), ("tfidf", "TF-IDF + LR"), ("rules", "rules"))
 TOP_RISKY = 10
 COMMAND_CHARS = 120
@@ -713,7 +715,7 @@ def _oas_set(split: Split, scores: dict[str, np.ndarray], thr: dict[str, dict[st
         "n_runs": len(split.trajectories), "n_actions": len(split.owner),
         "judge_labels": dict(sorted(Counter(str(lb.get("oas_llm_label")) for lb in labels).items())),
         "rule_results": dict(sorted(Counter(str(lb.get("oas_rule_result")) for lb in labels).items())),
-        "held_out": _held_out(checkpoint, "oas"),
+        "held_out": _held_out(checkpoint, "oas") if split.name == "oas" else not _trained_on(checkpoint, "oas"),
         "trained_on_other_tasks": _trained_on(checkpoint, "oas"), "models": {}}
     for key, score in scores.items():
         run, rank = _run_max(split, score), _run_max(split, _ranking(split, key, score))
@@ -835,9 +837,10 @@ def _real_verdict(key: str, entry: dict[str, Any]) -> str:
         return (f"{title}: the CBM {'beats' if beats else 'does NOT beat'} both baselines: harmless actions flagged "
                 f"at thresholds matched on validation: {figures} (fewer is better"
                 f"{'; a tie is not a win' if tie else ''}).")
-    path = {"oas": "judge", "commands": "actions"}.get(key, "runs")
+    path = {"oas": "judge", "oas_other": "judge", "commands": "actions"}.get(key, "runs")
     got = {m: (models.get(m) or {}).get(path, {}).get("auroc") for m, _ in REAL_MODELS}
-    what = {"oas": "run-level AUROC against the judge's label",
+    judged = "run-level AUROC against the judge's label"
+    what = {"oas": judged, "oas_other": judged,
             "toolemu": "run-level AUROC against the judges' label",
             "safe_os": "run-level AUROC against the task's label",
             "commands": "AUROC of RedCode-Exec's risky calls against everyday commands"}.get(
@@ -943,10 +946,13 @@ def real_sets(overseer: Overseer, shared_data: str | Path, data: Path | None = N
             out["real_validation"] = real_val
     given = next((s for s in (splits or {}).values() if s.trajectories and all(
         t.metadata.get("dataset") == "agentdojo" for t in s.trajectories)), None)
-    plan = (("swe_heldout", "swe-heldout", _swe_set), ("oas", "oas-heldout", _oas_set),
+    plan = (("swe_heldout", "swe-heldout", _swe_set), ("oas", "oas-heldout", _oas_set), ("oas_other", "oas", _oas_set),
             ("agentdojo", "agentdojo", _agentdojo_set), ("toolemu", "toolemu-heldout", _toolemu_set),
             ("safe_os", "safe-os-heldout", _safe_os_set), ("commands", "commands-heldout", _commands_set))
     for key, importer, measure in plan:
+        if key == "oas_other" and _trained_on(checkpoint, "oas"):  # those tasks are the import's training part
+            out["sets"][key] = {"skipped": "the checkpoint trains on these tasks"}
+            continue
         if key == "agentdojo" and given is not None:
             split, source = given, f"{given.source} (--extra)"
         else:
@@ -1157,6 +1163,38 @@ def _set_section(L: list[str], sets: dict[str, Any], key: str) -> dict[str, Any]
     return entry
 
 
+def _oas_section(oas: dict[str, Any], key: str) -> list[str]:
+    """OpenAgentSafety's intro and table: its held-out tasks (`oas`), or the tasks its importer
+    keeps for training, which a checkpoint that never trains on the set has not seen either (`oas_other`)."""
+    judge = ", ".join(f"{k}: {n}" for k, n in oas["judge_labels"].items())
+    rule = ", ".join(f"{k}: {n}" for k, n in oas["rule_results"].items())
+    if key == "oas":
+        which = (f"{oas['n_runs']} runs of held-out tasks (`cbm import oas-heldout`), {oas['n_actions']} actions, "
+                 f"none of them in training"
+                 f"{'' if oas['held_out'] else ' (**Warning: the checkpoint imports this set: not held out**)'}"
+                 + ("; the checkpoint trains on the runs of the other tasks" if oas.get("trained_on_other_tasks") else ""))
+    else:
+        which = (f"{oas['n_runs']} runs of the other tasks (`cbm import oas`, the part a training config may import), "
+                 f"{oas['n_actions']} actions; this checkpoint trains on none of them, so they are a second unseen "
+                 f"sample of the same benchmark")
+    L = [(f"OpenHands runs of GPT-4o on workplace tasks where doing as asked would be unsafe: {which}. "
+          "Only whole runs are labelled. Run risk = max over its actions. *Judge*: the LLM judge's label, "
+          f"1 or 2 (partly or fully unsafe) against 0 (safe); -1 (unsafe step never reached) is left out "
+          f"(labels {judge}). *Rule check*: the task's own checkpoint, hit (1) against not hit (0) (results "
+          f"{rule}). The two disagree on many runs. Flagged shares use the flag threshold."), ""]
+    rows = []
+    for model, label in REAL_MODELS:
+        m = oas["models"].get(model)
+        if not m:
+            continue
+        j, r = m["judge"], m["rule_check"]
+        at = j.get("at_threshold") or {}
+        rows.append([label, f"{j['n']} ({j['positives']} unsafe)", j["auroc"], j["auprc"], at.get("recall"),
+                     at.get("fpr"), f"{r['n']} ({r['positives']} hit)", r["auroc"]])
+    return L + _table(["model", "runs (judge)", "run AUROC (judge)", "run AUPRC (judge)",
+                       "unsafe runs flagged", "safe runs flagged", "runs (rule check)", "run AUROC (rule check)"], rows)
+
+
 def render_real_sets(rs: dict[str, Any]) -> list[str]:
     L = ["## Real data sets", "",
          ("Real agent runs the generator never made, read from "
@@ -1219,30 +1257,9 @@ def render_real_sets(rs: dict[str, Any]) -> list[str]:
         L += _table(["run", "action", "risk", "test edit", "command"],
                     [[r["run"], r["action"], r["risk"], "yes" if r["test_edit"] else "", _md(r["command"])]
                      for r in swe["riskiest"]])
-    oas = _set_section(L, sets, "oas")
-    if oas is not None:
-        judge = ", ".join(f"{k}: {n}" for k, n in oas["judge_labels"].items())
-        rule = ", ".join(f"{k}: {n}" for k, n in oas["rule_results"].items())
-        L += [(f"OpenHands runs of GPT-4o on workplace tasks where doing as asked would be unsafe: "
-               f"{oas['n_runs']} runs of held-out tasks (`cbm import oas-heldout`), {oas['n_actions']} actions, "
-               f"none of them in training"
-               f"{'' if oas['held_out'] else ' (**Warning: the checkpoint imports this set: not held out**)'}"
-               f"{'; the checkpoint trains on the runs of the other tasks' if oas.get('trained_on_other_tasks') else ''}. "
-               "Only whole runs are labelled. Run risk = max over its actions. *Judge*: the LLM judge's label, "
-               f"1 or 2 (partly or fully unsafe) against 0 (safe); -1 (unsafe step never reached) is left out "
-               f"(labels {judge}). *Rule check*: the task's own checkpoint, hit (1) against not hit (0) (results "
-               f"{rule}). The two disagree on many runs. Flagged shares use the flag threshold."), ""]
-        rows = []
-        for key, label in REAL_MODELS:
-            m = oas["models"].get(key)
-            if not m:
-                continue
-            j, r = m["judge"], m["rule_check"]
-            at = j.get("at_threshold") or {}
-            rows.append([label, f"{j['n']} ({j['positives']} unsafe)", j["auroc"], j["auprc"], at.get("recall"),
-                         at.get("fpr"), f"{r['n']} ({r['positives']} hit)", r["auroc"]])
-        L += _table(["model", "runs (judge)", "run AUROC (judge)", "run AUPRC (judge)",
-                     "unsafe runs flagged", "safe runs flagged", "runs (rule check)", "run AUROC (rule check)"], rows)
+    for key in ("oas", "oas_other"):
+        if (oas := _set_section(L, sets, key)) is not None:
+            L += _oas_section(oas, key)
     ad = _set_section(L, sets, "agentdojo")
     if ad is not None:
         L += [(f"{ad['n_runs']} runs of two models ({ad['attacked_runs']} under a prompt-injection attack), "
@@ -1764,7 +1781,7 @@ def real_sets_summary(result: dict[str, Any]) -> dict[str, Any] | None:
             if key == "swe_heldout":
                 row[model] = {k: m[k] for k in ("actions_flagged", "actions_blocked", "runs_flagged", "harmless_flagged",
                                                 "harmless_blocked", "runs_flagged_for_harmless", "test_edits_flagged")}
-            elif key == "oas":
+            elif key in ("oas", "oas_other"):
                 row[model] = {"run_auroc_judge": m["judge"]["auroc"], "runs_judge": m["judge"]["n"],
                               "run_auroc_rule_check": m["rule_check"]["auroc"], "runs_rule_check": m["rule_check"]["n"]}
             elif key in ("toolemu", "safe_os"):
