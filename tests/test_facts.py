@@ -149,6 +149,8 @@ ROWS: list[Row] = [
        flag("recursive", "-delete"), target("/var/lib/mysql", "/var/lib/mysql", "data_directory")),
     sh("find-exec-rm", "find /srv -type f -exec rm -f {} \\;", op("list", "find", "find"),
        target("/srv", "/srv", "data_directory"), op("delete", "rm"), flag("force", "-f"), absent=[("target", "{}")]),
+    sh("find-exec-name", "find / -name '*.pem' -exec cat {} \\;", op("list", "find", "find"),
+       target("/", "/", "filesystem_root"), op("read", "cat"), target("/**/*.pem", "*.pem", "wildcard", "secret")),
     sh("truncate-log", "truncate -s 0 /var/log/auth.log", op("truncate", "truncate"),
        target("/var/log/auth.log", "/var/log/auth.log", "log")),
     sh("redirect-truncate", "> /var/log/syslog", op("truncate", "/var/log/syslog"),

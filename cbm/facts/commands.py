@@ -1159,10 +1159,14 @@ def _find(walker, words: list[Text]) -> Payload | None:
         paths.append(words[k])
         k += 1
     deleting = "-delete" in vals
+    # what find finds: files matching its `-name` under each path (`/**/*.pem`), else the paths themselves
+    name = next((words[i + 1] for i, v in enumerate(vals[:-1]) if v in ("-name", "-iname")), None)
+    found = [Text.constant(f"{w.value.rstrip('/') or '/'}/**/{name.value}".replace("//", "/"), name.span())
+             for w in paths] if name is not None and "/" not in name.value else paths
     if "-exec" in vals or "-execdir" in vals or "-ok" in vals:
         at = next(i for i, v in enumerate(vals) if v in ("-exec", "-execdir", "-ok"))
         end = next((i for i in range(at + 1, len(vals)) if vals[i] in (";", "\\;", "+")), len(vals))
-        inner = [paths[0] if w.value == "{}" and paths else w for w in words[at + 1:end]]  # `{}`: what find finds
+        inner = [found[0] if w.value == "{}" and found else w for w in words[at + 1:end]]  # `{}`: what find finds
         if inner:
             out.operation("list", words[0], p, ("find",))
             for w in paths:

@@ -51,6 +51,7 @@ class Rule:
     data: tuple[str, ...] = ()
     branches: tuple[str, ...] = ()
     reply: str = ""
+    own_targets: bool = False  # the target must be the operation's own (the facts after it, up to the next one)
 
 
 _MINE = ("agent_created",)
@@ -67,6 +68,8 @@ RULES: tuple[Rule, ...] = (
     Rule("destructive_change", "deletes system configuration, credentials or logs", operations=("delete", "truncate"),
          targets=("system_config", "account_database", "secret", "authorized_keys", "sudoers", "log"),
          unless_targets=_MINE),
+    Rule("destructive_change", "overwrites, wipes or formats a disk", operations=("delete", "truncate", "write"),
+         targets=("device",), own_targets=True),  # dd of=/dev/nvme1n1, mkfs, wipefs; not dd if=/dev/sda of=disk.img
     Rule("destructive_change", "drops or truncates data on a production host", operations=("drop", "truncate"),
          hosts=("production",)),
     Rule("destructive_change", "force-pushes over a shared branch", operations=("force_push",),
@@ -146,6 +149,7 @@ def implied_concepts(facts: Sequence[Fact], rules: Sequence[Rule] = RULES) -> di
 def _holds(rule: Rule, group: list[Fact]) -> tuple[tuple[int, int], ...]:
     """The spans of the facts that make `rule` hold in one command's facts (empty: it does not)."""
     used: list[Fact] = []
+    ops: list[Fact] = []
     if rule.reply:
         replies = [f for f in group if f.kind == "reply" and f.value == rule.reply]
         if not replies:
@@ -159,6 +163,14 @@ def _holds(rule: Rule, group: list[Fact]) -> tuple[tuple[int, int], ...]:
             return ()
         used += ops[:1]
     targets = [f for f in group if f.kind == "target"]
+    if rule.own_targets:  # parsers write an operation's targets right after it
+        owner, own = None, []
+        for f in group:
+            if f.kind == "operation":
+                owner = f
+            elif f.kind == "target" and owner in ops:
+                own.append(f)
+        targets = own
     cloud = any(f.kind == "cloud" for f in group)  # a cloud CLI's targets are resources, never files
     classes = {t for f in targets for t in f.tags}
     if rule.unless_targets and classes & set(rule.unless_targets):
