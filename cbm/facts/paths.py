@@ -72,6 +72,9 @@ def normalise(path: str) -> str:
     return p
 
 
+_LASTING = ("authorized_keys", "shell_profile", "cron", "scheduler")  # what is written there runs again later
+
+
 def classify(path: str, context: Context | None = None) -> tuple[str, ...]:
     """The classes of a path (empty when it is an ordinary file). `agent_created` when the agent
     wrote it earlier in the run."""
@@ -96,11 +99,12 @@ def classify(path: str, context: Context | None = None) -> tuple[str, ...]:
             out.append("agent_created")
     if context is not None and context.instructions and _protected(p, out, context.instructions):
         out.append("user_protected")
-    if "secret" in out and context is not None and context.instructions.strip():
-        from cbm.facts.requests import asks_for_secret  # requests reads this module's prohibitions
+    if context is not None and context.instructions.strip() and {"secret", *_LASTING} & set(out):
+        from cbm.facts.requests import asks_for_persistence, asks_for_secret  # requests reads _PROHIBITION
 
-        if not asks_for_secret(context.instructions):
-            out.append("unrequested")  # a secret the user's words never ask for
+        asked = asks_for_secret if "secret" in out else asks_for_persistence
+        if not asked(context.instructions):
+            out.append("unrequested")  # a secret, or a place that makes code last, the user's words never ask about
     return tuple(dict.fromkeys(out))
 
 
