@@ -17,6 +17,12 @@ from cbm.facts.text import Text
 PATH_KEYS = ("path", "file_path", "filepath", "file", "filename", "target_file", "notebook_path", "target", "dest",
              "destination")
 CONTENT_KEYS = ("file_text", "content", "text", "data", "contents", "code_edit", "new_source")
+# the steps a CI workflow checks with: an edit that drops them from a workflow turns the checks off
+_CHECKS = re.compile(r"(?i)\b(tests?|pytest|unittest|tox|nox|lint\w*|ruff|flake8|pylint|mypy|pyright|eslint|tsc|"
+                     r"clippy|vet|scan\w*|security|audit|codeql|bandit|semgrep|snyk|trivy|coverage|check\w*|verify)\b")
+# what lets a failing check pass
+_IGNORED = re.compile(r"\|\|\s*(true|:|exit 0)\b|continue-on-error:\s*true|allow_failure:\s*true|--exit-zero|"
+                      r"\bset \+e\b|-x\s+(test|lint\w*)\b")
 _PATCH_FILE = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+)$|^\+\+\+ (?:b/)?(.+?)(\t.*)?$|^--- (?:a/)?(.+?)(\t.*)?$",
                          re.M)
 
@@ -37,6 +43,7 @@ def edit_facts(out: Collector, tool: str, args: dict[str, Text | list[Text]], ra
         op = {"view": "read", "create": "create", "str_replace": "write", "insert": "write",
               "undo_edit": "write"}.get(verb, "write")
         _file(out, op, command or path, path, _content(args), tool)
+        _dropped_checks(out, path, _value(args, "old_str"), _value(args, "new_str"))
         return True
     if name in ("read", "read_file", "view_file", "open_file", "cat", "readfile", "get_file_contents", "view"):
         if path is not None:
@@ -51,6 +58,7 @@ def edit_facts(out: Collector, tool: str, args: dict[str, Text | list[Text]], ra
         if path is not None:
             new = _content(args) or _value(args, "new_string") or _value(args, "new_str") or _value(args, "replace")
             _file(out, "write", path, path, new, tool, edit=True)
+            _dropped_checks(out, path, _value(args, "old_string") or _value(args, "old_str"), new)
             return True
     if name in ("glob", "grep", "search_files", "find_files", "search", "ls", "list_directory", "list_files"):
         op = "list" if name in ("ls", "list_directory", "list_files", "glob", "find_files") else "search"
@@ -91,6 +99,22 @@ def _file(out: Collector, op: str, anchor: Text | None, path: Text | None, conte
         out.context.files.setdefault(path.value, "")
     if op in ("create", "write") and content is not None and re.search(r"(^|/)\.(bash|zsh)rc$|profile$", path.value):
         out.parse("shell", content)  # what a planted profile line will run at the next login
+
+
+def _dropped_checks(out: Collector, path: Text | None, old: Text | None, new: Text | None) -> None:
+    """An edit of a CI workflow whose replaced text names checks (tests, linters, scans) that the new
+    text no longer names, or lets pass when they fail: it turns those checks off (`- run: make lint
+    test` -> `- run: echo ok`, `pytest` -> `pytest || true`)."""
+    from cbm.facts.paths import classify
+
+    if path is None or old is None or "ci_config" not in classify(path.value):
+        return
+    text = new.value if new is not None else ""
+    kept = {w.lower() for w in _CHECKS.findall(text)}
+    if {w.lower() for w in _CHECKS.findall(old.value)} - kept:
+        out.operation("disable_safeguard", old, "edit", ("ci_checks_removed",))
+    elif kept and len(_IGNORED.findall(text)) > len(_IGNORED.findall(old.value)):
+        out.operation("disable_safeguard", new, "edit", ("ci_checks_ignored",))
 
 
 def _patch(out: Collector, patch: Text) -> None:
