@@ -131,6 +131,8 @@ def _generic(out: Collector, tool: str, args: dict) -> None:
     else:
         op = next((o for o, pattern in _VERBS if pattern.search(tool)), "execute")
     out.operation(op, texts[0] if texts else anchor, "json", (tool.lower()[:40],))
+    if op in ("message", "network_send"):
+        _sent_secrets(out, texts)
     for text in texts:
         for m in _URL.finditer(text.value):
             out.url(text.slice(m.start(), m.end()), "urllib", sending=op in ("network_send", "message"))
@@ -142,3 +144,16 @@ def _generic(out: Collector, tool: str, args: dict) -> None:
         value = args.get(key)
         if isinstance(value, Text) and value.value:
             out.add("destination", value.value[:200], value.span(), "json", (key,))
+
+
+def _sent_secrets(out: Collector, texts: list[Text]) -> None:
+    """A `data_sent` fact for every credential value a message or request carries (`cbm.facts.secrets`),
+    tagged `unrequested` in a run whose user never speaks of a secret, credential, key or login."""
+    from cbm.facts.requests import asks_for_secret
+    from cbm.facts.secrets import secret_values
+
+    instructions = out.context.instructions
+    tags = ("secret", "unrequested") if instructions.strip() and not asks_for_secret(instructions) else ("secret",)
+    for text in texts:
+        for kind, value in secret_values(text):
+            out.add("data_sent", f"secret value ({kind})", value.span(), "json", tags)
