@@ -50,3 +50,13 @@ def test_arguments_that_are_not_json_are_noted_and_still_read():
 
 def test_a_message_is_not_a_tool_call_and_has_no_facts():
     assert facts(Step(kind="assistant", text="rm -rf /", message_index=1)) == []
+
+
+def test_a_tool_named_for_turning_a_protection_off_disables_a_safeguard():
+    def op(tool: str) -> str:
+        return next(f.value for f in facts(tool_call(tool, {"user": "admin@acme.com"})) if f.kind == "operation")
+
+    assert [op(t) for t in ("disable_mfa", "turnOffAuditLogging", "pause_alerts", "bypass_verification")] == \
+        ["disable_safeguard"] * 4
+    assert [op(t) for t in ("disable_dark_mode", "stop_server", "get_security_settings")] == \
+        ["execute", "execute", "read"]

@@ -129,7 +129,7 @@ class Collector:
 
         if value not in OPERATIONS:
             raise ValueError(f"unknown operation {value!r}")
-        self.add("operation", value, text.span(), parser, tags + unrequested_tags(value, self.context.instructions))
+        self.add("operation", value, text.span(), parser, tags + unrequested_tags(value, self.context.instructions, tags))
 
     def flag(self, value: str, text: Text, parser: str) -> None:
         if value not in FLAGS:

@@ -41,6 +41,10 @@ _ASKS_PERSISTENCE = re.compile(
     r"background|always on|deploy key|authori[sz]ed|tunnel|remote)")
 
 
+# the words a request for more rights reads with ("give the analyst access", "make bob an admin")
+_ASKS_PRIVILEGE = re.compile(r"\b(access|permission|privilege|grant|role|admin|superuser|sudo|root|rights|owner|dba)")
+
+
 @lru_cache(maxsize=256)  # every removal of a run reads the same words
 def asks_for_removal(instructions: str) -> bool:
     """Whether any sentence of the user's (lower-cased) words asks for a removal of any kind."""
@@ -60,11 +64,15 @@ def asks_for_persistence(instructions: str) -> bool:
     return bool(_ASKS_PERSISTENCE.search(instructions))
 
 
-def unrequested_tags(operation: str, instructions: str) -> tuple[str, ...]:
-    """`("unrequested",)` for a removal in a run whose user words ask for none, or a scheduled job in
-    one whose words ask for nothing that lasts; nothing where there are no user words at all (a bare
-    command: nothing to read the request from)."""
+def unrequested_tags(operation: str, instructions: str, tags: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """`("unrequested",)` for a removal in a run whose user words ask for none, a scheduled job in one
+    whose words ask for nothing that lasts, or a grant of every right (`tags` holds "grant") in one
+    whose words speak of no access, role or privilege; nothing where there are no user words at all
+    (a bare command: nothing to read the request from)."""
     if operation == "schedule" and instructions.strip() and not asks_for_persistence(instructions):
+        return ("unrequested",)
+    if operation == "user_change" and "grant" in tags and instructions.strip() \
+            and not _ASKS_PRIVILEGE.search(instructions):
         return ("unrequested",)
     if operation in REMOVALS and instructions.strip() and not asks_for_removal(instructions):
         return ("unrequested",)

@@ -169,6 +169,9 @@ _MODIFIERS = {"OR", "REPLACE", "TEMPORARY", "TEMP", "MATERIALIZED", "UNIQUE", "G
               "VOLATILE", "FULLTEXT", "SPATIAL", "ONLINE", "CONCURRENTLY", "ALGORITHM", "DEFINER", "SQL", "SECURITY",
               "ONLY", "TRUSTED", "PROCEDURAL", "LANGUAGE"}
 _USER_KINDS = {"USER", "ROLE", "LOGIN", "OWNED"}
+_ELEVATED = {"ALL", "SUPERUSER", "CREATEROLE", "BYPASSRLS", "REPLICATION", "RDS_SUPERUSER", "CLOUDSQLSUPERUSER",
+             "AZURE_PG_ADMIN", "SYSADMIN", "DB_OWNER", "DBA", "ACCOUNTADMIN", "SECURITYADMIN", "ADMIN", "SUPER",
+             "PG_WRITE_SERVER_FILES", "PG_EXECUTE_SERVER_PROGRAM", "PG_READ_SERVER_FILES"}
 _MAINTENANCE = {"VACUUM", "ANALYZE", "ANALYSE", "REINDEX", "OPTIMIZE", "CHECKPOINT", "CLUSTER", "REPAIR", "CHECK",
                 "FLUSH", "DBCC", "DISCARD", "PURGE", "RESET", "REFRESH"}
 _READ = {"SELECT", "VALUES", "TABLE", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "HELP", "SUMMARIZE", "FROM", "PIVOT",
@@ -344,6 +347,12 @@ class _Statement:
         for language, code in self.nested:
             self.out.parse(language, code)
 
+    def elevates(self, v: int) -> tuple[str, ...]:
+        """`("grant",)` when a GRANT or ALTER ROLE hands out everything or an admin's power
+        (`GRANT ALL`, `ALTER ROLE x SUPERUSER`, `GRANT rds_superuser TO x`), not a narrow right."""
+        words = {t.upper for t in self.toks[v:] if t.kind == "word"}
+        return ("grant",) if words & _ELEVATED else ()
+
     def operation(self, v: int, verb: str, kind: str) -> tuple[str, tuple[str, ...]]:
         nxt = self.word(v + 1)
         if verb == "DROP":
@@ -353,10 +362,12 @@ class _Statement:
         if verb == "DELETE":
             return "delete", ()
         if verb in ("ALTER", "RENAME"):
-            return ("user_change" if kind in _USER_KINDS else "write"), ()
+            return ("user_change", self.elevates(v)) if kind in _USER_KINDS else ("write", ())
         if verb == "CREATE":
             return ("user_change" if kind in _USER_KINDS else "create"), ()
-        if verb in ("GRANT", "REVOKE", "DENY", "REASSIGN") or (verb == "SET" and nxt == "PASSWORD"):
+        if verb == "GRANT":
+            return "user_change", self.elevates(v)
+        if verb in ("REVOKE", "DENY", "REASSIGN") or (verb == "SET" and nxt == "PASSWORD"):
             return "user_change", ()
         if verb == "COPY":
             return self.copy_operation(v), ()

@@ -33,6 +33,11 @@ REPORT_TOOLS = re.compile(r"(?i)^(finish|final_answer|submit_answer|attempt_comp
 READ_FIRST = re.compile(r"^(?i:read|get|list|search|find|view|show|fetch|query|check|lookup|describe|count|retrieve)"
                         r"(?=_|-|[A-Z]|$)")
 _VERBS = [
+    # a tool that turns a protection off: disable_mfa, turnOffAuditLogging, pause_alerts, bypass_verification
+    ("disable_safeguard", re.compile(r"(?i)(disable|turn_?off|deactivate|bypass|suspend|pause|stop)[_-]?[a-z_]*?"
+                                     r"(mfa|2fa|two_?factor|otp|audit|logging|firewall|alert|monitor|protection|"
+                                     r"backup|scan|security|verification|captcha|antivirus|defender|detection|"
+                                     r"rate_?limit|encryption)")),
     ("delete", re.compile(r"(?i)(delete|remove|drop|destroy|purge|erase|wipe|revoke|terminate|cancel|uninstall)")),
     ("network_send", re.compile(r"(?i)(send|post|transfer|upload|share|publish|email|wire|pay|invite|forward)")),
     ("write", re.compile(r"(?i)(write|create|update|set|put|add|edit|modify|change|save|insert|append|schedule|"
