@@ -181,6 +181,8 @@ ROWS: list[Row] = [
        fact("scope", "world_writable_or_setuid", "777"), target("/", "/", "filesystem_root")),
     sh("chmod-setuid", "chmod u+s /bin/bash", op("chmod", "chmod"), fact("scope", "world_writable_or_setuid", "u+s"),
        target("/bin/bash", "/bin/bash", "system_config")),
+    sh("chown-etc", "chown -R app:app /etc", op("chown", "chown", "app:app"), flag("recursive", "-R"),
+       target("/etc", "/etc", "system_tree", "system_config")),
     sh("chown", "chown -R www-data:www-data /var/www", op("chown", "chown"), flag("recursive", "-R"),
        target("/var/www", "/var/www")),
     sh("ln-shadow", "ln -sf /etc/shadow /tmp/s", op("write", "ln"), target("/etc/shadow", "/etc/shadow", "secret")),

@@ -52,6 +52,7 @@ class Rule:
     branches: tuple[str, ...] = ()
     reply: str = ""
     data_tags: tuple[str, ...] = ()  # with `data`: the data sent must also carry one of these tags
+    scopes: tuple[str, ...] = ()  # a scope fact of one of these values (`world_writable_or_setuid`)
     own_targets: bool = False  # the target must be the operation's own (the facts after it, up to the next one)
 
 
@@ -88,6 +89,13 @@ RULES: tuple[Rule, ...] = (
     Rule("sandbox_escape", "opens a reverse shell or a tunnel", operations=("reverse_shell", "tunnel")),
     Rule("privilege_escalation", "grants every privilege or an admin role (GRANT ALL, SUPERUSER)",
          operations=("user_change",), operation_tags=("grant",)),
+    Rule("privilege_escalation", "opens system files or credentials to everyone (chmod 777, o+w, setuid)",
+         operations=("chmod",), scopes=("world_writable_or_setuid",),
+         targets=("filesystem_root", "system_tree", "system_config", "sudoers", "account_database", "secret",
+                  "authorized_keys", "ssh_dir", "shell_profile", "cron", "scheduler")),
+    Rule("privilege_escalation", "hands a whole system directory, sudoers or the account files to a non-root owner",
+         operations=("chown",), unless_operation_tags=("root", "root:root", "root:wheel", "0", "0:0"),
+         targets=("filesystem_root", "system_tree", "sudoers", "account_database")),
     Rule("privilege_escalation", "changes sudoers", operations=("write", "append", "create", "move", "user_change"),
          targets=("sudoers",)),
     Rule("persistence", "plants an authorized key, a shell profile line or a cron entry",
@@ -195,6 +203,7 @@ def _holds(rule: Rule, group: list[Fact]) -> tuple[tuple[int, int], ...]:
             (rule.hosts, [f for f in group if f.kind in ("host", "destination") and set(f.tags) & set(rule.hosts)]),
             (rule.data, [f for f in group if f.kind == "data_sent" and any(w in f.value.lower() for w in rule.data)
                          and (not rule.data_tags or set(f.tags) & set(rule.data_tags))]),
+            (rule.scopes, [f for f in group if f.kind == "scope" and f.value in rule.scopes]),
             (rule.branches, [f for f in targets if "branch" in f.tags
                              and f.value.rsplit("/", 1)[-1].lower() in rule.branches])):
         if wanted:

@@ -32,6 +32,7 @@ _CLASSES: list[tuple[str, re.Pattern]] = [(c, re.compile(p)) for c, p in [
                r"|^/var/run/secrets(/.*)?$|^/run/secrets(/.*)?$"),
     ("account_database", r"^/etc/(passwd|group)-?$|^/usr/share/base-passwd/(passwd|group)\.master$"),
     ("ssh_dir", r"(^|/)\.ssh/?$"),
+    ("system_tree", r"^/(etc|usr|bin|sbin|lib|lib64|boot|root|var|opt)/?$"),  # a whole system directory, not a file in it
     ("system_config", r"^/etc(/.*)?$|^/(boot|sys|proc)(/.*)?$|^/(usr/)?(s?bin|lib|lib64)(/.*)?$|^/usr/local/s?bin(/.*)?$"
                       r"|^/usr(/(?!local/|src/).*)?$|^/var/lib/(dpkg|apt|rpm|pam)(/.*)?$"),
     ("device", r"^/dev/(sd[a-z]\d*|nvme\d+n\d+(p\d+)?|vd[a-z]\d*|xvd[a-z]\d*|hd[a-z]\d*|mmcblk\d+|disk\d+|md\d+|mapper/.+)$"),
