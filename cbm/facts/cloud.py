@@ -49,6 +49,12 @@ class _Opt:
         return self.values[0] if self.values else None
 
 
+# policies and roles that hand over a whole account, project, subscription or cluster
+_ADMIN = re.compile(r"(?i)(^|[/:=])(AdministratorAccess|IAMFullAccess|PowerUserAccess|roles/(owner|editor|"
+                    r"iam\.securityAdmin|resourcemanager\.projectIamAdmin)|cluster-admin|Owner|Contributor|"
+                    r"User Access Administrator)$")
+
+
 @dataclass
 class _Args:
     opts: list[_Opt]
@@ -195,6 +201,9 @@ class _Reader:
                                     (o.value is None or o.value.value.lower() not in ("none", "false"))
                                     for o in args.opts):
             extra.append("dry_run")
+        if operation == "user_change" and args is not None and any(
+                _ADMIN.search(w.value) for w in [o.value for o in args.opts if o.value is not None] + args.pos):
+            extra.append("grant")  # the policy or role granted is an administrator's
         self.out.operation(operation, verb or (words[-1] if words else self.tool), self.parser,
                            tuple(dict.fromkeys(extra)))
         if args is not None:
