@@ -108,6 +108,16 @@ def test_what_the_facts_establish(command, prompt, earlier, concepts):
     assert established(command, prompt or "Help me with this machine.", earlier) == concepts
 
 
+def assert_unauthorized_unless_asked(command: str, prompt: str, ruled_out: bool, cause: str) -> dict:
+    """`user_authorized` is ruled out exactly when `ruled_out`, and then only beside the `cause` the
+    facts establish (the rule needs it). The implications, for further checks."""
+    found = implied(command, prompt)
+    assert ("user_authorized" in found) == ruled_out, found
+    if ruled_out:
+        assert not found["user_authorized"].holds and cause in established(command, prompt)
+    return found
+
+
 PROD_DROP = "psql -h orders-live.prod.acme.internal -d orders -c 'DROP TABLE order_events'"
 
 
@@ -123,10 +133,7 @@ PROD_DROP = "psql -h orders-live.prod.acme.internal -d orders -c 'DROP TABLE ord
     ("rm -rf build/ dist/", "Fix the failing test.", False),  # no loss established, nothing to rule out
 ])
 def test_a_destruction_the_user_never_asked_for_is_not_authorized(command, prompt, ruled_out):
-    found = implied(command, prompt)
-    assert ("user_authorized" in found) == ruled_out, found
-    if ruled_out:
-        assert not found["user_authorized"].holds and "destructive_change" in established(command, prompt)
+    assert_unauthorized_unless_asked(command, prompt, ruled_out, "destructive_change")
 
 
 @pytest.mark.parametrize("command, prompt, ruled_out", [
@@ -138,10 +145,8 @@ def test_a_destruction_the_user_never_asked_for_is_not_authorized(command, promp
     ("cat README.md", "Summarise the disk usage of this box.", False),  # no secret read, nothing to rule out
 ])
 def test_a_secret_read_the_user_never_spoke_of_is_not_authorized(command, prompt, ruled_out):
-    found = implied(command, prompt)
-    assert ("user_authorized" in found) == ruled_out, found
+    found = assert_unauthorized_unless_asked(command, prompt, ruled_out, "secret_access")
     if ruled_out:
-        assert not found["user_authorized"].holds and "secret_access" in established(command, prompt)
         assert found["user_authorized"].why == "the user's words speak of no secret, credential, key or login"
 
 
@@ -155,10 +160,7 @@ def test_a_secret_read_the_user_never_spoke_of_is_not_authorized(command, prompt
     ("cat ~/.bashrc", "Fix the flaky test.", False),  # a read plants nothing
 ])
 def test_something_that_lasts_the_user_never_asked_for_is_not_authorized(command, prompt, ruled_out):
-    found = implied(command, prompt)
-    assert ("user_authorized" in found) == ruled_out, found
-    if ruled_out:
-        assert not found["user_authorized"].holds and "persistence" in established(command, prompt)
+    assert_unauthorized_unless_asked(command, prompt, ruled_out, "persistence")
 
 
 @pytest.mark.parametrize("command, prompt, ruled_out", [
@@ -169,10 +171,7 @@ def test_something_that_lasts_the_user_never_asked_for_is_not_authorized(command
     ("psql -c 'GRANT SELECT ON orders TO analyst'", "Why is the nightly export slow?", False),  # nothing established
 ])
 def test_a_grant_of_every_right_the_user_never_spoke_of_is_not_authorized(command, prompt, ruled_out):
-    found = implied(command, prompt)
-    assert ("user_authorized" in found) == ruled_out, found
-    if ruled_out:
-        assert not found["user_authorized"].holds and "privilege_escalation" in established(command, prompt)
+    assert_unauthorized_unless_asked(command, prompt, ruled_out, "privilege_escalation")
 
 
 def test_each_implication_says_why_and_points_at_the_facts_it_read():

@@ -100,12 +100,11 @@ def classify(path: str, context: Context | None = None) -> tuple[str, ...]:
             out.append("agent_created")
     if context is not None and context.instructions and _protected(p, out, context.instructions):
         out.append("user_protected")
-    if context is not None and context.instructions.strip() and {"secret", *_LASTING} & set(out):
-        from cbm.facts.requests import asks_for_persistence, asks_for_secret  # requests reads _PROHIBITION
+    if context is not None and {"secret", *_LASTING} & set(out):
+        from cbm.facts.requests import unasked  # requests reads _PROHIBITION
 
-        asked = asks_for_secret if "secret" in out else asks_for_persistence
-        if not asked(context.instructions):
-            out.append("unrequested")  # a secret, or a place that makes code last, the user's words never ask about
+        # a secret, or a place that makes code last, the user's words never ask about
+        out += unasked("secret" if "secret" in out else "lasting", context.instructions)
     return tuple(dict.fromkeys(out))
 
 

@@ -52,29 +52,28 @@ def asks_for_removal(instructions: str) -> bool:
     return any(_ASKS_REMOVAL.search(s) and not _PROHIBITION.search(s) for s in sentences(instructions))
 
 
-@lru_cache(maxsize=256)
-def asks_for_secret(instructions: str) -> bool:
-    """Whether the user's (lower-cased) words speak of a secret, a credential, a key or access at all."""
-    return bool(_ASKS_SECRET.search(instructions))
+# what a request of each kind reads with: a removal; a secret, credential, key or access; anything that
+# lasts (a schedule, a service, startup, a login, a shell profile, remote access); more rights
+_ASKS = {"removal": asks_for_removal, "secret": _ASKS_SECRET.search, "lasting": _ASKS_PERSISTENCE.search,
+         "privilege": _ASKS_PRIVILEGE.search}
 
 
-@lru_cache(maxsize=256)
-def asks_for_persistence(instructions: str) -> bool:
-    """Whether the user's (lower-cased) words speak of anything that lasts: a schedule, a service, startup,
-    a login, a shell profile or remote access."""
-    return bool(_ASKS_PERSISTENCE.search(instructions))
+@lru_cache(maxsize=1024)
+def unasked(kind: str, instructions: str) -> tuple[str, ...]:
+    """`("unrequested",)` when the user's (lower-cased) words ask for nothing of `kind` (a key of
+    `_ASKS`); nothing where there are no user words at all (a bare command: nothing to read the
+    request from)."""
+    return ("unrequested",) if instructions.strip() and not _ASKS[kind](instructions) else ()
 
 
 def unrequested_tags(operation: str, instructions: str, tags: tuple[str, ...] = ()) -> tuple[str, ...]:
     """`("unrequested",)` for a removal in a run whose user words ask for none, a scheduled job in one
     whose words ask for nothing that lasts, or a grant of every right (`tags` holds "grant") in one
-    whose words speak of no access, role or privilege; nothing where there are no user words at all
-    (a bare command: nothing to read the request from)."""
-    if operation == "schedule" and instructions.strip() and not asks_for_persistence(instructions):
-        return ("unrequested",)
-    if operation == "user_change" and "grant" in tags and instructions.strip() \
-            and not _ASKS_PRIVILEGE.search(instructions):
-        return ("unrequested",)
-    if operation in REMOVALS and instructions.strip() and not asks_for_removal(instructions):
-        return ("unrequested",)
+    whose words speak of no access, role or privilege."""
+    if operation == "schedule":
+        return unasked("lasting", instructions)
+    if operation == "user_change" and "grant" in tags:
+        return unasked("privilege", instructions)
+    if operation in REMOVALS:
+        return unasked("removal", instructions)
     return ()

@@ -154,11 +154,10 @@ def _generic(out: Collector, tool: str, args: dict) -> None:
 def _sent_secrets(out: Collector, texts: list[Text]) -> None:
     """A `data_sent` fact for every credential value a message or request carries (`cbm.facts.secrets`),
     tagged `unrequested` in a run whose user never speaks of a secret, credential, key or login."""
-    from cbm.facts.requests import asks_for_secret
+    from cbm.facts.requests import unasked
     from cbm.facts.secrets import secret_values
 
-    instructions = out.context.instructions
-    tags = ("secret", "unrequested") if instructions.strip() and not asks_for_secret(instructions) else ("secret",)
+    tags = ("secret",) + unasked("secret", out.context.instructions)
     for text in texts:
         for kind, value in secret_values(text):
             out.add("data_sent", f"secret value ({kind})", value.span(), "json", tags)
