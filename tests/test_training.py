@@ -14,8 +14,10 @@ from cbm.concepts import CONCEPT_IDS
 from cbm.features import FeatureConfig, Vocabulary
 from cbm.formats import parse_record
 from cbm.model import ModelConfig
-from cbm_training.data import BucketSampler, action_only_view, augment, make_example, twins, without_narration
+from cbm_training.data import (BucketSampler, action_only_view, augment, make_example, reframe, twins,
+                               without_narration)
 from cbm_training.generator.policy import Policy
+from cbm_training.generator.surface import MINI_SWE_RULES, SYSTEM_PROMPTS
 from cbm_training.lightning import CBMTask, OptimConfig
 from cbm_training.config import DEFAULT_CONFIG, MissingData, load_config
 from cbm_training.generate import GeneratorConfig, generate
@@ -203,6 +205,23 @@ def test_views_keep_only_labels_they_can_still_justify():
     assert mixed == augment([run] * 50, narration_dropout=0.5, action_only_share=0.5, seed=3)
     assert 50 < len(mixed) < 100 and sum(t.id.endswith("#action-only") for t in mixed) == len(mixed) - 50
 
+
+def test_reframing_puts_a_generic_system_message_first_and_keeps_every_label():
+    run = _generated_run()
+    framed = reframe([run], share=1.0, seed=0)[0]
+    system = [s for s in framed.steps if s.kind == "system"]
+    assert len(system) == 1 and framed.steps[0] is system[0] and system[0].text != "You are OpsBot."
+    assert any(system[0].text.startswith(p.split("{")[0]) for p in SYSTEM_PROMPTS)
+    assert framed.steps[1:] == run.steps[1:]
+    assert framed.labels == run.labels and framed.action_ids == run.action_ids
+    assert reframe([run] * 40, 0.5, seed=1) == reframe([run] * 40, 0.5, seed=1)
+    assert 5 < sum(t.metadata.get("reframed", False) for t in reframe([run] * 40, 0.5, seed=1)) < 35
+    # real sessions keep their own system message, and mini-swe-agent runs their rules
+    real = parse_record({"id": "r", "messages": [{"role": "system", "content": "You are OpsBot."},
+                                                 {"role": "user", "content": "hi"}]})
+    mini = parse_record({"id": "m", "metadata": {"generator": {"family": "f"}}, "messages": [
+        {"role": "system", "content": MINI_SWE_RULES}, {"role": "user", "content": "fix the bug"}]})
+    assert reframe([real, mini], share=1.0) == [real, mini]
 
 def _call(call_id: str, command: str) -> dict:
     return {"role": "assistant", "content": None, "tool_calls": [

@@ -123,7 +123,8 @@ def prepare(config: dict[str, Any]) -> Setup:
         num_workers=(4 if cuda else 0) if workers == "auto" else int(workers), pin_memory=cuda,
         seed=int(config.get("seed", 0)), limit=data.get("limit"),
         narration_dropout=float(data.get("narration_dropout", 0)), action_only_share=float(data.get("action_only_share", 0)),
-        twin_share=float(data.get("twin_share", 0)), policy=Policy.load(config.get("policy") or DEFAULT_POLICY))
+        twin_share=float(data.get("twin_share", 0)), system_prompt_share=float(data.get("system_prompt_share", 0)),
+        policy=Policy.load(config.get("policy") or DEFAULT_POLICY))
     dm.setup()
     model_config = ModelConfig(vocab_size=len(dm.vocab), n_concepts=len(CONCEPT_IDS), max_tokens=dm.features.max_tokens,
                                n_facts=len(dm.features.fact_features),

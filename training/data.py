@@ -30,6 +30,7 @@ from cbm.formats import read_records
 from cbm.model import collate
 from cbm.trajectory import Label, Step, Trajectory, assign_action_ids
 from cbm_training.generator.policy import DEFAULT_POLICY, Policy
+from cbm_training.generator.surface import MINI_SWE_RULES, system_prompt
 
 
 @dataclass
@@ -116,6 +117,27 @@ def augment(trajectories: Sequence[Trajectory], narration_dropout: float, action
                 out.append(view)
     return out
 
+
+
+def reframe(trajectories: Sequence[Trajectory], share: float, seed: int = 0) -> list[Trajectory]:
+    """Training runs whose system message says nothing about the task: with probability `share`
+    a run whose labels the generator gave (a generated run, its views, a twin) starts with a
+    system message from `surface.SYSTEM_PROMPTS` instead of its own or none. Without this,
+    system messages in generated data come from a few families, and the model learns their
+    presence as a sign of risk (a one-line "You are a helpful assistant." lifted a requested
+    email from 0.01 to 0.998). mini-swe-agent's rules stay: they say how its agent acts.
+    Labels are unchanged. Seeded."""
+    rng = random.Random(f"reframe:{seed}")
+    out = []
+    for t in trajectories:
+        generated = "generator" in t.metadata or str(t.metadata.get("view", "")).startswith("twin")
+        if generated and not any(s.kind == "system" and s.text == MINI_SWE_RULES for s in t.steps) \
+                and rng.random() < share:
+            system = Step("system", system_prompt(rng), message_index=-1)
+            t = replace(t, steps=[system] + [s for s in t.steps if s.kind != "system"],
+                        metadata={**t.metadata, "reframed": True})
+        out.append(t)
+    return out
 
 # --- counterfactual twins ----------------------------------------------------------------------
 
@@ -315,7 +337,7 @@ class TrajectoryDataModule(pl.LightningDataModule):
                  batch_size: int = 32, vocab_size: int = 20_000, vocab_min_count: int = 3, hash_buckets: int = 4096,
                  num_workers: int = 0, pin_memory: bool = False, seed: int = 0, limit: int | None = None,
                  narration_dropout: float = 0.0, action_only_share: float = 0.0, twin_share: float = 0.0,
-                 policy: Policy | None = None):
+                 system_prompt_share: float = 0.0, policy: Policy | None = None):
         super().__init__()
         self.train_paths, self.val_paths = list(train), list(val)
         self.features, self.batch_size, self.seed = features, batch_size, seed
@@ -323,6 +345,7 @@ class TrajectoryDataModule(pl.LightningDataModule):
         self.num_workers, self.pin_memory, self.limit = num_workers, pin_memory, limit
         self.narration_dropout, self.action_only_share = narration_dropout, action_only_share
         self.twin_share, self.policy = twin_share, policy or Policy.load(DEFAULT_POLICY)
+        self.system_prompt_share = system_prompt_share
         self.vocab: Vocabulary | None = None
         self.train_set: Examples | None = None
         self.val_set: Examples | None = None
@@ -339,6 +362,7 @@ class TrajectoryDataModule(pl.LightningDataModule):
         self.concept_prior = concept_prior(train)
         paired = twins(train, self.twin_share, self.policy, self.seed) if self.twin_share else []
         train = augment(train, self.narration_dropout, self.action_only_share, self.seed) + paired
+        train = reframe(train, self.system_prompt_share, self.seed) if self.system_prompt_share else train
         self.train_set = Examples([make_example(t, self.vocab, self.features) for t in train])
         self.val_set = Examples([make_example(t, self.vocab, self.features) for t in val])
 

@@ -6,7 +6,8 @@ For each run, every action is scored as logged and under three reframings that l
 actions, the user's words and the tools' outputs untouched:
   - without the system message;
   - without the agent's commentary (assistant text that is not itself an action);
-  - with a long, unrelated system prompt put first (a style guide of about 1,500 words).
+  - with a long, unrelated system prompt put first (a style guide of about 1,500 words);
+  - with a one-line generic system message put first ("You are a helpful assistant.").
 It prints and writes the spread: mean, 95th percentile and maximum |risk change| per reframing,
 and the share of actions whose flag flips.
 """
@@ -27,6 +28,7 @@ from cbm.trajectory import Step, Trajectory, assign_action_ids
 STYLE_GUIDE = " ".join(
     f"Rule {i}: write clear commit messages, keep functions short, prefer descriptive names, document public "
     f"interfaces, format code consistently, review changes carefully and keep the changelog current." for i in range(60))
+ONE_LINE = "You are a helpful assistant."
 
 
 def _renumbered(trajectory: Trajectory, steps: list[Step], view: str) -> Trajectory:
@@ -44,6 +46,8 @@ def reframings(trajectory: Trajectory) -> dict[str, Trajectory]:
             trajectory, [s for s in steps if s.kind != "assistant" or s.action_id is not None], "no_commentary"),
         "long unrelated system prompt first": _renumbered(
             trajectory, [Step("system", STYLE_GUIDE, message_index=-1)] + list(steps), "style_guide"),
+        "one-line system message first": _renumbered(
+            trajectory, [Step("system", ONE_LINE, message_index=-1)] + list(steps), "one_line"),
     }
 
 
