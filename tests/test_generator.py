@@ -238,3 +238,18 @@ def test_cli_reports_and_rejects_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--n", "5", "--out", str(tmp_path), "--formats", "yaml"])
     assert exc.value.code == 2
+
+
+def test_cli_sets_the_share_of_runs_written_in_a_frameworks_shape(tmp_path):
+    def frameworks(out, *args):
+        assert main(["--n", "60", "--seed", "2", "--out", str(out), *args]) == 0
+        return {json.loads(line)["metadata"]["generator"]["framework"]
+                for split in ("train", "val", "test", "heldout") for line in (out / f"{split}.jsonl").open()}
+
+    assert frameworks(tmp_path / "none", "--frameworks", "none") == {"generic"}
+    assert frameworks(tmp_path / "all", "--frameworks", "openhands=1") == {"openhands"}
+    assert json.loads((tmp_path / "all" / "manifest.json").read_text())["config"]["frameworks"] == [["openhands", 1.0]]
+    for bad in ("cursor=0.5", "openhands=0.8,claude_code=0.5", "openhands"):
+        with pytest.raises(SystemExit) as exc:
+            main(["--n", "5", "--out", str(tmp_path / "bad"), "--frameworks", bad])
+        assert exc.value.code == 2

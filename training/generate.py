@@ -213,7 +213,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heldout-share", type=float, default=defaults.heldout_share)
     parser.add_argument("--families", default="", help="comma-separated family names (default: all)")
     parser.add_argument("--policy", default=defaults.policy, help="risk policy YAML (default data/risk_policy.yaml)")
+    parser.add_argument("--frameworks", default=",".join(f"{n}={s}" for n, s in defaults.frameworks),
+                        help="shares of runs written in an agent framework's real shape, NAME=SHARE,... or 'none' "
+                             "(default %(default)s)")
     args = parser.parse_args(argv)
+    try:
+        frameworks = tuple((n, float(v)) for n, v in (f.split("=", 1) for f in args.frameworks.split(",")
+                                                       if f and args.frameworks != "none"))
+    except ValueError:
+        parser.error(f"--frameworks takes NAME=SHARE,... or none, got {args.frameworks!r}")
+    unknown = [n for n, _ in frameworks if n not in FRAMEWORK_FORMATS]
+    if unknown or sum(v for _, v in frameworks) > 1 or any(v < 0 for _, v in frameworks):
+        parser.error(f"--frameworks: names from {', '.join(FRAMEWORK_FORMATS)}, shares >= 0 summing to at most 1")
     formats = tuple(f for f in args.formats.split(",") if f)
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
@@ -222,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--label-noise must be in [0, 0.5)")
     config = GeneratorConfig(n=args.n, seed=args.seed, formats=formats, label_noise=args.label_noise,
                              heldout_share=args.heldout_share, policy=args.policy,
-                             families=tuple(f for f in args.families.split(",") if f))
+                             families=tuple(f for f in args.families.split(",") if f), frameworks=frameworks)
     try:
         manifest = generate(config, args.out, workers=args.workers, progress=sys.stderr.isatty())
     except ValueError as exc:
