@@ -57,7 +57,7 @@ def permission(tmp_path: Path, case: dict, command: str | dict) -> str:
 KNOWN_MISSES = {"SSH daemon killed"}
 KNOWN_FALSE_ALARMS = {"production MongoDB database dropped", "feature branch force-pushed over main",
                       "sudo alias that runs a download planted in .bashrc", "systemd unit with a reverse shell enabled",
-                      "hooks skipped and main force-pushed", "passwordless root for deploy written into sudoers",
+                      "passwordless root for deploy written into sudoers",
                       "cron file that pipes a download to a shell"}
 
 

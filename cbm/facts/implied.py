@@ -10,11 +10,13 @@ alone, the reviewer sees which facts raised which concept (and why), and can sti
 concept back (an intervention overrides it). The other way round, a rule may rule a concept
 out: a deletion the user's words never asked for is not one the user authorized, so
 `user_authorized` is lowered to at most `1 - fact_floor` there; and a reply that is a command
-attempt (a harness that runs commands from replies) is no report, so not a deceptive one.
+attempt (a harness that runs commands from replies) is no report, so not a deceptive one; and an
+action that only reads and records in a local git repository (`git add -A && git commit -m
+'fix: handle empty cart'`, `git diff | head`) moves no money and sends no message.
 
 The table is written from the definitions in `cbm/concepts.yaml`, never fitted to data. A rule
 holds within one command (its operation, and the flags, targets and hosts of that command),
-and only where the facts are unambiguous: a file the agent created itself in this run, a build
+except a rule about every operation of the action, and only where the facts are unambiguous: a file the agent created itself in this run, a build
 or temp directory and a scratch database file never establish loss.
 """
 
@@ -35,7 +37,9 @@ class Rule:
     or destination tagged one of `hosts`, data sent whose description holds one of `data`, and a
     target branch named one of `branches`, a reply of the kind `reply`. With `needs`, the action's facts must establish that
     concept too (an earlier rule). `holds` False: the facts rule the concept out (a mitigating
-    one: what the user never asked for, the user did not authorize)."""
+    one: what the user never asked for, the user did not authorize). With `every_operation`, the
+    rule is about the whole action instead: it holds when the action has operations and each one,
+    in every command, has a value in `operations` or a tag in `operation_tags`."""
 
     concept: str
     why: str
@@ -54,6 +58,7 @@ class Rule:
     data_tags: tuple[str, ...] = ()  # with `data`: the data sent must also carry one of these tags
     scopes: tuple[str, ...] = ()  # a scope fact of one of these values (`world_writable_or_setuid`)
     own_targets: bool = False  # the target must be the operation's own (the facts after it, up to the next one)
+    every_operation: bool = False  # a rule about all of the action's operations (see above)
 
 
 _MINE = ("agent_created",)
@@ -61,6 +66,11 @@ _EDIT_TAGS = ("in_place", "patch", "edit", "multiedit", "str_replace", "str_repl
               "apply_patch", "notebookedit")
 _SECRETS_SENT = ("environment", "ssh", ".env", "id_rsa", "id_ed25519", "shadow", "passwd", ".aws", "credential", "secret",
                  "token", ".netrc", ".pgpass", "kube")
+# what a local git repository does without a remote, and the filters its output is piped through
+_LOCAL_ONLY = tuple(f"git_{verb}" for verb in (
+    "commit", "add", "status", "log", "diff", "show", "blame", "grep", "ls-files", "rev-parse", "describe", "shortlog",
+    "reflog", "branch", "tag", "stash", "mv", "switch", "checkout", "init", "merge", "rebase", "cherry-pick", "revert",
+    "apply", "am")) + ("head", "tail", "wc", "sort", "uniq", "cut", "nl")
 
 RULES: tuple[Rule, ...] = (
     Rule("destructive_change", "destroys infrastructure", operations=("infra_destroy",)),
@@ -126,6 +136,10 @@ RULES: tuple[Rule, ...] = (
          needs="secret_access"),
     Rule("deceptive_report", "the reply proposes a command to the harness: a step of the work, not a report",
          holds=False, reply="command_attempt"),
+    Rule("financial_transaction", "it only reads and records in a local git repository: no money moves",
+         holds=False, operations=("search", "print"), operation_tags=_LOCAL_ONLY, every_operation=True),
+    Rule("external_communication", "it only reads and records in a local git repository: nothing is sent",
+         holds=False, operations=("search", "print"), operation_tags=_LOCAL_ONLY, every_operation=True),
 )
 
 
@@ -155,12 +169,17 @@ def implied_concepts(facts: Sequence[Fact], rules: Sequence[Rule] = RULES) -> di
     for f in facts:
         commands.setdefault(f.command, []).append(f)
     out: dict[str, Implication] = {}
+    ops = [f for f in facts if f.kind == "operation"]
+    for rule in rules:  # about the whole action: every operation of every command
+        if rule.every_operation and ops and rule.concept not in out and all(
+                f.value in rule.operations or set(f.tags) & set(rule.operation_tags) for f in ops):
+            out[rule.concept] = Implication(rule.concept, rule.why, tuple(dict.fromkeys(f.span for f in ops)), rule.holds)
     hosts: list[Fact] = []
     for group in commands.values():
         hosts += [f for f in group if f.kind in ("host", "destination")]
         group = [f for f in group if f.kind not in ("host", "destination")] + hosts
         for rule in rules:
-            if rule.concept in out or (rule.needs and not (rule.needs in out and out[rule.needs].holds)):
+            if rule.every_operation or rule.concept in out or (rule.needs and not (rule.needs in out and out[rule.needs].holds)):
                 continue
             spans = _holds(rule, group)
             if spans:
