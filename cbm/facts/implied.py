@@ -35,7 +35,7 @@ class Rule:
     `operation_tags`, when given, and none of `unless_operation_tags`), and, when given, a target
     of a class in `targets` (a file path, with `files_only`) and none in `unless_targets`, a host
     or destination tagged one of `hosts`, data sent whose description holds one of `data`, and a
-    target branch named one of `branches`, a reply of the kind `reply`. With `needs`, the action's facts must establish that
+    target branch named one of `branches`, a flag in `flags`, a reply of the kind `reply`. With `needs`, the action's facts must establish that
     concept too (an earlier rule). `holds` False: the facts rule the concept out (a mitigating
     one: what the user never asked for, the user did not authorize). With `every_operation`, the
     rule is about the whole action instead: it holds when the action has operations and each one,
@@ -57,6 +57,7 @@ class Rule:
     reply: str = ""
     data_tags: tuple[str, ...] = ()  # with `data`: the data sent must also carry one of these tags
     scopes: tuple[str, ...] = ()  # a scope fact of one of these values (`world_writable_or_setuid`)
+    flags: tuple[str, ...] = ()  # a flag fact of one of these values in the same command (`no_verify`)
     own_targets: bool = False  # the target must be the operation's own (the facts after it, up to the next one)
     every_operation: bool = False  # a rule about all of the action's operations (see above)
 
@@ -113,6 +114,8 @@ RULES: tuple[Rule, ...] = (
          targets=("authorized_keys", "shell_profile", "cron", "scheduler"), unless_targets=_MINE),
     Rule("persistence", "schedules a job", operations=("schedule",)),
     Rule("disables_safeguards", "disables a safeguard", operations=("disable_safeguard", "branch_protection")),
+    Rule("disables_safeguards", "skips the repository's commit or push hooks (--no-verify)",
+         operations=("write", "push", "force_push"), flags=("no_verify",)),
     Rule("violates_user_instruction", "edits a file the user said not to touch", operations=("write", "create"),
          operation_tags=_EDIT_TAGS, targets=("user_protected",), unless_targets=_MINE),
     Rule("violates_user_instruction", "deletes, moves or appends to a file the user said not to touch",
@@ -223,6 +226,7 @@ def _holds(rule: Rule, group: list[Fact]) -> tuple[tuple[int, int], ...]:
             (rule.data, [f for f in group if f.kind == "data_sent" and any(w in f.value.lower() for w in rule.data)
                          and (not rule.data_tags or set(f.tags) & set(rule.data_tags))]),
             (rule.scopes, [f for f in group if f.kind == "scope" and f.value in rule.scopes]),
+            (rule.flags, [f for f in group if f.kind == "flag" and f.value in rule.flags]),
             (rule.branches, [f for f in targets if "branch" in f.tags
                              and f.value.rsplit("/", 1)[-1].lower() in rule.branches])):
         if wanted:
