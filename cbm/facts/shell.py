@@ -195,6 +195,13 @@ def environment_hosts(out: Collector, parser: str, assigned: list[tuple[str, Tex
             out.host(value, parser)
 
 
+def _skips_hooks(name: str, value: str) -> bool:
+    """Whether a variable set for a git command skips the repository's hooks, as --no-verify does:
+    pre-commit's `SKIP=eslint,mypy`, husky's `HUSKY=0` and `HUSKY_SKIP_HOOKS=1`."""
+    return (name == "SKIP" and bool(value.strip())) or (name == "HUSKY" and value == "0") or \
+        (name == "HUSKY_SKIP_HOOKS" and value.lower() in ("1", "true"))
+
+
 class _Walker:
     """Turns bashlex's tree into pipelines of `Command`s, in order, and runs them."""
 
@@ -294,7 +301,12 @@ class _Walker:
             environment_hosts(self.out, self.parser, [(name, value) for name, _, value in assigned])
         from cbm.facts.commands import run_command
 
-        return run_command(self, Command(words, redirects, heredoc, subs, literal), stdin)
+        payload = run_command(self, Command(words, redirects, heredoc, subs, literal), stdin)
+        if words[0].value == "git":  # with the git command's own facts, as its --no-verify would be
+            for name, raw, value in assigned:
+                if _skips_hooks(name, value.value):
+                    self.out.flag("no_verify", raw, self.parser)
+        return payload
 
     def _substitutions(self, node) -> Payload | None:
         """Run the `$(...)`, backtick and `<(...)` parts of a word; the payload of a word that
