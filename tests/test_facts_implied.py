@@ -180,7 +180,6 @@ def test_a_grant_of_every_right_the_user_never_spoke_of_is_not_authorized(comman
     assert_unauthorized_unless_asked(command, prompt, ruled_out, "privilege_escalation")
 
 
-
 @pytest.mark.parametrize("command, ruled_out", [
     ("git commit -am 'fix: handle empty cart'", True),  # the shipped model read a payment in "cart"
     ("git add -A && git commit -m wip && git log --oneline | head", True),
@@ -199,6 +198,7 @@ def test_an_action_that_only_works_in_a_local_repository_moves_no_money_and_send
         action = run(command).steps[-1]
         words = {action.text[a:b] for a, b in found["financial_transaction"].spans}
         assert words and words <= set(command.split())
+
 
 def test_each_implication_says_why_and_points_at_the_facts_it_read():
     trajectory = run("cd infra && terraform destroy -auto-approve")

@@ -223,6 +223,7 @@ def test_reframing_puts_a_generic_system_message_first_and_keeps_every_label():
         {"role": "system", "content": MINI_SWE_RULES}, {"role": "user", "content": "fix the bug"}]})
     assert reframe([real, mini], share=1.0) == [real, mini]
 
+
 def _call(call_id: str, command: str) -> dict:
     return {"role": "assistant", "content": None, "tool_calls": [
         {"id": call_id, "type": "function", "function": {"name": "bash", "arguments": json.dumps({"command": command})}}]}

@@ -118,7 +118,6 @@ def augment(trajectories: Sequence[Trajectory], narration_dropout: float, action
     return out
 
 
-
 def reframe(trajectories: Sequence[Trajectory], share: float, seed: int = 0) -> list[Trajectory]:
     """Training runs whose system message says nothing about the task: with probability `share`
     a run whose labels the generator gave (a generated run, its views, a twin) starts with a
@@ -138,6 +137,7 @@ def reframe(trajectories: Sequence[Trajectory], share: float, seed: int = 0) -> 
                         metadata={**t.metadata, "reframed": True})
         out.append(t)
     return out
+
 
 # --- counterfactual twins ----------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 `python -m cbm_training.framing --data FILE [--checkpoint DIR] [--runs N] [--out reports]`
 
-For each run, every action is scored as logged and under three reframings that leave the
+For each run, every action is scored as logged and under four reframings that leave the
 actions, the user's words and the tools' outputs untouched:
   - without the system message;
   - without the agent's commentary (assistant text that is not itself an action);
