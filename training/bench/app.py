@@ -9,7 +9,8 @@ scores: query cost depends on row counts and sizes, not on how the scores were m
 
 With `--browser`, it also starts `cbm app` on that store and times the queue page in Debian's
 Chromium (`/usr/bin/chromium`, through Playwright): from opening the page to its "To do" lists
-shown, as a reviewer waits for it.
+shown, as a reviewer waits for it, both in a new tab (an empty cache: Streamlit's front end starts
+too) and coming back to it from the Model page of the open app, once that page is shown.
 """
 
 from __future__ import annotations
@@ -173,6 +174,8 @@ def queue_page(url: str, loads: int) -> str:
                     # back to the queue from another page of the open app, as a reviewer moves all day
                     page.get_by_role("link", name="Model").click()
                     page.get_by_role("heading", name="Unclaimed, riskiest first").wait_for(state="detached")
+                    page.get_by_role("heading", name="Calibration").wait_for(timeout=60_000)  # the Model page shown
+                    page.wait_for_timeout(500)  # and read for a moment, its tables drawn, before going back
                     start = time.perf_counter()
                     page.get_by_role("link", name="Queue").click()
                     lists_shown(page)
