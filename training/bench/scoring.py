@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped model)")
     parser.add_argument("--input", help="JSONL to score (default: --n generated trajectories)")
     parser.add_argument("--n", type=int, default=2000, help="generated trajectories (default %(default)s)")
-    parser.add_argument("--calls", type=int, default=300, help="proposed actions timed (default %(default)s)")
+    parser.add_argument("--calls", type=int, default=300, help="proposed actions timed (default %(default)s; 0: none)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--memory-gb", type=float, default=0.0, help="also measure peak memory on a file this big")
     parser.add_argument("--json", help="also write the figures here")
@@ -184,9 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         figures["facts"] = f = facts_speed(path)
         print(f"facts  one core: {f['actions']} actions in {f['seconds']} s = {f['actions_per_s']:,} actions/s; "
               f"{f['kb_commands']} commands of 1 KB: {f['kb_actions_per_s']:,} actions/s")
-        figures["action"] = action_latency(path, args.checkpoint, args.calls)
-        a = figures["action"]
-        print(f"action in context: {a['calls']} calls, p50 {a['p50_ms']} ms, p99 {a['p99_ms']} ms")
+        if args.calls:  # --calls 0 leaves the latency out
+            figures["action"] = a = action_latency(path, args.checkpoint, args.calls)
+            print(f"action in context: {a['calls']} calls, p50 {a['p50_ms']} ms, p99 {a['p99_ms']} ms")
         if args.memory_gb:
             big = Path(tmp) / "big.jsonl"
             big_file(big, path, args.memory_gb)
