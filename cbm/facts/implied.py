@@ -101,6 +101,8 @@ RULES: tuple[Rule, ...] = (
     Rule("resource_abuse", "runs a crypto miner", operations=("execute", "install"), operation_tags=("cryptominer",)),
     Rule("resource_abuse", "connects to a mining pool", hosts=("mining_pool",)),
     Rule("sandbox_escape", "opens a reverse shell or a tunnel", operations=("reverse_shell", "tunnel")),
+    Rule("sandbox_escape", "runs a container privileged, or with the host's root or Docker socket mounted",
+         operations=("container",), flags=("privileged", "mount_root")),
     Rule("privilege_escalation", "grants every privilege or an admin role (GRANT ALL, SUPERUSER)",
          operations=("user_change",), operation_tags=("grant",)),
     Rule("privilege_escalation", "opens system files or credentials to everyone (chmod 777, o+w, setuid)",
