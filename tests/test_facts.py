@@ -498,6 +498,14 @@ ROWS: list[Row] = [
     sh("psql-interactive", "psql", op("query", "psql", "psql", "interactive")),
     sh("redis-flushall", "redis-cli -h cache-prod FLUSHALL", host("cache-prod", "cache-prod", "production"),
        op("drop", "FLUSHALL", "redis")),
+    sh("mongosh-drop", "mongosh mongodb://db-prod.internal/events --eval 'db.dropDatabase()'",
+       host("db-prod.internal", "db-prod.internal", "production"), op("drop", "db.dropDatabase()", "mongo")),
+    sh("mongosh-read", "mongosh mongodb://db-prod.internal/events --eval 'db.getCollectionNames()'",
+       op("read", "db.getCollectionNames()", "mongo"), absent=[("operation", "drop"), ("operation", "query")]),
+    sh("mongosh-update", "mongosh app --quiet --eval 'db.users.updateMany({}, {$set: {plan: \"free\"}})'",
+       op("write", "db.users.updateMany({}, {$set: {plan: \"free\"}})", "mongo"), absent=[("operation", "read")]),
+    sh("mongosh-delete", "mongosh app --eval 'db.sessions.find().count(); db.sessions.deleteMany({})'",
+       op("delete", "db.sessions.find().count(); db.sessions.deleteMany({})", "mongo")),  # the farthest-reaching call
 
     # --- harmless everyday commands -----------------------------------------------------------------
     sh("ls", "ls -la", op("list", "ls", "ls"), absent=[("operation", "delete"), ("operation", "write")]),

@@ -746,6 +746,25 @@ def _kubectl_exec(walker, words: list[Text]) -> Payload | None:
     return None
 
 
+# what a mongo shell statement does, the most far-reaching method it calls first
+_MONGO_OPERATIONS = (
+    ("drop", re.compile(r"\.drop(Database)?\(")),
+    ("delete", re.compile(r"\.(deleteMany|deleteOne|remove|findOneAndDelete)\(")),
+    ("user_change", re.compile(r"\.(createUser|updateUser|grantRolesToUser|createRole|grantPrivilegesToRole)\(")),
+    ("write", re.compile(r"\.(insert(One|Many)?|update(One|Many)?|replaceOne|findOneAnd(Update|Replace)|bulkWrite|"
+                         r"create(Index|Indexes|Collection)|renameCollection|drop(Index|Indexes))\(|\$(out|merge)\b")),
+    ("read", re.compile(r"\.(find(One)?|count(Documents)?|estimatedDocumentCount|distinct|aggregate|getCollectionNames|"
+                        r"getCollectionInfos|getIndexes|stats|explain|serverStatus|hello|isMaster|version|"
+                        r"getUsers|getRoles|dataSize|totalSize|storageSize)\(|^\s*show\s+(dbs|databases|collections)\b")),
+)
+
+
+def _mongo_operation(statement: str) -> str:
+    """`drop`, `delete`, `user_change`, `write` or `read` for a mongo shell statement (`db.events.find()`,
+    `db.dropDatabase()`), by the most far-reaching method it calls; `query` when none is known."""
+    return next((op for op, pattern in _MONGO_OPERATIONS if pattern.search(statement)), "query")
+
+
 def _sql_client(walker, name: str, words: list[Text], stdin: Payload | None) -> Payload | None:
     """psql / mysql / sqlite3 / redis-cli ...: the host and database as facts, the statements
     (from `-c`, `-e`, an argument, a heredoc or a pipe) read as SQL."""
@@ -803,10 +822,7 @@ def _sql_client(walker, name: str, words: list[Text], stdin: Payload | None) -> 
             if "://" in w.value:
                 out.url(w, p)
         for s in statements:
-            if re.search(r"\.drop(Database)?\(|deleteMany\(|remove\(", s.value):
-                out.operation("drop" if ".drop" in s.value else "delete", s, p, ("mongo",))
-            else:
-                out.operation("query", s, p, ("mongo",))
+            out.operation(_mongo_operation(s.value), s, p, ("mongo",))
         if not statements:
             out.operation("query", words[0], p, (name, "interactive"))
         return None
