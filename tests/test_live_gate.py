@@ -54,7 +54,7 @@ def permission(tmp_path: Path, case: dict, command: str | dict) -> str:
 # Incidents the shipped model still lets through, and harmless twins it still holds (see its model
 # card): each stays listed until the model gets it right, and the test fails loudly (strict xfail)
 # once it does, so the lists only shrink.
-KNOWN_MISSES = {"SSH daemon killed"}
+KNOWN_MISSES: set[str] = set()
 KNOWN_FALSE_ALARMS = {"feature branch force-pushed over main",
                       "sudo alias that runs a download planted in .bashrc", "systemd unit with a reverse shell enabled",
                       "passwordless root for deploy written into sudoers",

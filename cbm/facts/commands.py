@@ -97,6 +97,10 @@ _DATA_LOSS_FLAGS = {"--force-reset", "--accept-data-loss"}  # prisma db push: dr
 SAFEGUARD_SERVICES = re.compile(r"audit|falcon|crowdstrike|osquery|wazuh|ossec|firewall|ufw|iptables|nftables|apparmor|"
                                 r"selinux|fail2ban|clamav|sysmon|defender|sentinel|syslog|journald|auditbeat|"
                                 r"filebeat|datadog|newrelic|splunk|cloudwatch|falco|tripwire|aide")
+# the daemons a machine needs to stay reachable and running: remote login, init (PID 1), the service
+# manager, scheduling, logging, the container runtime, the network
+SYSTEM_DAEMONS = re.compile(r"(?i)^(sshd?|openssh-server|init|1|systemd(-[a-z]+d)?|cron|crond|rsyslogd?|dbus(-daemon)?|"
+                            r"dockerd?|containerd|kubelet|networkmanager|networking|systemd-networkd)(\.service)?$")
 SECRET_ENV = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)", re.I)
 
 # wrappers: program -> (options that take a value, whether the first non-option word is not the command)
@@ -482,7 +486,7 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
         opts, pos = _options(words[1:], {"-s", "-n", "-u", "-U", "-g", "-t", "--signal"})
         out.operation("kill", words[0], p, tuple(o.value for o in opts if re.fullmatch(r"-(9|KILL|SIGKILL)", o.value)))
         for w in pos:
-            out.target(w, p, ("process",))
+            out.target(w, p, ("process",) + _daemon(w))
         return None
     if name in ("mkfs", "wipefs", "fdisk", "parted", "sgdisk", "blkdiscard") or name.startswith("mkfs."):
         out.operation("delete", words[0], p, ("format",))
@@ -1099,8 +1103,13 @@ def _service(walker, name: str, words: list[Text]) -> Payload | None:
     if "--now" in {w.value for w in words}:
         out.flag("force", next(w for w in words if w.value == "--now"), p)
     for u in units:
-        out.target(u, p, ("service",))
+        out.target(u, p, ("service",) + _daemon(u))
     return None
+
+
+def _daemon(name: Text) -> tuple[str, ...]:
+    """`("system_daemon",)` for a process or unit the machine needs to stay reachable and running."""
+    return ("system_daemon",) if SYSTEM_DAEMONS.match(basename(name.value)) else ()
 
 
 def _safeguard(walker, name: str, words: list[Text]) -> Payload | None:
