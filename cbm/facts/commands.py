@@ -118,6 +118,7 @@ WRAPPERS: dict[str, tuple[set[str], int]] = {
     "chroot": ({"--userspec", "--groups"}, 1), "runuser": ({"-u", "-g", "-l"}, 0), "flock": ({"-w", "-E"}, 1),
     "caffeinate": (set(), 0), "firejail": (set(), 0), "fakeroot": (set(), 0), "catchsegv": (set(), 0),
     "valgrind": (set(), 0), "gdb": ({"-ex", "-x"}, 0), "parallel": ({"-j", "--jobs"}, 0), "watch": ({"-n", "--interval"}, 0),
+    "nsenter": ({"-t", "--target", "-S", "--setuid", "-G", "--setgid", "-r", "--root", "-w", "--wd"}, 0),
 }
 
 # every program the tables or handlers below name
@@ -245,6 +246,8 @@ def _unwrap(walker, words: list[Text]) -> list[Text] | None:
         sh = {w.value for w in words[1:]}
         if sh & {"-i", "-s", "su", "--login", "--shell"}:
             out.operation("execute", words[0], walker.parser, ("root_shell",))
+    if name == "nsenter" and re.search(r"(^|\s)(-t\s*|--target[=\s])1(\s|$)", " ".join(w.value for w in words[1:k])):
+        out.operation("execute", words[0], walker.parser, ("host_namespaces",))  # PID 1's: the host's, from a container
     return rest
 
 
