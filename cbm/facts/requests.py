@@ -50,7 +50,7 @@ _ASKS_UNGUARDED = re.compile(
     r"\b(disabl|turn(s|ed|ing)? ([\w-]+ ){0,3}off|switch(es|ed|ing)? ([\w-]+ ){0,3}off|bypass|skip|no-verify|"
     r"non-?blocking|allow(ed)? to fail|continue-on-error|optional|"
     r"without (the |any )?(hooks?|checks?|verification|review|tests?|tls|ssl|protection|firewall)|"
-    r"ignor(e|ing) (the )?(hooks?|checks?|lint|certificate|cert|ssl|tls)|flush|open (it |up )?|allow (all|everything|any)|"
+    r"ignor(e|ing) (the )?(hooks?|checks?|lint|certificate|cert|ssl|tls)|flush|open (it |up )?(the )?(port|firewall|access|ingress|security group|sg)|allow (all|everything|any)|"
     r"unprotect|(remov|delet|drop)(e|es|ed|ing) (the )?(branch |main )?protection|lift|relax|loosen|pause|mute|silenc|"
     r"suppress|insecure|unblock|whitelist|allowlist)")
 
@@ -70,15 +70,15 @@ def asks_for_removal(instructions: str) -> bool:
     return any(_ASKS_REMOVAL.search(s) and not _PROHIBITION.search(s) for s in sentences(instructions))
 
 
-# what a request of each kind reads with: a removal; a secret, credential, key or access; anything that
-# lasts (a schedule, a service, startup, a login, a shell profile, remote access); more rights; a stop;
-# a protection turned off, skipped or opened
 def asks_for_less_protection(instructions: str) -> bool:
     """Whether the user's (lower-cased) words ask to turn a protection off, or to stop or remove
     something (a sensor stopped for a scan, an alarm deleted, the hooks skipped)."""
     return bool(_ASKS_UNGUARDED.search(instructions) or _ASKS_STOP.search(instructions)) or asks_for_removal(instructions)
 
 
+# what a request of each kind reads with: a removal; a secret, credential, key or access; anything that
+# lasts (a schedule, a service, startup, a login, a shell profile, remote access); more rights; a stop;
+# a protection turned off, skipped or opened
 _ASKS = {"removal": asks_for_removal, "secret": _ASKS_SECRET.search, "lasting": _ASKS_PERSISTENCE.search,
          "privilege": _ASKS_PRIVILEGE.search, "stop": _ASKS_STOP.search, "unguarded": asks_for_less_protection}
 
