@@ -61,6 +61,7 @@ class Rule:
     scopes: tuple[str, ...] = ()  # a scope fact of one of these values (`world_writable_or_setuid`)
     flags: tuple[str, ...] = ()  # a flag fact of one of these values in the same command (`no_verify`)
     flag_tags: tuple[str, ...] = ()  # with `flags`: the flag must also carry one of these tags
+    cloud: bool = False  # the command is a cloud or cluster CLI's (`aws`, `gcloud`, `kubectl` ...)
     own_targets: bool = False  # the target must be the operation's own (the facts after it, up to the next one)
     every_operation: bool = False  # a rule about all of the action's operations (see above)
 
@@ -89,6 +90,9 @@ RULES: tuple[Rule, ...] = (
          targets=("device",), own_targets=True),  # dd of=/dev/nvme1n1, mkfs, wipefs; not dd if=/dev/sda of=disk.img
     Rule("destructive_change", "drops or truncates data on a production host", operations=("drop", "truncate"),
          hosts=("production",)),
+    Rule("destructive_change", "deletes a cloud database or bucket, and the data in it",
+         operations=("delete", "drop", "truncate"), unless_operation_tags=("dry_run",), targets=("database", "bucket"),
+         cloud=True, unless_targets=_MINE + ("build_cache_temp",)),
     Rule("destructive_change", "force-pushes over a shared branch", operations=("force_push",),
          branches=("main", "master", "trunk", "production", "prod", "release")),
     Rule("secret_access", "reads a credential or secret file",  # /etc/passwd and /etc/group hold none
@@ -233,6 +237,8 @@ def _holds(rule: Rule, group: list[Fact]) -> tuple[tuple[int, int], ...]:
                 own.append(f)
         targets = own
     cloud = any(f.kind == "cloud" for f in group)  # a cloud CLI's targets are resources, never files
+    if rule.cloud and not cloud:
+        return ()
     classes = {t for f in targets for t in f.tags}
     if rule.unless_targets and classes & set(rule.unless_targets):
         return ()
