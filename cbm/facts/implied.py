@@ -90,7 +90,7 @@ RULES: tuple[Rule, ...] = (
          targets=("device",), own_targets=True),  # dd of=/dev/nvme1n1, mkfs, wipefs; not dd if=/dev/sda of=disk.img
     Rule("destructive_change", "drops or truncates data on a production host", operations=("drop", "truncate"),
          hosts=("production",)),
-    Rule("destructive_change", "deletes a cloud database or bucket, and the data in it",
+    Rule("destructive_change", "deletes a cloud database or bucket, or data kept in one",
          operations=("delete", "drop", "truncate"), unless_operation_tags=("dry_run",), targets=("database", "bucket"),
          cloud=True, unless_targets=_MINE + ("build_cache_temp",)),
     Rule("destructive_change", "force-pushes over a shared branch", operations=("force_push",),
