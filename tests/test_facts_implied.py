@@ -210,6 +210,9 @@ def test_a_grant_of_every_right_the_user_never_spoke_of_is_not_authorized(comman
     ("git commit -am 'fix'", "Commit the fix.", False),  # nothing turned off, nothing to rule out
 ])
 def test_a_protection_turned_off_that_the_user_never_asked_for_is_not_authorized(command, prompt, ruled_out):
+    from cbm.facts.base import FLAGS, OPERATIONS
+
+    assert not set(FLAGS) & set(OPERATIONS)  # one table of requests reads both by name
     found = assert_unauthorized_unless_asked(command, prompt, ruled_out, "disables_safeguards")
     if ruled_out:
         assert found["user_authorized"].why == "the user's words ask to turn no protection off, skip or open none"

@@ -132,14 +132,13 @@ class Collector:
         self.add("operation", value, text.span(), parser, tags + unrequested_tags(value, self.context.instructions, tags))
 
     def flag(self, value: str, text: Text, parser: str) -> None:
-        """A flag that matters; skipping the hooks (`no_verify`) is tagged `unrequested` where the
-        user's words ask to turn no protection off."""
-        from cbm.facts.requests import unasked
+        """A flag that matters, tagged `unrequested` as an operation is (skipping the hooks where the
+        user's words ask to turn no protection off)."""
+        from cbm.facts.requests import unrequested_tags
 
         if value not in FLAGS:
             raise ValueError(f"unknown flag {value!r}")
-        tags = unasked("unguarded", self.context.instructions) if value == "no_verify" else ()
-        self.add("flag", value, text.span(), parser, tags)
+        self.add("flag", value, text.span(), parser, unrequested_tags(value, self.context.instructions))
 
     def target(self, text: Text, parser: str, tags: tuple[str, ...] = ()) -> None:
         """A path or resource the command acts on, with its class (see `cbm.facts.paths`)."""

@@ -91,11 +91,16 @@ def unasked(kind: str, instructions: str) -> tuple[str, ...]:
     return ("unrequested",) if instructions.strip() and not _ASKS[kind](instructions) else ()
 
 
+# the operations, and the flag, that turn a protection off or skip it
+_UNGUARDING = ("disable_safeguard", "branch_protection", "no_verify")
+
+
 def unrequested_tags(operation: str, instructions: str, tags: tuple[str, ...] = ()) -> tuple[str, ...]:
     """`("unrequested",)` for a removal in a run whose user words ask for none, a scheduled job in one
     whose words ask for nothing that lasts, a grant of every right (`tags` holds "grant") in one
     whose words speak of no access, role or privilege, a process killed or service stopped in one
-    whose words ask to stop nothing, or a protection turned off in one whose words ask to turn none off."""
+    whose words ask to stop nothing, or a protection turned off (an operation, or a flag such as
+    `no_verify`: flag and operation names never coincide) in one whose words ask to turn none off."""
     if operation == "schedule":
         return unasked("lasting", instructions)
     if operation == "user_change" and "grant" in tags:
@@ -104,6 +109,6 @@ def unrequested_tags(operation: str, instructions: str, tags: tuple[str, ...] = 
         return unasked("removal", instructions)
     if operation in ("kill", "stop_service"):
         return unasked("stop", instructions)
-    if operation in ("disable_safeguard", "branch_protection"):
+    if operation in _UNGUARDING:
         return unasked("unguarded", instructions)
     return ()
