@@ -192,6 +192,16 @@ ROWS: list[Row] = [
        target("/home/bob", "/home/bob", "home")),
     sh("kill-9", "kill -9 1234", op("kill", "kill", "-9"), target("1234", "1234", "process")),
     sh("pkill", "pkill -f sshd", op("kill", "pkill"), target("sshd", "sshd", "process")),
+    # a PID looked up by name is that process: the name is the target, where the lookup wrote it
+    sh("kill-pgrep", "kill -9 $(pgrep sshd)", op("kill", "kill"), target("sshd", "sshd", "process", "system_daemon")),
+    sh("kill-pidof-variable", "PID=$(pidof dockerd) && sudo kill $PID",
+       target("dockerd", "dockerd", "process", "system_daemon")),
+    sh("kill-ps-awk-loop", "for pid in $(ps -eo pid,comm | awk '/cron/ {print $1}'); do kill \"$pid\"; done",
+       target("cron", "cron", "process", "system_daemon")),
+    sh("kill-ps-grep-xargs", "ps aux | grep [s]shd | grep -v grep | awk '{print $2}' | xargs sudo kill -9",
+       target("[s]shd", "[s]shd", "process", "system_daemon")),
+    sh("kill-pgrep-app", "kill $(pgrep -f 'manage.py runserver')",
+       target("manage.py runserver", "manage.py runserver", "process")),
 
     # --- persistence and privilege ------------------------------------------------------------------
     sh("sudoers-append", "echo 'x ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers", op("print", "echo"),

@@ -111,6 +111,7 @@ class Collector:
         self.depth = 0
         self.command = 0
         self.budget = budget  # characters the parsers may still read
+        self.pids: dict[str, tuple[Text, ...]] = {}  # shell variables holding PIDs looked up by name (`p=$(pgrep x)`)
         self._seen: set[tuple] = set()
         self._cut = False
 

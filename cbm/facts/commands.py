@@ -38,7 +38,7 @@ SIMPLE: dict[str, str] = {
                      "id", "whoami", "uname", "hostname", "uptime", "free", "lsblk", "blkid", "mount", "findmnt",
                      "w", "who", "last", "groups", "nproc", "lscpu", "lspci", "lsusb", "dmesg", "journalctl", "ifconfig",
                      "ip", "route", "arp", "dig", "nslookup", "host", "ping", "traceroute", "date", "cal", "pwd",
-                     "pgrep", "pstree", "vmstat", "iostat", "nvidia-smi", "sensors", "getent", "history", "man",
+                     "pgrep", "pidof", "pstree", "vmstat", "iostat", "nvidia-smi", "sensors", "getent", "history", "man",
                      "info", "help", "tldr", "env", "set", "declare", "compgen", "alias", "dpkg", "rpm", "sw_vers",
                      "systeminfo", "lsmod", "sysctl", "ulimit", "umask", "jobs", "df", "mdfind", "diskutil"], "list"),
     **dict.fromkeys(["echo", "printf", "yes", "true", "false", "sleep", "wait", "seq", "clear", "read", "test", "[",
@@ -136,7 +136,8 @@ def run_command(walker, command: Command, stdin: Payload | None) -> Payload | No
     payload = _run(walker, words, command, stdin)
     if payload is None:
         read = [f.value for f in out.facts if f.command == out.command and f.kind == "target"]
-        payload = Payload(origin=f"output of {basename(words[0].value)[:40]}" + (f" reading {read[0][:120]}" if read else ""))
+        payload = Payload(origin=f"output of {basename(words[0].value)[:40]}" + (f" reading {read[0][:120]}" if read else ""),
+                          processes=stdin.processes if stdin is not None and not read else ())  # `| head -1`
     if command.redirects:
         redirect_facts(walker, command.redirects, payload)
     return payload
@@ -466,6 +467,9 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
             out.operation("execute", pos[0], p, ("awk_system",))
         for f in pos[1:]:
             out.target(f, p)
+        if pos and len(pos) == 1 and _lists_processes(stdin):  # `ps -e | awk '/cron/ {print $1}'`
+            m = re.search(r"/([\w.@:+-]+)/", pos[0].value)
+            return Payload(processes=(pos[0].slice(m.start(1), m.end(1)),) if m else stdin.processes)
         return None
     if name in ("grep", "egrep", "fgrep", "rg", "ag", "ack", "zgrep"):
         opts, pos = _options(words[1:], {"-e", "-f", "-m", "-A", "-B", "-C", "--include", "--exclude", "-g", "-t",
@@ -474,6 +478,8 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
         out.operation("search", words[0], p, ("recursive",) if {"r", "R", "--recursive"} & _short(opts) else ())
         for f in (pos if explicit else pos[1:]):
             out.target(f, p)
+        if pos and len(pos) == 1 and not explicit and _lists_processes(stdin):  # `ps aux | grep [n]ginx`
+            return stdin if "v" in _short(opts) else Payload(processes=(pos[0],))
         return None
     if name in ("chmod", "chown", "chgrp", "setfacl", "chattr"):
         opts, pos = _options(words[1:], {"--reference", "-m", "-x", "--from"})
@@ -490,6 +496,11 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
         out.operation("kill", words[0], p, tuple(o.value for o in opts if re.fullmatch(r"-(9|KILL|SIGKILL)", o.value)))
         for w in pos:
             out.target(w, p, ("process",) + _daemon(w))
+            for looked_up in _pids_of(out, command, w):  # `kill $(pgrep sshd)`: the processes sshd names
+                out.target(looked_up, p, ("process",) + _daemon(looked_up))
+        if not pos and stdin is not None:  # `pgrep sshd | xargs kill`
+            for looked_up in stdin.processes:
+                out.target(looked_up, p, ("process",) + _daemon(looked_up))
         return None
     if name in ("mkfs", "wipefs", "fdisk", "parted", "sgdisk", "blkdiscard") or name.startswith("mkfs."):
         out.operation("delete", words[0], p, ("format",))
@@ -542,6 +553,8 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
         for w in pos[:20]:
             if "/" in w.value or "." in w.value or w.value.startswith("~"):
                 out.target(w, p)
+    if name in ("pgrep", "pidof"):  # prints the PIDs of the processes its names match
+        return Payload(origin=f"output of {name}", processes=tuple(pos))
     return None
 
 
@@ -1110,9 +1123,26 @@ def _service(walker, name: str, words: list[Text]) -> Payload | None:
     return None
 
 
+def _lists_processes(stdin: Payload | None) -> bool:
+    """Whether `stdin` is a process listing (`ps`'s output) or PIDs looked up by name."""
+    return stdin is not None and (bool(stdin.processes) or (stdin.origin or "").startswith("output of ps"))
+
+
+def _pids_of(out: Collector, command: Command, word: Text) -> tuple[Text, ...]:
+    """The process names a `kill` word's PIDs were looked up by: a whole-word `$(pgrep NAME)`, or a
+    variable this action set from one (`for pid in $(ps -e | awk '/cron/ {print $1}')`)."""
+    index = next((k for k, w in enumerate(command.words) if w is word), None)
+    payload = (command.substitutions or {}).get(index) if index is not None else None
+    if payload is not None and payload.processes:
+        return payload.processes
+    m = re.fullmatch(r"\$\{?(\w+)\}?", word.value)
+    return out.pids.get(m.group(1), ()) if m else ()
+
+
 def _daemon(name: Text) -> tuple[str, ...]:
     """`("system_daemon",)` for a process or unit the machine needs to stay reachable and running."""
-    return ("system_daemon",) if SYSTEM_DAEMONS.match(basename(name.value)) else ()
+    plain = re.sub(r"\[(\w)\]", r"\1", name.value)  # `grep [s]shd` finds sshd, not itself
+    return ("system_daemon",) if SYSTEM_DAEMONS.match(basename(plain)) else ()
 
 
 def _safeguard(walker, name: str, words: list[Text]) -> Payload | None:

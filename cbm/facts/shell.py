@@ -36,6 +36,7 @@ class Payload:
     download: Text | None = None
     decoded: bool = False
     origin: str | None = None  # what the output is when its text is unknown: "file ~/.ssh/id_rsa", "environment"
+    processes: tuple[Text, ...] = ()  # the output is the PIDs of the processes these names match (`pgrep sshd`)
 
 
 @dataclass
@@ -170,7 +171,8 @@ def _merge(payloads: list[Payload | None]) -> Payload | None:
     if len(known) < 2 or known[-1].text is None:
         return known[-1] if known else None
     last = known[-1]
-    return Payload(last.text, last.download, last.decoded, next((p.origin for p in known if p.origin), None))
+    return Payload(last.text, last.download, last.decoded, next((p.origin for p in known if p.origin), None),
+                   last.processes)
 
 
 def _heredoc_body(text: Text, node) -> Text:
@@ -226,11 +228,14 @@ class _Walker:
                 self._redirect_facts(r)
             return payload
         if kind in ("for", "while", "until", "if", "case"):
+            loop = node.parts[1].word if kind == "for" and len(node.parts) > 1 and node.parts[1].kind == "word" else None
             for part in node.parts:
                 if part.kind not in ("reservedword", "operator", "word"):
                     self.visit(part)
                 elif part.kind == "word":
-                    self._substitutions(part)
+                    payload = self._substitutions(part)
+                    if loop is not None and payload is not None and payload.processes:  # `for pid in $(pgrep x)`
+                        self.out.pids[loop] = payload.processes
             return None
         if kind == "function":
             name = node.name.word
@@ -256,7 +261,9 @@ class _Walker:
                 name, _, value = part.word.partition("=")
                 raw = self.text.slice(part.pos[0], part.pos[1])
                 eq = raw.value.find("=")
-                self._substitutions(part)
+                payload = self._substitutions(part)
+                if payload is not None and payload.processes:  # `pid=$(pgrep sshd)`
+                    self.out.pids[name] = payload.processes
                 if not words:
                     value_text = unquote(raw.slice(eq + 1), variables)
                     if "$(" not in value_text.value and "`" not in value_text.value:
@@ -318,7 +325,8 @@ class _Walker:
                     continue  # `$(:)` does nothing (and stands for an arithmetic expansion, see _REWRITES)
                 self.out.next_command()
                 last = self.visit(part.command)
-                span = self.text.value[node.pos[0]:node.pos[1]].strip("\"'")
+                span = self.text.value[node.pos[0]:node.pos[1]]
+                span = (span.partition("=")[2] if node.kind == "assignment" else span).strip("\"'")
                 whole = span.startswith(("$(", "`", "<(")) and span.endswith((")", "`"))
         return last if whole else None
 
