@@ -115,7 +115,8 @@ _CLASS_WORDS = {"test_file": r"tests?|test files?|test suite", "ci_config": r"ci
 # "leave X alone", "read-only"; a sentence that only describes ("it would never match", "we don't
 # need it") forbids nothing
 _ACTS = r"(modif|chang|touch|edit|alter|updat|writ|overwrit|delet|remov|drop|truncat|renam|mov|wip|reset|push|deploy|" \
-        r"migrat|commit|run|restart|stop|kill|access|read|open)\w*"
+        r"migrat|commit|run|restart|stop|kill|access|read|open|skip|bypass|disabl|turn|print|show|log|shar|" \
+        r"expos|leak|send|grant|schedul|install)\w*"
 _PROHIBITION = re.compile(
     r"\b(do not|don't|dont|must not|mustn't|should not|shouldn't|not allowed to|not to|avoid|"
     rf"(?<!would )(?<!could )(?<!will )(?<!does )(?<!did )(?<!can )never)\s+([\w-]+\s+){{0,2}}?{_ACTS}\b"
