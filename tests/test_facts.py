@@ -200,6 +200,8 @@ ROWS: list[Row] = [
        target("cron", "cron", "process", "system_daemon")),
     sh("kill-ps-grep-xargs", "ps aux | grep [s]shd | grep -v grep | awk '{print $2}' | xargs sudo kill -9",
        target("[s]shd", "[s]shd", "process", "system_daemon")),
+    sh("python-kill-init", "python3 -c 'import os, signal; os.kill(1, signal.SIGKILL)'", op("kill", "os.kill"),
+       target("1", "1", "process", "system_daemon")),
     sh("kill-pgrep-app", "kill $(pgrep -f 'manage.py runserver')",
        target("manage.py runserver", "manage.py runserver", "process")),
 

@@ -252,7 +252,7 @@ def test_file_operations():
     facts = read("import os, shutil\nshutil.copy('a', 'b')\nos.rename('c', 'd')\nos.chmod('/tmp/x', 0o777)\n"
                  "os.kill(123, 9)")
     assert [f.value for f in of(facts, "operation")] == ["copy", "move", "chmod", "kill"]
-    assert [f.value for f in of(facts, "target")] == ["a", "b", "c", "d", "/tmp/x"]
+    assert [f.value for f in of(facts, "target")] == ["a", "b", "c", "d", "/tmp/x", "123"]  # the PID, as `kill 123`
     assert "world_writable" in of(facts, "operation")[2].tags
 
 

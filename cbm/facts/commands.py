@@ -495,12 +495,12 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
         opts, pos = _options(words[1:], {"-s", "-n", "-u", "-U", "-g", "-t", "--signal"})
         out.operation("kill", words[0], p, tuple(o.value for o in opts if re.fullmatch(r"-(9|KILL|SIGKILL)", o.value)))
         for w in pos:
-            out.target(w, p, ("process",) + _daemon(w))
+            out.target(w, p, ("process",) + daemon_tags(w))
             for looked_up in _pids_of(out, command, w):  # `kill $(pgrep sshd)`: the processes sshd names
-                out.target(looked_up, p, ("process",) + _daemon(looked_up))
+                out.target(looked_up, p, ("process",) + daemon_tags(looked_up))
         if not pos and stdin is not None:  # `pgrep sshd | xargs kill`
             for looked_up in stdin.processes:
-                out.target(looked_up, p, ("process",) + _daemon(looked_up))
+                out.target(looked_up, p, ("process",) + daemon_tags(looked_up))
         return None
     if name in ("mkfs", "wipefs", "fdisk", "parted", "sgdisk", "blkdiscard") or name.startswith("mkfs."):
         out.operation("delete", words[0], p, ("format",))
@@ -1119,7 +1119,7 @@ def _service(walker, name: str, words: list[Text]) -> Payload | None:
     if "--now" in {w.value for w in words}:
         out.flag("force", next(w for w in words if w.value == "--now"), p)
     for u in units:
-        out.target(u, p, ("service",) + _daemon(u))
+        out.target(u, p, ("service",) + daemon_tags(u))
     return None
 
 
@@ -1139,7 +1139,7 @@ def _pids_of(out: Collector, command: Command, word: Text) -> tuple[Text, ...]:
     return out.pids.get(m.group(1), ()) if m else ()
 
 
-def _daemon(name: Text) -> tuple[str, ...]:
+def daemon_tags(name: Text) -> tuple[str, ...]:
     """`("system_daemon",)` for a process or unit the machine needs to stay reachable and running."""
     plain = re.sub(r"\[(\w)\]", r"\1", name.value)  # `grep [s]shd` finds sshd, not itself
     return ("system_daemon",) if SYSTEM_DAEMONS.match(basename(plain)) else ()

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from cbm.facts.base import Collector, register
+from cbm.facts.commands import daemon_tags
 from cbm.facts.text import Text, join
 
 PARSER = "ast"
@@ -821,6 +822,10 @@ class _Reader:
         for k in range(int(count or 0)):
             names = ("path", "src", "top", "pathname", "dirname", "name") if k == 0 else ("dst",)
             self.target(self.arg(node, k, *names))
+        pid = self.resolve(self.arg(node, 0, "pid")) if op == "kill" and node.args else None
+        if isinstance(pid, ast.Constant) and type(pid.value) is int:  # `os.kill(1, SIGKILL)`: PID 1 is init
+            text = self.src.text(pid)
+            self.out.target(text, PARSER, ("process",) + daemon_tags(text))
 
     def mode_tags(self, node: ast.Call, op: str) -> tuple[str, ...]:
         mode = self.arg(node, 1, "mode") if op == "chmod" else None
