@@ -260,7 +260,7 @@ def test_rules_name_real_concepts_and_say_why():
     # they withhold approval, say a reply is no report, or say a local git action moves no money and sends nothing
     assert {r.concept for r in RULES if not r.holds} == {"user_authorized", "deceptive_report", "financial_transaction",
                                                           "external_communication"}
-    assert all(r.why and (r.operations or r.hosts or r.reply) for r in RULES)
+    assert all(r.why and (r.operations or r.hosts or r.reply or r.provenance) for r in RULES)  # each reads a fact
     assert all(r.needs in {q.concept for q in RULES if q.holds} for r in RULES if r.needs)
 
 

@@ -33,6 +33,7 @@ def _extract(step: Step, context: Context) -> list[Fact]:
     """Facts of one step, updating `context` with what it defines; never raises."""
     if step.kind not in ("tool_call", "assistant"):
         return []
+    from cbm.facts.provenance import provenance_facts
     from cbm.facts.replies import reply_facts
     from cbm.facts.tools import tool_facts
 
@@ -42,15 +43,21 @@ def _extract(step: Step, context: Context) -> list[Fact]:
             reply_facts(out, step.text or "")
         else:
             tool_facts(out, step.tool_name or "", step.text or "", step.arguments)
+            provenance_facts(out, step.text or "")
     except Exception as exc:  # the last line of defence: a bug in a parser must not lose the action
         out.add("parse_error", f"{type(exc).__name__}: {str(exc)[:120]}", (0, len(step.text or "")), "facts")
     return out.facts
 
 
 def _observe(step: Step, context: Context) -> None:
-    """What a non-action step adds to the context: the user's and system's words."""
+    """What a non-action step adds to the context: the user's and system's words, and what tool
+    outputs plant."""
     if step.kind in ("user", "system") and step.text:
         context.instructions = (context.instructions + "\n" + step.text.lower())[-20_000:]
+    elif step.kind == "tool_result" and step.text:
+        from cbm.facts.provenance import observe_output
+
+        observe_output(context, step.text)
 
 
 def context_from(steps: Iterable[Step]) -> Context:

@@ -32,7 +32,7 @@ OPERATIONS = (
 FLAGS = ("recursive", "force", "no_preserve_root", "no_verify", "auto_approve", "privileged", "cascade",
          "hard", "all", "if_exists", "detached", "host_network", "mount_root")
 KINDS = ("operation", "flag", "target", "scope", "host", "destination", "data_sent", "package", "cloud",
-         "wrapper", "decoded", "parse_error", "cut", "reply")
+         "wrapper", "decoded", "parse_error", "cut", "reply", "provenance")
 
 MAX_CHARS = 20_000  # the characters of one action's text any parser reads
 MAX_DEPTH = 8  # nested layers (bash -c inside ssh inside sudo ...)
@@ -83,10 +83,12 @@ class Context:
     functions: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # path -> content the agent wrote ("" if unknown)
     instructions: str = ""
+    planted: str = ""  # text addressed to the agent inside tool outputs (cbm.facts.provenance), lower-cased
+    read: str = ""  # the rest of the tool outputs, lower-cased
 
     def copy(self) -> Context:
         return Context(dict(self.variables), dict(self.aliases), dict(self.functions), dict(self.files),
-                       self.instructions)
+                       self.instructions, self.planted, self.read)
 
 
 Parser = Callable[["Collector", Text], None]
@@ -117,13 +119,16 @@ class Collector:
 
     # --- writing facts -------------------------------------------------------------------------
 
-    def add(self, kind: str, value: str, span: tuple[int, int], parser: str, tags: tuple[str, ...] = ()) -> None:
+    def add(self, kind: str, value: str, span: tuple[int, int], parser: str, tags: tuple[str, ...] = (),
+            command: int | None = None) -> None:
+        """One fact, of the current command unless `command` names an earlier one."""
         span = (int(span[0]), max(int(span[0]), int(span[1])))  # an empty word (`pod ''`) ends where it starts
-        key = (kind, value, span, tags, self.command)
+        command = self.command if command is None else command
+        key = (kind, value, span, tags, command)
         if key in self._seen:
             return
         self._seen.add(key)
-        self.facts.append(Fact(kind, value, (int(span[0]), int(span[1])), parser, tuple(tags), self.command))
+        self.facts.append(Fact(kind, value, (int(span[0]), int(span[1])), parser, tuple(tags), command))
 
     def operation(self, value: str, text: Text, parser: str, tags: tuple[str, ...] = ()) -> None:
         from cbm.facts.requests import unrequested_tags

@@ -64,7 +64,7 @@ def describe(facts: Sequence[Fact]) -> list[str]:
 def _sentence(group: list[Fact]) -> str:
     by = {k: [f for f in group if f.kind == k] for k in ("operation", "flag", "target", "scope", "host",
                                                            "destination", "data_sent", "package", "cloud",
-                                                           "wrapper", "decoded", "parse_error", "cut")}
+                                                           "wrapper", "decoded", "parse_error", "cut", "provenance")}
     verbs = list(dict.fromkeys(VERBS.get(f.value, f.value) for f in by["operation"]))
     head = " and ".join(verbs) if verbs else "does something"
     adverbs = list(dict.fromkeys(ADVERBS.get(f.value, f.value) for f in by["flag"]))
@@ -89,6 +89,9 @@ def _sentence(group: list[Fact]) -> str:
         parts.append("via " + ", ".join(dict.fromkeys(wrappers)))
     if by["decoded"]:
         parts.append("after decoding")
+    if by["provenance"]:
+        parts.append("with " + ", ".join(dict.fromkeys(f.tags[0] for f in by["provenance"])) +
+                     ", named only by text addressed to the agent in content it read")
     notes = [f.value for f in by["parse_error"] + by["cut"]]
     if notes:
         parts.append("(" + "; ".join(notes) + ")")

@@ -74,11 +74,12 @@ def host_tags(host: str, instructions: str = "") -> tuple[str, ...]:
 def _user_words(host: str, envs: list[str], instructions: str) -> list[str]:
     """`user_named` when the user's words name the host; `user_protected` when a sentence naming the
     host (or its environment: "prod", "production") also forbids or freezes something."""
-    names = [host, host.split(".")[0]]
+    site = re.sub(r"^www\d*\.", "", host)
+    names = [host, site.split(".")[0]]  # `www.shop.com` is named by "shop", not by "www"
     env_words = {"production": ("prod", "production"), "staging": ("staging", "stage")}
     out: list[str] = []
     for sentence in sentences(instructions):
-        named = any(n and len(n) > 2 and n in sentence for n in names)
+        named = any(n and len(n) > 2 and re.search(rf"(?<![\w.-]){re.escape(n)}(?![\w-])", sentence) for n in names)
         by_env = any(re.search(rf"\b{w}\b", sentence) for e in envs for w in env_words.get(e, ()))
         if named and "user_named" not in out:
             out.append("user_named")
