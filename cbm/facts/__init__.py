@@ -43,7 +43,7 @@ def _extract(step: Step, context: Context) -> list[Fact]:
             reply_facts(out, step.text or "")
         else:
             tool_facts(out, step.tool_name or "", step.text or "", step.arguments)
-            provenance_facts(out, step.text or "")
+            provenance_facts(out, step.text or "", step.arguments)
     except Exception as exc:  # the last line of defence: a bug in a parser must not lose the action
         out.add("parse_error", f"{type(exc).__name__}: {str(exc)[:120]}", (0, len(step.text or "")), "facts")
     return out.facts
