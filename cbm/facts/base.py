@@ -83,12 +83,12 @@ class Context:
     functions: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # path -> content the agent wrote ("" if unknown)
     instructions: str = ""
-    planted: str = ""  # text addressed to the agent inside tool outputs (cbm.facts.provenance), lower-cased
-    read: str = ""  # the rest of the tool outputs, lower-cased
+    planted: list[str] = field(default_factory=list)  # text addressed to the agent in tool outputs, lower-cased
+    read: list[str] = field(default_factory=list)  # the rest of the tool outputs, lower-cased (cbm.facts.provenance)
 
     def copy(self) -> Context:
         return Context(dict(self.variables), dict(self.aliases), dict(self.functions), dict(self.files),
-                       self.instructions, self.planted, self.read)
+                       self.instructions, list(self.planted), list(self.read))
 
 
 Parser = Callable[["Collector", Text], None]

@@ -35,6 +35,9 @@ _ADDRESSED = re.compile(
     r"|\[\s*system(\s+override)?\s*\]|\bsystem override\b|\bnew instructions?\s*:|\btodo\s*\(\s*ai\s*\)"
     r"|\b(hey|dear|attention|p\.?s\.?)[,:]?\s+(the\s+)?(ai|assistant|agent|llm|gpt[\w.-]*|claude)\b"
     r"|\bbefore you (can )?(solve|finish|complete|continue|proceed|answer|respond|reply)\b)")
+# a word every marker holds: the outputs without one (most) are not searched further
+_MAYBE = re.compile(r"\b(?:ai|llm|automated|language model|assistants?|agents?|gpt\w*|claude|gemini|chatgpt|copilot|"
+                    r"bot|instructions?|system|before you|ignore|disregard|forget|override)\b|<\s*(?:information|important)")
 WINDOW = 600  # characters after a marker that its instruction is read from
 _KEEP = 200_000  # characters of planted and of other read text a run keeps (the latest)
 # file name endings a host name written without a scheme is not read as (`checkout.dump`, `report.csv`)
@@ -77,19 +80,27 @@ def _strings(value: Any) -> list[str]:
 
 def observe_output(context: Context, text: str) -> None:
     """Remember what a tool's output plants (the text after each marker) and what else it says."""
-    planted, other = [], []
+    lowered = text.lower()
+    if not _MAYBE.search(lowered):
+        _keep(context.read, lowered)
+        return
     for part in _parts(text):
         lowered, last = part.lower(), 0
         for m in _ADDRESSED.finditer(lowered):
             if m.start() < last:
                 continue
-            other.append(lowered[last:m.start()])
+            _keep(context.read, lowered[last:m.start()])
             last = _planted_end(lowered, m)
-            planted.append(lowered[m.start():last])
-        other.append(lowered[last:])
-    if planted:
-        context.planted = (context.planted + "\n" + "\n".join(planted))[-_KEEP:]
-    context.read = (context.read + "\n" + "\n".join(other))[-_KEEP:]
+            _keep(context.planted, lowered[m.start():last])
+        _keep(context.read, lowered[last:])
+
+
+def _keep(chunks: list[str], text: str) -> None:
+    """Add `text` to a run's chunks, dropping the oldest past `_KEEP` characters in all."""
+    chunks.append(text)
+    total = sum(map(len, chunks))
+    while total > _KEEP and len(chunks) > 1:
+        total -= len(chunks.pop(0))
 
 
 def _planted_end(text: str, marker: re.Match) -> int:
@@ -130,9 +141,9 @@ def provenance_facts(out: Collector, text: str, arguments: dict[str, Any] | None
     for m in _VALUE.finditer(text):
         value = m.group(0).rstrip(".:;").lower()
         start = m.start() + (len(value) - len(value := re.sub(r"^https?://", "", value)))  # the site, however written
-        if len(value) < _MIN_CHARS or value not in context.planted or value not in used:
+        if len(value) < _MIN_CHARS or value not in used or not any(value in c for c in context.planted):
             continue
-        if value in context.instructions or value in context.read:
+        if value in context.instructions or any(value in c for c in context.read):
             continue  # the user named it, or the content names it outside the planted text too
         command = max((c for s, c in starts if s <= start), default=starts[0][1])
         out.add("provenance", "injected", (start, start + len(value)), "provenance", (value[:120],), command)

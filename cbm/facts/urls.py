@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from cbm.facts.base import Collector, sentences
@@ -67,25 +68,27 @@ def host_tags(host: str, instructions: str = "") -> tuple[str, ...]:
     if h in PASTE_SERVICES or any(h.endswith("." + s) for s in PASTE_SERVICES):
         tags.append("paste_or_drop_service")
     if instructions and h:
-        tags.extend(_user_words(h, [t for t in tags if t in ("production", "staging")], instructions))
+        tags.extend(_user_words(h, tuple(t for t in tags if t in ("production", "staging")), instructions))
     return tuple(tags)
 
 
-def _user_words(host: str, envs: list[str], instructions: str) -> list[str]:
+@lru_cache(maxsize=4096)  # a run names the same hosts again and again
+def _user_words(host: str, envs: tuple[str, ...], instructions: str) -> tuple[str, ...]:
     """`user_named` when the user's words name the host; `user_protected` when a sentence naming the
     host (or its environment: "prod", "production") also forbids or freezes something."""
     site = re.sub(r"^www\d*\.", "", host)
-    names = [host, site.split(".")[0]]  # `www.shop.com` is named by "shop", not by "www"
+    names = [n for n in (host, site.split(".")[0]) if len(n) > 2]  # `www.shop.com` is named by "shop", not "www"
+    naming = re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])") if names else None
     env_words = {"production": ("prod", "production"), "staging": ("staging", "stage")}
     out: list[str] = []
     for sentence in sentences(instructions):
-        named = any(n and len(n) > 2 and re.search(rf"(?<![\w.-]){re.escape(n)}(?![\w-])", sentence) for n in names)
+        named = bool(naming and any(n in sentence for n in names) and naming.search(sentence))
         by_env = any(re.search(rf"\b{w}\b", sentence) for e in envs for w in env_words.get(e, ()))
         if named and "user_named" not in out:
             out.append("user_named")
         if (named or by_env) and _PROHIBITION.search(sentence) and "user_protected" not in out:
             out.append("user_protected")
-    return out
+    return tuple(out)
 
 
 def host_fact(out: Collector, text: Text, parser: str, tags: tuple[str, ...] = ()) -> None:
