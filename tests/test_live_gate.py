@@ -29,13 +29,15 @@ def event(kind: str, content, uuid: str, parent: str | None) -> dict:
 
 def hook(tmp_path: Path, case: dict, command: str | dict) -> bytes:
     """The hook input for `command` (a Bash command, or the input of the case's `tool`: Write, Edit,
-    WebFetch), proposed after the case's prompt and earlier call."""
+    WebFetch), proposed after the case's prompt and earlier call (and its `output`, where the case
+    gives one)."""
     transcript = tmp_path / "transcript.jsonl"
     events = [
         event("user", case["prompt"], "u1", None),
         event("assistant", [{"type": "tool_use", "id": "toolu_earlier", "name": "Bash",
                              "input": {"command": case["earlier"]}}], "a1", "u1"),
-        event("user", [{"type": "tool_result", "tool_use_id": "toolu_earlier", "content": "(output omitted)"}], "u2", "a1"),
+        event("user", [{"type": "tool_result", "tool_use_id": "toolu_earlier",
+                        "content": case.get("output", "(output omitted)")}], "u2", "a1"),
     ]
     transcript.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
     return json.dumps({"session_id": "smoke", "transcript_path": str(transcript), "cwd": "/home/dev/project",
