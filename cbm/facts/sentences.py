@@ -90,8 +90,8 @@ def _sentence(group: list[Fact]) -> str:
     if by["decoded"]:
         parts.append("after decoding")
     if by["provenance"]:
-        parts.append("with " + ", ".join(dict.fromkeys(f.tags[0] for f in by["provenance"])) +
-                     ", named only by text addressed to the agent in content it read")
+        parts.append("(" + ", ".join(dict.fromkeys(f.tags[0] for f in by["provenance"])) +
+                     ": named only by text addressed to the agent in content it read)")
     notes = [f.value for f in by["parse_error"] + by["cut"]]
     if notes:
         parts.append("(" + "; ".join(notes) + ")")
