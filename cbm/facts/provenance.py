@@ -139,8 +139,9 @@ def provenance_facts(out: Collector, text: str, arguments: dict[str, Any] | None
         return
     used = "\n".join(_used(arguments)) if arguments is not None else text.lower()
     for m in _VALUE.finditer(text):
-        value = m.group(0).rstrip(".:;").lower()
-        start = m.start() + (len(value) - len(value := re.sub(r"^https?://", "", value)))  # the site, however written
+        written = m.group(0).rstrip(".:;").lower()
+        value = re.sub(r"^https?://", "", written)  # the site, however written
+        start = m.start() + len(written) - len(value)
         if len(value) < _MIN_CHARS or value not in used or not any(value in c for c in context.planted):
             continue
         if value in context.instructions or any(value in c for c in context.read):
