@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("inputs", nargs="*", default=["-"], metavar="INPUT",
                         help="JSONL files in any supported format; `-` or none: stdin")
     parser.add_argument("--format", default="auto", choices=("auto", *FORMATS), help="input format (default: per record)")
-    parser.add_argument("--out", help="output file: Parquet when it ends in .parquet, else JSONL (default: JSONL on stdout)")
+    parser.add_argument("--out", help="output file: Parquet when it ends in .parquet, else JSONL (default, or `-`: "
+                                      "JSONL on stdout)")
     parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped model, or $CBM_CHECKPOINT)")
     parser.add_argument("--threshold", type=float, help="flag threshold on calibrated risk (default: the checkpoint's)")
     parser.add_argument("--workers", type=int, default=1, help="scoring processes (default 1)")
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-record-bytes", type=int, default=ReadOptions.max_record_bytes)
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     args = parser.parse_args(argv)
+    args.out = None if args.out == "-" else args.out  # `-` is stdout, as it is stdin for the inputs
     for path in args.inputs:
         if path != "-" and not Path(path).is_file():
             parser.error(f"{path}: no such file")

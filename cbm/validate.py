@@ -127,12 +127,13 @@ def convert_main(argv: list[str] | None = None) -> int:
                                      "the exit code is then 3.")
     parser.add_argument("input", help="JSONL file, or - for stdin")
     parser.add_argument("--to", required=True, choices=FORMATS, help="output format")
-    parser.add_argument("--out", help="output file (default: stdout)")
+    parser.add_argument("--out", help="output file (default, or -: stdout)")
     _add_read_arguments(parser)
     args = parser.parse_args(argv)
     if args.input != "-" and not Path(args.input).is_file():
         print(f"cbm convert: no such file: {args.input}", file=sys.stderr)
         return EXIT_USAGE
+    args.out = None if args.out == "-" else args.out
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     written = failed = 0
     try:

@@ -149,6 +149,14 @@ def test_stdin_to_stdout_as_a_real_process(scored):
     assert "11 failed" in proc.stderr.decode() and "\r" not in proc.stderr.decode()  # no progress bar off a terminal
 
 
+def test_out_dash_is_stdout_as_dash_is_stdin(tmp_path, monkeypatch, capfd, scored):
+    monkeypatch.chdir(tmp_path)
+    assert main([*map(str, INPUTS), "--out", "-", "--quiet"]) == 3
+    lines = [json.loads(x) for x in capfd.readouterr().out.splitlines()]
+    assert [r["risk"] for r in lines] == [r["risk"] for r in scored]
+    assert not (tmp_path / "-").exists()  # no file named "-"
+
+
 def test_worker_processes_give_the_same_output(tmp_path, scored):
     out = tmp_path / "workers.jsonl"
     assert main([*map(str, INPUTS), "--out", str(out), "--quiet", "--workers", "2"]) == 3

@@ -102,6 +102,14 @@ def test_convert_keeps_actions_and_labels(tmp_path, capsys, fmt):
         assert [after.labels.get(a) for a in after.action_ids] == [before.labels.get(a) for a in before.action_ids]
 
 
+def test_convert_out_dash_is_stdout(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path / "in.jsonl", RUN, CLEAN)
+    assert main(["convert", str(path), "--to", "openai", "--out", "-"]) == 0
+    assert len(loads(capsys.readouterr().out, "openai")) == 2
+    assert not (tmp_path / "-").exists()
+
+
 def test_convert_to_a_file_skips_bad_records_and_exits_3(mixed, tmp_path, capsys):
     out = tmp_path / "out.jsonl"
     assert main(["convert", str(mixed), "--to", "native", "--out", str(out)]) == 3
