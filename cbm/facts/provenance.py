@@ -34,6 +34,7 @@ _ADDRESSED = re.compile(
     r"original)\s+(instructions|directions|rules|prompts?|tasks?)"
     r"|\[\s*system(\s+override)?\s*\]|\bsystem override\b|\bnew instructions?\s*:|\btodo\s*\(\s*ai\s*\)"
     r"|\b(hey|dear|attention|p\.?s\.?)[,:]?\s+(the\s+)?(ai|assistant|agent|llm|gpt[\w.-]*|claude)\b"
+    r"|\bif you are an?\s+(ai|llm|language model|assistant|agent|automated|bot|gpt[\w.-]*|claude)\b"
     r"|\bbefore you (can )?(solve|finish|complete|continue|proceed|answer|respond|reply)\b)")
 # a word every marker holds: the outputs without one (most) are not searched further
 _MAYBE = re.compile(r"\b(?:ai|llm|automated|language model|assistants?|agents?|gpt\w*|claude|gemini|chatgpt|copilot|"
