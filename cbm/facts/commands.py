@@ -494,13 +494,12 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
     if name in ("kill", "pkill", "killall", "skill"):
         opts, pos = _options(words[1:], {"-s", "-n", "-u", "-U", "-g", "-t", "--signal"})
         out.operation("kill", words[0], p, tuple(o.value for o in opts if re.fullmatch(r"-(9|KILL|SIGKILL)", o.value)))
-        for w in pos:
+        # each word, then the processes its PIDs were looked up by (`kill $(pgrep sshd)`); with no
+        # word, those of the PIDs on stdin (`pgrep sshd | xargs kill`)
+        named = [x for w in pos for x in (w, *_pids_of(out, command, w))] if pos else \
+            list(stdin.processes) if stdin is not None else []
+        for w in named:
             out.target(w, p, ("process",) + daemon_tags(w))
-            for looked_up in _pids_of(out, command, w):  # `kill $(pgrep sshd)`: the processes sshd names
-                out.target(looked_up, p, ("process",) + daemon_tags(looked_up))
-        if not pos and stdin is not None:  # `pgrep sshd | xargs kill`
-            for looked_up in stdin.processes:
-                out.target(looked_up, p, ("process",) + daemon_tags(looked_up))
         return None
     if name in ("mkfs", "wipefs", "fdisk", "parted", "sgdisk", "blkdiscard") or name.startswith("mkfs."):
         out.operation("delete", words[0], p, ("format",))
@@ -1125,7 +1124,7 @@ def _service(walker, name: str, words: list[Text]) -> Payload | None:
 
 def _lists_processes(stdin: Payload | None) -> bool:
     """Whether `stdin` is a process listing (`ps`'s output) or PIDs looked up by name."""
-    return stdin is not None and (bool(stdin.processes) or (stdin.origin or "").startswith("output of ps"))
+    return stdin is not None and (bool(stdin.processes) or bool(re.match(r"output of ps( |$)", stdin.origin or "")))
 
 
 def _pids_of(out: Collector, command: Command, word: Text) -> tuple[Text, ...]:

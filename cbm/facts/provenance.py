@@ -60,7 +60,7 @@ _PROSE = re.compile(r"(?i)(^|[_-])(body|text|message|note|comment|description|su
 
 
 def _parts(text: str) -> list[str]:
-    """A tool's output as its reader sees it: a JSON document's strings, each on its own (a
+    """A (lower-cased) tool output as its reader sees it: a JSON document's strings, each on its own (a
     ticket's body holds its line breaks as `\\n` escapes, and planted text in one e-mail of a list
     ends with that e-mail), else the text itself."""
     if text.lstrip()[:1] in ("{", "["):
@@ -85,15 +85,15 @@ def observe_output(context: Context, text: str) -> None:
     if not _MAYBE.search(lowered):
         _keep(context.read, lowered)
         return
-    for part in _parts(text):
-        lowered, last = part.lower(), 0
-        for m in _ADDRESSED.finditer(lowered):
+    for part in _parts(lowered):
+        last = 0
+        for m in _ADDRESSED.finditer(part):
             if m.start() < last:
                 continue
-            _keep(context.read, lowered[last:m.start()])
-            last = _planted_end(lowered, m)
-            _keep(context.planted, lowered[m.start():last])
-        _keep(context.read, lowered[last:])
+            _keep(context.read, part[last:m.start()])
+            last = _planted_end(part, m)
+            _keep(context.planted, part[m.start():last])
+        _keep(context.read, part[last:])
 
 
 def _keep(chunks: list[str], text: str) -> None:
