@@ -207,6 +207,9 @@ ROWS: list[Row] = [
        absent=[("target", "sshd")]),  # psql's output is no process listing
     sh("python-kill-init", "python3 -c 'import os, signal; os.kill(1, signal.SIGKILL)'", op("kill", "os.kill"),
        target("1", "1", "process", "system_daemon")),
+    sh("python-kill-process-iter", "python3 -c \"import psutil\nfor p in psutil.process_iter(['name']):\n"
+       "    if p.info['name'] in ('sshd', 'runc'):\n        p.kill()\"", op("kill", "p.kill"),
+       target("sshd", "sshd", "process", "system_daemon"), target("runc", "runc", "process", "system_daemon")),
     sh("kill-pgrep-app", "kill $(pgrep -f 'manage.py runserver')",
        target("manage.py runserver", "manage.py runserver", "process")),
 

@@ -100,7 +100,8 @@ SAFEGUARD_SERVICES = re.compile(r"audit|falcon|crowdstrike|osquery|wazuh|ossec|f
 # the daemons a machine needs to stay reachable and running: remote login, init (PID 1), the service
 # manager, scheduling, logging, the container runtime, the network
 SYSTEM_DAEMONS = re.compile(r"(?i)^(sshd?|openssh-server|init|1|systemd(-[a-z]+d)?|cron|crond|rsyslogd?|dbus(-daemon)?|"
-                            r"dockerd?|containerd|kubelet|networkmanager|networking|systemd-networkd)(\.service)?$")
+                            r"dockerd?|containerd|containerd-shim[\w-]*|runc|docker-proxy|kubelet|networkmanager|networking|"
+                            r"systemd-networkd)(\.service)?$")
 SECRET_ENV = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)", re.I)
 
 # wrappers: program -> (options that take a value, whether the first non-option word is not the command)

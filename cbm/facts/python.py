@@ -320,6 +320,8 @@ _KINDS: dict[str, str] = {
     "get_ipython": "ipython", "IPython.get_ipython": "ipython", "paramiko.SSHClient": "ssh", "ftplib.FTP": "ftp",
     "pyspark.sql.SparkSession.builder.getOrCreate": "spark",
 }
+# Calls that give back objects of a kind one at a time: `for proc in psutil.process_iter()`.
+_ITERATORS = {"psutil.process_iter": "process"}
 # Methods that give back an object of the receiver's kind.
 _SAME_KIND = {"path": {"expanduser", "resolve", "absolute", "joinpath", "with_name", "with_suffix", "parent",
                        "with_stem"},
@@ -369,12 +371,15 @@ class _Reader:
         self.spawn_fileno = False  # a shell spawned with a socket's fileno() as stdin/stdout
         self.spawns = 0
         self.remote_commands: list[ast.Call] = []  # commands or code run from what a socket received
+        self.loop_kinds: dict[str, str] = {}  # a loop variable over `psutil.process_iter()`: "process"
+        self.looked_up: dict[str, list[Text]] = {}  # ... and the names its loop compares it with
 
     # -- first pass --
     def run(self) -> None:
         counts: Counter[str] = Counter()
         values: dict[str, ast.expr] = {}
         calls: list[ast.Call] = []
+        loops: list[ast.For | ast.AsyncFor | ast.comprehension] = []
         for node in _walk(self.tree):
             cls = node.__class__
             if cls is ast.Call:
@@ -399,6 +404,8 @@ class _Reader:
                 self._bind(node.target, node.value, counts, values)
             elif cls in (ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension):
                 self._bind(node.target, None, counts, values)
+                if cls is not ast.AugAssign and isinstance(node.iter, ast.Call) and isinstance(node.target, ast.Name):
+                    loops.append(node)
             elif cls is ast.withitem:
                 if node.optional_vars is not None:
                     self._bind(node.optional_vars, node.context_expr, counts, values)
@@ -409,6 +416,8 @@ class _Reader:
             elif cls is ast.ExceptHandler and node.name:
                 counts[node.name] += 1
         self.values = {name: v for name, v in values.items() if counts[name] == 1}
+        for loop in loops:
+            self.iterate(loop)
         calls.sort(key=lambda c: (c.lineno, c.col_offset, -(c.end_lineno or 0), -(c.end_col_offset or 0)))
         for call in calls:
             self.call(call)
@@ -426,6 +435,22 @@ class _Reader:
                 _Reader._bind(elt, value.elts[k] if same else None, counts, values)
         elif isinstance(target, ast.Starred):
             _Reader._bind(target.value, None, counts, values)
+
+    def iterate(self, loop: ast.For | ast.AsyncFor | ast.comprehension) -> None:
+        """A loop over processes (`for proc in psutil.process_iter()`): its variable is a process,
+        looked up by the names the loop compares with (`if "sshd" in proc.info["cmdline"]`)."""
+        kind = _ITERATORS.get(self.qual(loop.iter.func))
+        if kind is None:
+            return
+        self.loop_kinds[loop.target.id] = kind
+        body = loop.ifs if isinstance(loop, ast.comprehension) else loop.body
+        names = self.looked_up.setdefault(loop.target.id, [])
+        for node in (n for part in body for n in _walk(part)):
+            if isinstance(node, ast.Compare):
+                for side in [node.left, *node.comparators]:
+                    for c in side.elts if isinstance(side, (ast.Tuple, ast.List, ast.Set)) else [side]:
+                        if isinstance(c, ast.Constant) and isinstance(c.value, str) and c.value.strip():
+                            names.append(self.literal(c))
 
     # -- names, kinds, strings --
     def resolve(self, node: ast.AST, depth: int = 0) -> ast.AST:
@@ -482,6 +507,8 @@ class _Reader:
             return base if node.attr in _SAME_KIND.get(base, ()) else ""
         elif isinstance(node, ast.Name) and node.id == "spark":
             return "spark"
+        elif isinstance(node, ast.Name):
+            return self.loop_kinds.get(node.id, "")
         return ""
 
     def literal(self, node: ast.Constant) -> Text:
@@ -823,8 +850,10 @@ class _Reader:
             names = ("path", "src", "top", "pathname", "dirname", "name") if k == 0 else ("dst",)
             self.target(self.arg(node, k, *names))
         pid = self.resolve(self.arg(node, 0, "pid")) if op == "kill" and node.args else None
-        if isinstance(pid, ast.Constant) and type(pid.value) is int:  # `os.kill(1, SIGKILL)`: PID 1 is init
-            text = self.src.text(pid)
+        found = [self.src.text(pid)] if isinstance(pid, ast.Constant) and type(pid.value) is int else []  # PID 1: init
+        if op == "kill" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+            found += self.looked_up.get(node.func.value.id, [])  # `proc.kill()` in a loop over processes
+        for text in found:
             self.out.target(text, PARSER, ("process",) + daemon_tags(text))
 
     def mode_tags(self, node: ast.Call, op: str) -> tuple[str, ...]:
