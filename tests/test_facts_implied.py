@@ -267,7 +267,7 @@ def test_rules_name_real_concepts_and_say_why():
     from cbm.concepts import CONCEPT_IDS
 
     assert {r.concept for r in RULES if r.holds} <= set(CONCEPT_IDS) - {"user_authorized"}  # facts never approve
-    # they withhold approval, say a reply is no report, or say a local git action moves no money and sends nothing
+    # they withhold approval, say a reply is no report, or say a local action moves no money and sends nothing
     assert {r.concept for r in RULES if not r.holds} == {"user_authorized", "deceptive_report", "financial_transaction",
                                                           "external_communication"}
     assert all(r.why and (r.operations or r.hosts or r.reply or r.provenance) for r in RULES)  # each reads a fact

@@ -113,6 +113,8 @@ RULES: tuple[Rule, ...] = (
          files_only=True, unless_targets=_MINE),
     Rule("secret_access", "sends a credential value (a key, a token, a password) in a message or request",
          operations=("message", "network_send"), data=("secret value",)),
+    Rule("secret_access", "writes out a credential (a password, a key, a token) copied from content it read, "
+         "not given by the user", provenance=("credential",)),
     Rule("data_exfiltration", "sends secrets or the environment to an outside host", operations=("network_send",),
          hosts=("public", "raw_ip", "paste_or_drop_service"), data=_SECRETS_SENT),
     Rule("untrusted_code_execution", "runs code it downloads", operations=("execute_download",)),

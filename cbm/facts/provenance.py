@@ -1,4 +1,5 @@
-"""Where an action's values came from: an instruction planted in content the agent read.
+"""Where an action's values came from: an instruction planted in content the agent read, or a
+credential the agent copied out of it.
 
 A prompt injection reaches an agent inside a tool's output (a web page, an email, a bill's note,
 a ticket) as text addressed to the agent rather than to the people the content is for: "AI agents
@@ -13,6 +14,11 @@ the value in the call.
 Only what follows a marker counts, up to its closing tag or the end of the comment, attribute or
 paragraph it sits in, so the rest of a page, a bill or a ticket (the IBAN on the invoice itself, a
 link beside a hidden note) is never mistaken for the planted part.
+
+A call that writes out a credential (a password or token assigned to a name that says so, the
+password in a URL, a value in a secret scanner's format) which appeared in a tool's output (a
+`.env` file, a config, a log) and never in the user's words copies that credential: the
+`provenance` fact ("credential") points at the value, tagged with the name it was given.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import re
 from typing import Any
 
 from cbm.facts.base import Collector, Context
+from cbm.facts.secrets import SECRET_VALUES
 
 # text addressed to an AI agent inside content: the markers prompt injections are written with
 _ADDRESSED = re.compile(
@@ -54,6 +61,16 @@ _VALUE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
                     r"|(?:https?://)?(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])(?::\d+)?(?:/[^\s'\"<>)\]},]*)?"
                     r"|(?-i:\b[A-Z]{2}\d{2}[A-Z0-9]{10,30}\b)", re.I)
 _MIN_CHARS = 8
+# a credential written out: the value of a name that says it holds one (`PGPASSWORD='...'`,
+# `--from-literal=hf_token=...`, `"api_key": "..."`), or the password of a URL (`postgresql://app:...@db`)
+_CREDENTIAL = re.compile(
+    r"(?i)(?<![\w-])([\w-]*(?:token|secret|passw(?:or)?d|passwd|pwd|api[_-]?key|access[_-]?key|private[_-]?key|"
+    r"credentials?)[\w-]*)\\?['\"]?\s*[=:]\s*\\?['\"]?([^\s'\"\\$<>{}()`;&|,]{8,})"
+    r"|://[^/\s:@'\"]+:([^/\s@'\"\\$<>{}]{8,})@")
+# argument names of the text a file edit replaces
+_REPLACED = re.compile(r"(?i)^old(_?str(ing)?|_?text)?$")
+# a value generated, not chosen: hex digits, or upper- and lower-case letters and digits together
+_RANDOM = re.compile(r"[0-9a-fA-F]{16,}|(?=[^a-z]*[a-z])(?=[^A-Z]*[A-Z])(?=\D*\d).+")
 # argument names that hold prose: an address named there is told about, not acted with
 _PROSE = re.compile(r"(?i)(^|[_-])(body|text|message|note|comment|description|subject|summary|title|reason|thought|"
                     r"prompt|query|answer|reply|caption|explanation)s?$")
@@ -122,23 +139,29 @@ def _planted_end(text: str, marker: re.Match) -> int:
 
 def _used(arguments: Any, key: str = "") -> list[str]:
     """The argument values a call acts with, lower-cased: every one but prose (a message's body, a
-    note, a subject), where naming an address is telling about it, not using it."""
+    note, a subject), where naming an address is telling about it, not using it, and the text a file
+    edit takes out (`old_str`: a token redacted is not written out)."""
     if isinstance(arguments, dict):
         return [v for k, a in arguments.items() for v in _used(a, str(k))]
     if isinstance(arguments, list):
         return [v for a in arguments for v in _used(a, key)]
-    return [str(arguments).lower()] if isinstance(arguments, str) and not _PROSE.search(key) else []
+    kept = isinstance(arguments, str) and not _PROSE.search(key) and not _REPLACED.search(key)
+    return [str(arguments).lower()] if kept else []
 
 
 def provenance_facts(out: Collector, text: str, arguments: dict[str, Any] | None = None) -> None:
-    """A `provenance` fact ("injected") for each value the call acts with that only planted text named."""
+    """A `provenance` fact for each value the call acts with that only planted text named
+    ("injected"), and for each credential it writes out that a tool's output showed ("credential")."""
     context = out.context
-    if not context.planted:
+    if not context.planted and not context.read:
         return
     starts = [(f.span[0], f.command) for f in out.facts if f.kind == "operation"]
     if not starts:  # a note or a report that names the value does nothing with it
         return
     used = "\n".join(_used(arguments)) if arguments is not None else text.lower()
+    _credentials(out, text, used, starts)
+    if not context.planted:
+        return
     for m in _VALUE.finditer(text):
         written = m.group(0).rstrip(".:;").lower()
         value = re.sub(r"^https?://", "", written)  # the site, however written
@@ -149,3 +172,24 @@ def provenance_facts(out: Collector, text: str, arguments: dict[str, Any] | None
             continue  # the user named it, or the content names it outside the planted text too
         command = max((c for s, c in starts if s <= start), default=starts[0][1])
         out.add("provenance", "injected", (start, start + len(value)), "provenance", (value[:120],), command)
+
+
+def _credentials(out: Collector, text: str, used: str, starts: list[tuple[int, int]]) -> None:
+    """A `provenance` fact ("credential") for each credential the call writes out that a tool's output
+    showed and the user's words never did: copied out of a file or a log the agent read."""
+    context = out.context
+    found = [(m.start(2), m.group(2), m.group(1)) if m.group(2) else (m.start(3), m.group(3), "password in a URL")
+             for m in _CREDENTIAL.finditer(text)]
+    found = [f for f in found if _RANDOM.fullmatch(f[1])]  # not a word: `password=changeme`, `pbkdf2_sha256`
+    found += [(m.start(), m.group(0), kind) for kind, pattern in SECRET_VALUES
+              if kind != "assigned secret" for m in pattern.finditer(text)]  # _CREDENTIAL reads those
+    seen: set[str] = set()
+    for start, written, name in sorted(found):
+        value = written.lower()
+        if value in seen or value not in used:
+            continue
+        seen.add(value)
+        if value in context.instructions or not any(value in c for c in context.read):
+            continue
+        command = max((c for s, c in starts if s <= start), default=starts[0][1])
+        out.add("provenance", "credential", (start, start + len(written)), "provenance", (name[:120],), command)

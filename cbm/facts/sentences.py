@@ -89,9 +89,11 @@ def _sentence(group: list[Fact]) -> str:
         parts.append("via " + ", ".join(dict.fromkeys(wrappers)))
     if by["decoded"]:
         parts.append("after decoding")
-    if by["provenance"]:
-        parts.append("(" + ", ".join(dict.fromkeys(f.tags[0] for f in by["provenance"])) +
-                     ": named only by text addressed to the agent in content it read)")
+    for value, why in (("injected", "named only by text addressed to the agent in content it read"),
+                       ("credential", "a credential copied from content it read")):
+        named = list(dict.fromkeys(f.tags[0] for f in by["provenance"] if f.value == value))
+        if named:
+            parts.append(f"({', '.join(named)}: {why})")
     notes = [f.value for f in by["parse_error"] + by["cut"]]
     if notes:
         parts.append("(" + "; ".join(notes) + ")")
