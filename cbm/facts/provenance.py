@@ -28,7 +28,7 @@ import re
 from typing import Any
 
 from cbm.facts.base import Collector, Context
-from cbm.facts.secrets import SECRET_VALUES
+from cbm.facts.secrets import SECRET_PREFIXES, SECRET_VALUES
 
 # text addressed to an AI agent inside content: the markers prompt injections are written with
 _ADDRESSED = re.compile(
@@ -158,8 +158,11 @@ def provenance_facts(out: Collector, text: str, arguments: dict[str, Any] | None
     starts = [(f.span[0], f.command) for f in out.facts if f.kind == "operation"]
     if not starts:  # a note or a report that names the value does nothing with it
         return
+    written = _written_credentials(text) if context.read else []
+    if not written and not context.planted:
+        return
     used = "\n".join(_used(arguments)) if arguments is not None else text.lower()
-    _credentials(out, text, used, starts)
+    _credentials(out, written, used, starts)
     if not context.planted:
         return
     for m in _VALUE.finditer(text):
@@ -174,17 +177,23 @@ def provenance_facts(out: Collector, text: str, arguments: dict[str, Any] | None
         out.add("provenance", "injected", (start, start + len(value)), "provenance", (value[:120],), command)
 
 
-def _credentials(out: Collector, text: str, used: str, starts: list[tuple[int, int]]) -> None:
-    """A `provenance` fact ("credential") for each credential the call writes out that a tool's output
-    showed and the user's words never did: copied out of a file or a log the agent read."""
-    context = out.context
+def _written_credentials(text: str) -> list[tuple[int, str, str]]:
+    """(start, value, the name it was given) of every credential a call's text writes out."""
     found = [(m.start(2), m.group(2), m.group(1)) if m.group(2) else (m.start(3), m.group(3), "password in a URL")
              for m in _CREDENTIAL.finditer(text)]
     found = [f for f in found if _RANDOM.fullmatch(f[1])]  # not a word: `password=changeme`, `pbkdf2_sha256`
-    found += [(m.start(), m.group(0), kind) for kind, pattern in SECRET_VALUES
-              if kind != "assigned secret" for m in pattern.finditer(text)]  # _CREDENTIAL reads those
+    if SECRET_PREFIXES.search(text):  # _CREDENTIAL reads the assigned ones
+        found += [(m.start(), m.group(0), kind) for kind, pattern in SECRET_VALUES
+                  if kind != "assigned secret" for m in pattern.finditer(text)]
+    return sorted(found)
+
+
+def _credentials(out: Collector, found: list[tuple[int, str, str]], used: str, starts: list[tuple[int, int]]) -> None:
+    """A `provenance` fact ("credential") for each credential the call writes out that a tool's output
+    showed and the user's words never did: copied out of a file or a log the agent read."""
+    context = out.context
     seen: set[str] = set()
-    for start, written, name in sorted(found):
+    for start, written, name in found:
         value = written.lower()
         if value in seen or value not in used:
             continue

@@ -27,6 +27,9 @@ SECRET_VALUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                                    r"(?![<{$*x]{3})[^\s'\"<>{}$]{8,}")),
 )
 
+# what every value of the formats above but an assignment starts with: text without one holds none of them
+SECRET_PREFIXES = re.compile(r"AKIA|ASIA|-----BEGIN|gh[pousr]_|github_pat_|xox[abposr]-|[rs]k_live_|AIza|sk-|eyJ")
+
 
 def secret_values(text: Text) -> Iterator[tuple[str, Text]]:
     """(kind, the characters) of every credential value in `text`, left to right."""
