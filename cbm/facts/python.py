@@ -278,6 +278,7 @@ _DECODERS = {"base64.b64decode", "base64.standard_b64decode", "base64.urlsafe_b6
              "zlib.decompress", "gzip.decompress", "bz2.decompress", "lzma.decompress"}
 _calls("decode", "", *_DECODERS)
 
+_KILLS = ("kill", "terminate", "send_signal")  # a process's methods that stop it
 # (receiver kind, method) -> handler; kind "" is any receiver (the method name alone is telling).
 _METHODS: dict[tuple[str, str], tuple[str, str]] = {
     **{("http", verb): ("http", "") for verb in ("get", "head", "options", "post", "put", "patch", "delete",
@@ -298,8 +299,7 @@ _METHODS: dict[tuple[str, str], tuple[str, str]] = {
     **{("path", m): ("path", op) for m, op in (("open", "open"), ("rename", "move"), ("replace", "move"),
                                                 ("chmod", "chmod"), ("lchmod", "chmod"), ("mkdir", "create"),
                                                 ("glob", "list"), ("walk", "list"))},
-    ("process", "kill"): ("file", "kill:0"), ("process", "terminate"): ("file", "kill:0"),
-    ("process", "send_signal"): ("file", "kill:0"),
+    **{("process", m): ("file", "kill:0") for m in _KILLS},
     ("ssh", "connect"): ("host", "send"),
 }
 
@@ -372,14 +372,14 @@ class _Reader:
         self.spawns = 0
         self.remote_commands: list[ast.Call] = []  # commands or code run from what a socket received
         self.loop_kinds: dict[str, str] = {}  # a loop variable over `psutil.process_iter()`: "process"
-        self.looked_up: dict[str, list[Text]] = {}  # ... and the names its loop compares it with
+        self.looked_up: dict[int, list[Text]] = {}  # a kill in such a loop (by id): the names it is guarded by
 
     # -- first pass --
     def run(self) -> None:
         counts: Counter[str] = Counter()
         values: dict[str, ast.expr] = {}
         calls: list[ast.Call] = []
-        loops: list[ast.For | ast.AsyncFor | ast.comprehension] = []
+        loops: list[tuple[ast.expr, ast.expr, list[ast.AST], list[ast.expr]]] = []  # target, iter, body, conditions
         for node in _walk(self.tree):
             cls = node.__class__
             if cls is ast.Call:
@@ -404,8 +404,10 @@ class _Reader:
                 self._bind(node.target, node.value, counts, values)
             elif cls in (ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension):
                 self._bind(node.target, None, counts, values)
-                if cls is not ast.AugAssign and isinstance(node.iter, ast.Call) and isinstance(node.target, ast.Name):
-                    loops.append(node)
+                if cls is ast.For or cls is ast.AsyncFor:
+                    loops.append((node.target, node.iter, node.body, []))
+            elif cls in (ast.ListComp, ast.SetComp, ast.GeneratorExp):
+                loops += [(g.target, g.iter, [node.elt], g.ifs) for g in node.generators]
             elif cls is ast.withitem:
                 if node.optional_vars is not None:
                     self._bind(node.optional_vars, node.context_expr, counts, values)
@@ -417,7 +419,7 @@ class _Reader:
                 counts[node.name] += 1
         self.values = {name: v for name, v in values.items() if counts[name] == 1}
         for loop in loops:
-            self.iterate(loop)
+            self.iterate(*loop)
         calls.sort(key=lambda c: (c.lineno, c.col_offset, -(c.end_lineno or 0), -(c.end_col_offset or 0)))
         for call in calls:
             self.call(call)
@@ -436,21 +438,37 @@ class _Reader:
         elif isinstance(target, ast.Starred):
             _Reader._bind(target.value, None, counts, values)
 
-    def iterate(self, loop: ast.For | ast.AsyncFor | ast.comprehension) -> None:
-        """A loop over processes (`for proc in psutil.process_iter()`): its variable is a process,
-        looked up by the names the loop compares with (`if "sshd" in proc.info["cmdline"]`)."""
-        kind = _ITERATORS.get(self.qual(loop.iter.func))
+    def iterate(self, target: ast.expr, iterable: ast.expr, body: list[ast.AST], conditions: list[ast.expr]) -> None:
+        """A loop over processes (`for proc in psutil.process_iter()`): its variable is a process, and
+        a kill of it inside the loop kills the processes its guards name (`if "sshd" in proc.name()`,
+        not `"sshd" not in ...`)."""
+        if not (isinstance(target, ast.Name) and isinstance(iterable, ast.Call)):
+            return
+        kind = _ITERATORS.get(self.qual(iterable.func))
         if kind is None:
             return
-        self.loop_kinds[loop.target.id] = kind
-        body = loop.ifs if isinstance(loop, ast.comprehension) else loop.body
-        names = self.looked_up.setdefault(loop.target.id, [])
-        for node in (n for part in body for n in _walk(part)):
-            if isinstance(node, ast.Compare):
-                for side in [node.left, *node.comparators]:
-                    for c in side.elts if isinstance(side, (ast.Tuple, ast.List, ast.Set)) else [side]:
-                        if isinstance(c, ast.Constant) and isinstance(c.value, str) and c.value.strip():
-                            names.append(self.literal(c))
+        self.loop_kinds[target.id] = kind
+        nodes = [n for part in body for n in _walk(part)]
+        guards = [n for n in nodes if isinstance(n, ast.If)]
+        for call in nodes:
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _KILLS \
+                    and isinstance(call.func.value, ast.Name) and call.func.value.id == target.id:
+                tests = conditions + [g.test for g in guards if any(n is call for b in g.body for n in _walk(b))]
+                self.looked_up[id(call)] = [t for test in tests for t in self.named(test)]
+
+    def named(self, test: ast.expr) -> list[Text]:
+        """The strings a condition holds a value equal to or among (`name == "sshd"`, `"cron" in cmd`,
+        `name in ("a", "b")`), through `and` / `or`; a negated test names none."""
+        if isinstance(test, ast.BoolOp):
+            return [t for value in test.values for t in self.named(value)]
+        if not isinstance(test, ast.Compare) or not all(isinstance(op, (ast.Eq, ast.In)) for op in test.ops):
+            return []
+        found = []
+        for side in [test.left, *test.comparators]:
+            for c in side.elts if isinstance(side, (ast.Tuple, ast.List, ast.Set)) else [side]:
+                if isinstance(c, ast.Constant) and isinstance(c.value, str) and c.value.strip():
+                    found.append(self.literal(c))
+        return found
 
     # -- names, kinds, strings --
     def resolve(self, node: ast.AST, depth: int = 0) -> ast.AST:
@@ -851,8 +869,7 @@ class _Reader:
             self.target(self.arg(node, k, *names))
         pid = self.resolve(self.arg(node, 0, "pid")) if op == "kill" and node.args else None
         found = [self.src.text(pid)] if isinstance(pid, ast.Constant) and type(pid.value) is int else []  # PID 1: init
-        if op == "kill" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
-            found += self.looked_up.get(node.func.value.id, [])  # `proc.kill()` in a loop over processes
+        found += self.looked_up.get(id(node), [])  # `proc.kill()` in a loop over processes
         for text in found:
             self.out.target(text, PARSER, ("process",) + daemon_tags(text))
 
