@@ -65,11 +65,13 @@ _MIN_CHARS = 8
 # `--from-literal=hf_token=...`, `"api_key": "..."`, not `tokenizer_name=`), or the password of a URL
 # (`postgresql://app:...@db`). A name starts a word (or follows a JSON escape such as `\n`) and is read once
 # forward, so matching stays linear in the text's length.
+_CREDENTIAL_WORDS = (r"token|secret|passw(?:or)?d|passwd|pwd|api[_-]?key|access[_-]?key|private[_-]?key|secret[_-]?key|"
+                     r"credentials?")
 _CREDENTIAL = re.compile(
     r"(?i)(?:(?<![\w\\-])|(?<=\\[nrt]))"
-    r"(?=[\w-]*?(?:token|secret|passw(?:or)?d|passwd|pwd|api[_-]?key|access[_-]?key|private[_-]?key|secret[_-]?key|"
-    r"credentials?)(?![\w-]))([\w-]++)\\?['\"]?\s*[=:]\s*\\?['\"]?([^\s'\"\\$<>{}()`;&|,]{8,})"
+    rf"(?=[\w-]*?(?:{_CREDENTIAL_WORDS})(?![\w-]))([\w-]++)\\?['\"]?\s*[=:]\s*\\?['\"]?([^\s'\"\\$<>{{}}()`;&|,]{{8,}})"
     r"|://[^/\s:@'\"]++:([^/\s@'\"\\$<>{}]{8,})@")
+_MAYBE_CREDENTIAL = re.compile(rf"(?i){_CREDENTIAL_WORDS}|://")  # most calls hold none of these: not read further
 # argument names of the text a file edit replaces, and a patch's removed lines
 _REPLACED = re.compile(r"(?i)^old(_?str(ing)?|_?text)?$")
 _REMOVED_LINES = re.compile(r"(?m)^-(?!--).*$")
@@ -194,6 +196,8 @@ def provenance_facts(out: Collector, text: str, arguments: dict[str, Any] | None
 def _written_credentials(text: str) -> list[tuple[int, str, str]]:
     """(start, value, the name it was given) of every credential a call's text writes out."""
     text = text[:MAX_CHARS]
+    if not _MAYBE_CREDENTIAL.search(text) and not SECRET_PREFIXES.search(text):
+        return []
     found = [(m.start(2), m.group(2), m.group(1)) if m.group(2) else (m.start(3), m.group(3), "password in a URL")
              for m in _CREDENTIAL.finditer(text)]
     found = [f for f in found if _RANDOM.fullmatch(f[1])]  # not a word: `password=changeme`, `pbkdf2_sha256`
