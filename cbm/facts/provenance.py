@@ -174,11 +174,11 @@ def provenance_facts(out: Collector, text: str, arguments: dict[str, Any] | None
     starts = [(f.span[0], f.command) for f in out.facts if f.kind == "operation"]
     if not starts:  # a note or a report that names the value does nothing with it
         return
-    written = _written_credentials(text) if context.read else []
-    if not written and not context.planted:
+    credentials = _written_credentials(text) if context.read else []
+    if not credentials and not context.planted:
         return
     used = "\n".join(_used(arguments)) if arguments is not None else text.lower()
-    _credentials(out, written, used, _replaced(arguments), starts)
+    _credentials(out, credentials, used, _replaced(arguments), starts)
     if not context.planted:
         return
     for m in _VALUE.finditer(text):
