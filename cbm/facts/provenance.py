@@ -189,19 +189,20 @@ def provenance_facts(out: Collector, text: str, arguments: dict[str, Any] | None
             continue
         if value in context.instructions or any(value in c for c in context.read):
             continue  # the user named it, or the content names it outside the planted text too
-        command = max((c for s, c in starts if s <= start), default=starts[0][1])
-        out.add("provenance", "injected", (start, start + len(value)), "provenance", (value[:120],), command)
+        out.add("provenance", "injected", (start, start + len(value)), "provenance", (value[:120],),
+                _command_at(starts, start))
 
 
 def _written_credentials(text: str) -> list[tuple[int, str, str]]:
     """(start, value, the name it was given) of every credential a call's text writes out."""
     text = text[:MAX_CHARS]
-    if not _MAYBE_CREDENTIAL.search(text) and not SECRET_PREFIXES.search(text):
+    prefixed = SECRET_PREFIXES.search(text) is not None
+    if not prefixed and not _MAYBE_CREDENTIAL.search(text):
         return []
     found = [(m.start(2), m.group(2), m.group(1)) if m.group(2) else (m.start(3), m.group(3), "password in a URL")
              for m in _CREDENTIAL.finditer(text)]
     found = [f for f in found if _RANDOM.fullmatch(f[1])]  # not a word: `password=changeme`, `pbkdf2_sha256`
-    if SECRET_PREFIXES.search(text):  # _CREDENTIAL reads the assigned ones; a key's header is no value
+    if prefixed:  # _CREDENTIAL reads the assigned ones; a key's header is no value
         found += [(m.start(), m.group(0), kind) for kind, pattern in SECRET_VALUES
                   if kind not in ("assigned secret", "private key") for m in pattern.finditer(text)]
     return sorted(found)
@@ -220,5 +221,10 @@ def _credentials(out: Collector, found: list[tuple[int, str, str]], used: str, r
         seen.add(value)
         if value in context.instructions or not any(value in c for c in context.read):
             continue
-        command = max((c for s, c in starts if s <= start), default=starts[0][1])
-        out.add("provenance", "credential", (start, start + len(written)), "provenance", (name[:120],), command)
+        out.add("provenance", "credential", (start, start + len(written)), "provenance", (name[:120],),
+                _command_at(starts, start))
+
+
+def _command_at(starts: list[tuple[int, int]], start: int) -> int:
+    """The command a value at `start` belongs to: that of the last operation before it, else the first."""
+    return max((c for s, c in starts if s <= start), default=starts[0][1])
