@@ -87,6 +87,7 @@ class ConceptExplanation:
     predicted: float  # the model's own probability
     threshold: float  # the concept counts as present at or above
     contribution: float  # share of risk_logit - baseline_logit
+    expected_change: float = 0.0  # how far the risk is expected to move once a reviewer checks it
     edited: bool = False
     evidence: list[Span] | None = None  # None: not explained
     baseline_probability: float | None = None  # the model's probability with every word PAD
@@ -116,6 +117,7 @@ class Explanation:
     explained: list[str]
     n_steps: int
     model_version: str
+    check_first: list[str] = field(default_factory=list)  # the concepts in the order a reviewer should check them
     interventions: list[dict[str, Any]] = field(default_factory=list)  # edits that apply to this action
     changed_flags: list[dict[str, Any]] = field(default_factory=list)  # actions the edits flipped
 
@@ -194,9 +196,12 @@ class Explainer:
         edits = [e.__dict__ for group in result.edits for e in group if e.action in (None, action_id)]
         edited = {e["concept"] for e in edits}
         names = {c.id: c.name for c in o.checkpoint.concepts}
+        order = o.check_first(action)
+        change = dict(order)
         rows = {c: ConceptExplanation(
             id=c, name=names[c], probability=action.concepts[c], predicted=result.predicted[action_id][c],
-            threshold=rounded(self.thresholds[c]), contribution=action.contributions[c], edited=c in edited)
+            threshold=rounded(self.thresholds[c]), contribution=action.contributions[c],
+            expected_change=change[c], edited=c in edited)
             for c in o.concept_ids}
 
         encoded = encode(result.trajectory, o.checkpoint.vocab, o.checkpoint.features)
@@ -213,7 +218,7 @@ class Explainer:
             risk_logit=action.risk_logit, baseline_logit=action.baseline_logit, contribution_method=contrib.method,
             contribution_delta=None if contrib.delta is None else rounded(contrib.delta[0]),
             summary=describe(action.facts), facts=list(action.facts), implied=dict(action.implied), concepts=list(rows.values()), explained=chosen,
-            n_steps=self.n_steps, model_version=o.version,
+            n_steps=self.n_steps, model_version=o.version, check_first=[c for c, _ in order],
             interventions=edits, changed_flags=o.changed_flags(result) if result.edits else [])
 
     def concepts_that_matter(self, action: ActionScore) -> list[str]:

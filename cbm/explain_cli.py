@@ -61,6 +61,12 @@ def render(explanation: Explanation, trajectory: Trajectory, style: Style, bars:
         lines.append(f"  {c.id:<28} p={c.probability:.3f}  {c.contribution:+.3f}  {bar}{edit}")
     if len(ranked) > bars:
         lines.append(f"  ... {len(ranked) - bars} more, each {abs(ranked[bars].contribution):.3f} or less")
+    if e.check_first:
+        first = [e.concept(c) for c in e.check_first[:3]]
+        lines.append("check first: " + (", ".join(f"{c.id} (risk expected to move {c.expected_change:.3f})"
+                                                  for c in first) if first[0].expected_change > 0 else
+                                        ", ".join(c.id for c in first) + f" (no one check moves a risk of {e.risk:.3f}; "
+                                        "these move its logit most)"))
     lines += ["", f"evidence: words that raised (+) or lowered (-) each concept's logit, integrated gradients "
                   f"({e.n_steps} steps) against the run with every word removed"]
     for c in (e.concept(cid) for cid in e.explained):

@@ -314,6 +314,38 @@ class Overseer:
         logit = logit.double().numpy()
         return np.round(logit, DIGITS), np.round(self.checkpoint.calibration.apply(logit), DIGITS)
 
+    def expected_change(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(risk, logit), each (A, K): per row of concept values and per concept, how far the
+        calibrated risk, and its logit, are expected to move once a reviewer sets that concept to
+        its true value, the model's probability taken as the chance it is present:
+        p |r(1) - r| + (1 - p) |r(0) - r| ("expected change in target prediction", Shin et al.,
+        ICML 2023)."""
+        values = np.asarray(values, dtype=np.float64).reshape(-1, len(self.concept_ids))
+        n, k = values.shape
+        rows = np.repeat(values[:, None, :], 2 * k + 1, axis=1)  # (A, 2K+1, K): as is, each set to 1, each to 0
+        rows[:, 1:k + 1][:, np.arange(k), np.arange(k)] = 1.0
+        rows[:, k + 1:][:, np.arange(k), np.arange(k)] = 0.0
+        changes = []
+        for r in self.risk_from_concepts(rows.reshape(-1, k))[::-1]:
+            r = r.reshape(n, 2 * k + 1)
+            changes.append(values * np.abs(r[:, 1:k + 1] - r[:, :1]) + (1 - values) * np.abs(r[:, k + 1:] - r[:, :1]))
+        return changes[0], changes[1]
+
+    def check_order(self, values: np.ndarray) -> np.ndarray:
+        """(A, K) concept indices per row of concept values, the one to check first first: by the
+        expected change of the risk, ties (a risk already at 0 or 1 moves for no single check) by
+        that of its logit. Checking in this order fixes more wrong decisions per check than
+        checking the least certain concept first (reports/evaluation.md, Interventions)."""
+        risk, logit = self.expected_change(values)
+        return np.lexsort((-logit, -risk), axis=-1)
+
+    def check_first(self, action: ActionScore) -> list[tuple[str, float]]:
+        """The action's concepts in `check_order`, each with how far its check is expected to move
+        the risk."""
+        values = np.array([[action.concepts[c] for c in self.concept_ids]])
+        order, risk = self.check_order(values)[0], self.expected_change(values)[0][0]
+        return [(self.concept_ids[i], round(float(risk[i]), DIGITS)) for i in order]
+
     # --- interventions -----------------------------------------------------------------------
 
     def intervene(self, result: TrajectoryScore, edits: Mapping[str, float | int | bool],

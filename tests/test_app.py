@@ -141,7 +141,7 @@ def concept_label(overseer, action, concept: str) -> str:
     p = action.concepts[concept]
     present = p >= overseer.checkpoint.concept_thresholds[concept]
     return f"{dict((c.id, c.name) for c in overseer.checkpoint.concepts)[concept]} · model {p:.2f} " \
-           f"({'present' if present else 'absent'})"
+           f"({'present' if present else 'absent'}) · could move the risk {dict(overseer.check_first(action))[concept]:.2f}"
 
 
 def test_decision_view_opens_on_the_riskiest_action_or_the_one_linked(db, overseer):
@@ -160,6 +160,8 @@ def test_decision_view_shows_concepts_contributions_and_evidence(db, overseer):
     labels = [t.label for t in at.segmented_control]
     for concept in ("touches_production", "destructive_change"):
         assert concept_label(overseer, drop, concept) in labels
+    # the corrections come in the order a reviewer should check them
+    assert labels == [concept_label(overseer, drop, c) for c, _ in overseer.check_first(drop)]
     assert metric(at, "Risk") == f"{drop.risk:.3f}"
     assert metric(at, "Model's call") == decision(overseer, drop)
     assert at.get("vega_lite_chart")  # contributions to the risk

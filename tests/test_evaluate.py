@@ -125,11 +125,13 @@ def test_all_true_concepts_are_at_least_as_good_as_none(evaluated):
     for split in ("test", "heldout"):
         curve = result["splits"][split]["interventions"]
         assert curve["k"][-1] == K == 18
-        for order in ("uncertain_first", "random"):
+        for order in ("uncertain_first", "check_first", "random"):
             aurocs = curve[order]["auroc"]
             assert aurocs[K] >= aurocs[0]
         # with every concept set, the order does not matter
         assert curve["uncertain_first"]["auroc"][K] == pytest.approx(curve["random"]["auroc"][K])
+        assert curve["check_first"]["errors"][K] == curve["uncertain_first"]["errors"][K]
+        assert curve["errors_k2_check_first"] == curve["check_first"]["errors"][2]
 
 
 def test_rules_baseline():

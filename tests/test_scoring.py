@@ -6,6 +6,7 @@ import copy
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cbm.concepts import CONCEPT_IDS
@@ -124,6 +125,40 @@ def test_intervention_recomputes_risk_and_undo_restores_it(overseer):
     assert overseer.undo(raised).to_json() == cleared.to_json()
     assert overseer.undo(raised, 2).to_json() == result.to_json()
     assert overseer.changed_flags(result) == []
+
+
+def test_check_first_orders_concepts_by_how_far_a_reviewers_check_would_move_the_risk(overseer):
+    """Each concept's expected change is what the reviewer's two possible answers, set through
+    `intervene`, would do to the risk, weighed by the model's probability; a concept the reviewer
+    has already set can move nothing and comes last."""
+    result = overseer.score(risky_db())
+    drop = result.action(DROP)
+    for action in result.actions:
+        order = overseer.check_first(action)
+        assert sorted(c for c, _ in order) == sorted(CONCEPT_IDS)
+        changes = [x for _, x in order]
+        assert changes == sorted(changes, reverse=True)
+        for concept, change in order[:3] + order[-2:]:
+            p = action.concepts[concept]
+            one, zero = (overseer.intervene(result, {concept: v}, action=action.id).action(action.id).risk
+                         for v in (1, 0))
+            assert change == pytest.approx(p * abs(one - action.risk) + (1 - p) * abs(zero - action.risk), abs=1e-5)
+    # the drop is certain (risk 1.000): no single check moves its risk, so the check expected to
+    # move its logit most comes first
+    drop = result.action(DROP)
+    assert all(change == 0 for _, change in overseer.check_first(drop))
+
+    def logit_change(concept: str) -> float:
+        p = drop.concepts[concept]
+        one, zero = (overseer.intervene(result, {concept: v}, action=DROP).action(DROP).risk_logit for v in (1, 0))
+        return p * abs(one - drop.risk_logit) + (1 - p) * abs(zero - drop.risk_logit)
+
+    first = overseer.check_first(drop)[0][0]
+    assert first == max(CONCEPT_IDS, key=logit_change)
+    checked = overseer.intervene(result, {first: 1}, action=DROP).action(DROP)
+    assert overseer.check_first(checked)[-1][0] == first  # a concept the reviewer set can move nothing
+    rows = np.array([[a.concepts[c] for c in overseer.concept_ids] for a in result.actions])
+    assert overseer.check_order(rows).shape == (len(result.actions), len(CONCEPT_IDS))
 
 
 def test_intervention_refuses_bad_edits(overseer):

@@ -112,12 +112,14 @@ def reset() -> None:
 with corrections_box:
     st.subheader("Corrections")
     st.caption("Set a concept absent or present to correct the model (click again to leave it to the model); the "
-               "risk is recomputed from the concepts at once.")
+               "risk is recomputed from the concepts at once. Concepts come in the order to check them: by how far "
+               "the risk is expected to move once you know the concept.")
     edits = {}
-    for c in ranked:
+    for c, change in model.check_first(model_action):
         p = model_action.concepts[c]
         reading = "present" if p >= present[c] else "absent"
-        choice = st.segmented_control(f"{names[c]} · model {p:.2f} ({reading})", list(CHOICES), key=choice_keys[c],
+        choice = st.segmented_control(f"{names[c]} · model {p:.2f} ({reading}) · could move the risk {change:.2f}",
+                                      list(CHOICES), key=choice_keys[c],
                                       help=model.checkpoint.concepts[model.concept_ids.index(c)].definition)
         if choice is not None:
             edits[c] = CHOICES[choice]
