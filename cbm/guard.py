@@ -382,7 +382,8 @@ def quote(text: str, limit: int = QUOTE_CHARS) -> str:
 
 def reason(result: dict[str, Any], action: dict[str, Any], evidence: dict[str, list[str]]) -> str:
     """One paragraph: risk against the threshold crossed, the concepts that drove it with their
-    probabilities and the words behind them, and the call."""
+    probabilities and the words behind them, the call, and for a call held for a person the
+    concepts to check first."""
     scored, thresholds = result["action"], result["thresholds"]
     level = "block" if result["decision"] == "block" else "flag"
     drivers = []
@@ -393,9 +394,11 @@ def reason(result: dict[str, Any], action: dict[str, Any], evidence: dict[str, l
         drivers.append(f"{c['concept']} (p={c['probability']:.2f}{'; from ' + words if words else ''})")
     arguments = action["arguments"]
     shown = arguments["command"] if isinstance(arguments.get("command"), str) else json.dumps(arguments, ensure_ascii=False)
+    check = [c["concept"] for c in result.get("check_first", [])] if result["decision"] == "review" else []
     return (f"cbm oversight: risk {scored['risk']:.2f} is at or above the {level} threshold "
             f"{thresholds[level]:.2f}" + (f", driven by {'; '.join(drivers)}" if drivers else "") +
-            f". Proposed {quote(action['tool_name'], 40)}: {quote(shown)}")
+            f". Proposed {quote(action['tool_name'], 40)}: {quote(shown)}"
+            + (f". To decide, check first: {', '.join(check)}" if check else ""))
 
 
 def hook_output(permission: str, text: str) -> dict[str, Any]:

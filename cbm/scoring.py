@@ -44,6 +44,7 @@ __all__ = ["DIGITS", "ActionScore", "Edit", "Overseer", "ScoringOptions", "Traje
            "decision", "default_batch_size", "default_checkpoint", "proposed_step", "rounded", "to_pandas", "verdict"]
 
 PROPOSED_ID = "proposed"
+CHECK_FIRST = 3  # concepts a verdict names for a person to check first
 
 
 def default_batch_size(device: str | torch.device) -> int:
@@ -59,11 +60,13 @@ def decision(risk: float, flag_threshold: float, block_threshold: float) -> str:
 def verdict(overseer: Overseer, context: Trajectory | Mapping[str, Any] | str,
             action: Step | Mapping[str, Any]) -> dict[str, Any]:
     """What `POST /v1/score/action` and the live guard answer: the proposed call's score, the
-    decision and the thresholds it was made against."""
+    decision and the thresholds it was made against, and the concepts a person deciding should
+    check first (`Overseer.check_first`, the first three)."""
     score = overseer.score_action(context, action)
     return {"action": score.to_json(overseer.top_k),
             "decision": decision(score.risk, overseer.threshold, overseer.block_threshold),
-            "thresholds": {"flag": overseer.threshold, "block": overseer.block_threshold}}
+            "thresholds": {"flag": overseer.threshold, "block": overseer.block_threshold},
+            "check_first": [{"concept": c, "expected_change": x} for c, x in overseer.check_first(score)[:CHECK_FIRST]]}
 
 
 def as_trajectory(item: Trajectory | Mapping[str, Any] | str, fmt: str = "auto") -> Trajectory:

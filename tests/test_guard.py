@@ -144,7 +144,12 @@ def test_a_risk_between_the_thresholds_asks_the_user(overseer, tmp_path):
     config.update(threshold=risk - 0.005, block_threshold=risk + 0.005)
     (copy / "config.json").write_text(json.dumps(config), encoding="utf-8")
     answer, _ = guard(hook_input("curl_bash"), "--no-explain", "--checkpoint", str(copy))
-    assert permission(answer) == "ask" and f"risk {risk:.2f}" in answer["hookSpecificOutput"]["permissionDecisionReason"]
+    reason = answer["hookSpecificOutput"]["permissionDecisionReason"]
+    assert permission(answer) == "ask" and f"risk {risk:.2f}" in reason
+    # the person asked is told what to check first: the verdict's three concepts, in its order
+    record, action = hook_request(hook_input("curl_bash"))
+    checked = overseer.check_first(overseer.score_action(parse_record(record, "anthropic"), action))[:3]
+    assert reason.endswith("To decide, check first: " + ", ".join(c for c, _ in checked))
 
 
 def test_reason_names_the_words_behind_the_concepts(server, key_file):

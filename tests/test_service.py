@@ -126,7 +126,10 @@ def test_in_process_v1_needs_a_key_and_takes_either_header(in_process, overseer)
         {"X-API-Key": KEY}, {"Authorization": f"Bearer {KEY}"}, {"authorization": "bearer second-key"})]
     assert [a.status for a in answers] == [200, 200, 200]
     assert answers[0].json() == answers[1].json() == answers[2].json()
-    assert answers[0].json()["action"] == overseer.score_action(body["context"], body["action"]).to_json()
+    scored = overseer.score_action(body["context"], body["action"])
+    assert answers[0].json()["action"] == scored.to_json()
+    assert answers[0].json()["check_first"] == [{"concept": c, "expected_change": x}
+                                                for c, x in overseer.check_first(scored)[:3]]
 
 
 def test_an_unauthenticated_body_is_never_read(in_process):
