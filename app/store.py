@@ -66,7 +66,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from cbm.concepts import CONCEPT_IDS
-from cbm.formats import dumps_line, parse_record, read_records, to_record
+from cbm.formats import SESSION_FORMATS, dumps_line, parse_record, read_records, to_record
 from cbm.trajectory import Label, Trajectory
 
 if TYPE_CHECKING:  # the store itself never loads the model
@@ -421,10 +421,10 @@ class Store:
         record that fails is saved as a failure. A `cbm score` output file is checked against
         the loaded model's scores of already-imported trajectories, matched by id. Returns the job id."""
         if job is None:
-            job = self.start_job("import", [name for _, name in files], sum(count_records(p) for p, _ in files))
+            job = self.start_job("import", [name for _, name in files], sum(count_records(p, fmt) for p, _ in files))
         try:
             for path, name in files:
-                if is_score_output(path):
+                if fmt not in SESSION_FORMATS and is_score_output(path):
                     self._attach_scores(path, name, job, overseer)
                     continue
                 results = overseer.score_many(read_records(path, fmt), batch_size=CHUNK)
@@ -931,8 +931,10 @@ def is_score_output(path: str | Path) -> bool:
     return False
 
 
-def count_records(path: str | Path) -> int:
-    """Non-blank lines: the progress bar's total."""
+def count_records(path: str | Path, fmt: str = "auto") -> int:
+    """Non-blank lines, or 1 for a session file: the progress bar's total."""
+    if fmt in SESSION_FORMATS:
+        return 1
     with open(path, "rb") as stream:
         return sum(1 for line in stream if line.strip())
 

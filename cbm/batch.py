@@ -16,7 +16,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from cbm.formats import FORMATS, ReadOptions
+from cbm.formats import INPUT_FORMATS, ReadOptions
 from cbm.options import ScoringOptions, default_checkpoint
 from cbm.pipeline import KEEP_FLAGGED, ScoringUnavailable, Summary, run
 from cbm.terminal import inert
@@ -28,8 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cbm score", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="*", default=["-"], metavar="INPUT",
-                        help="JSONL files in any supported format; `-` or none: stdin")
-    parser.add_argument("--format", default="auto", choices=("auto", *FORMATS), help="input format (default: per record)")
+                        help="JSONL files in any supported format, or Claude Code session transcripts with "
+                             "--format claude-code; `-` or none: stdin")
+    parser.add_argument("--format", default="auto", choices=("auto", *INPUT_FORMATS),
+                        help="input format (default: per record); claude-code: each file is one session")
     parser.add_argument("--out", help="output file: Parquet when it ends in .parquet, else JSONL (default, or `-`: "
                                       "JSONL on stdout)")
     parser.add_argument("--checkpoint", help="checkpoint directory (default: the shipped model, or $CBM_CHECKPOINT)")
@@ -105,6 +107,7 @@ def report(summary: Summary, args: argparse.Namespace) -> str:
         lines += [f"      {inert(sentence)}" for sentence in run["does"]]
     files = [a for a in args.inputs if a != "-"]
     where = shlex.quote(files[0]) if len(files) == 1 else "FILE"
+    where += f" --format {args.format}" if args.format != "auto" else ""
     lines += ["Next:", f"  cbm explain {where} --id {shlex.quote(inert(str(summary.flagged_runs()[0]['id'])))}"
                        "   why the riskiest run was flagged",
               "  cbm app   review and decide in the browser (its Import page takes the input files)"]

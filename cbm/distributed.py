@@ -32,16 +32,16 @@ from cbm.scoring import Overseer
 
 
 class RecordShard(IterableDataset):
-    """This rank's share of the input lines: (index, source, line) for index % world == rank."""
+    """This rank's share of the input records: (index, source, line) for index % world == rank."""
 
-    def __init__(self, sources: list[str], options: ReadOptions):
-        self.sources, self.options = sources, options
+    def __init__(self, sources: list[str], options: ReadOptions, fmt: str = "auto"):
+        self.sources, self.options, self.fmt = sources, options, fmt
 
     def __iter__(self) -> Iterator[tuple[int, str, tuple]]:
         dist = torch.distributed.is_available() and torch.distributed.is_initialized()
         rank, world = (torch.distributed.get_rank(), torch.distributed.get_world_size()) if dist else (0, 1)
         index = 0
-        for source, lines in chunks(self.sources, self.options, CHUNK):
+        for source, lines in chunks(self.sources, self.options, self.fmt, CHUNK):
             for line in lines:
                 if index % world == rank:
                     yield index, source, line
@@ -121,7 +121,7 @@ def predict(inputs: list[str], out: str | None, path: str | Path | None, options
         shutil.rmtree(parts, ignore_errors=True)
         parts.mkdir(parents=True)
     trainer.strategy.barrier()
-    loader = DataLoader(RecordShard(inputs, read_options), batch_size=batch_size, collate_fn=list)
+    loader = DataLoader(RecordShard(inputs, read_options, fmt), batch_size=batch_size, collate_fn=list)
     trainer.predict(task, loader, return_predictions=False)
     trainer.strategy.barrier()
     if trainer.global_rank != 0:

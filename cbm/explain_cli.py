@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cbm.checkpoint import CheckpointError
 from cbm.explain import N_STEPS, Explainer, Explanation, Span
-from cbm.formats import FORMATS, read_records
+from cbm.formats import INPUT_FORMATS, read_records
 from cbm.scoring import Overseer
 from cbm.terminal import Style, fact_lines, inert
 from cbm.trajectory import Trajectory
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="a reviewer's value for a concept on every action (repeatable); shows what flips")
     parser.add_argument("--json", action="store_true", help="print the explanation as JSON")
     parser.add_argument("--checkpoint", help="checkpoint directory (default: $CBM_CHECKPOINT or the shipped one)")
-    parser.add_argument("--format", default="auto", choices=("auto", *FORMATS), help="input format (default auto)")
+    parser.add_argument("--format", default="auto", choices=("auto", *INPUT_FORMATS), help="input format (default auto)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
                         help="torch threads for the attribution, one large batch (default: every core, %(default)s)")
     args = parser.parse_args(argv)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cbm.facts import Fact, describe, run_facts
-from cbm.formats import FORMATS, read_records
+from cbm.formats import INPUT_FORMATS, read_records
 from cbm.terminal import Style, clip, fact_lines, inert
 from cbm.trajectory import Step, Trajectory
 
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--id", dest="trajectory_id", help="only the run with this id")
     parser.add_argument("--action", help="only the action with this id")
     parser.add_argument("--json", action="store_true", help="one JSON object per action per line")
-    parser.add_argument("--format", default="auto", choices=("auto", *FORMATS), help="input format (default auto)")
+    parser.add_argument("--format", default="auto", choices=("auto", *INPUT_FORMATS), help="input format (default auto)")
     args = parser.parse_args(argv)
     if args.file != "-" and not Path(args.file).is_file():
         print(f"cbm facts: no such file: {args.file}", file=sys.stderr)

@@ -39,12 +39,12 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from cbm.jsonl import read_lines
+from cbm.transcript import MAX_EVENT_BYTES, consistent, message as event_message
 
 ON_ERROR = ("open", "closed", "ask")
 ENV_URL, ENV_ON_ERROR, ENV_API_KEY = "CBM_GUARD_URL", "CBM_GUARD_ON_ERROR", "CBM_API_KEY"
 PROPOSED_ID = "proposed"  # the action id of a proposed call that came without one
 MAX_INPUT_BYTES = 16 << 20  # hook input on stdin
-MAX_EVENT_BYTES = 4 << 20  # one transcript line; a longer one (a huge tool output) is skipped
 RECENT_EVENTS = 200  # transcript events kept besides the user's prompts: the model reads 768 tokens
 QUOTE_CHARS = 120
 EVIDENCE_CHARS = 40
@@ -75,7 +75,7 @@ def transcript_messages(path: str, proposed_id: str | None = None, max_bytes: in
             if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):  # /dev/zero, a FIFO: endless
                 raise GuardError(f"transcript_path: {path!r} is not a regular file")
             for number, line in _window(stream, max_bytes):
-                message = _message(line)
+                message = event_message(line)
                 if message is None:
                     skipped += line is None
                     continue
@@ -88,7 +88,7 @@ def transcript_messages(path: str, proposed_id: str | None = None, max_bytes: in
         print(f"cbm guard: {skipped} transcript line(s) over {MAX_EVENT_BYTES >> 20} MiB left out", file=sys.stderr)
     first = recent[0][0] if recent else 0
     events = [m for n, m in prompts if n < first] + [m for _, m in recent]
-    return _consistent(events, proposed_id)
+    return consistent(events, proposed_id)
 
 
 def _window(stream: Any, max_bytes: int | None) -> Iterator[tuple[int, bytes | None]]:
@@ -120,80 +120,6 @@ class _Head:
         chunk = self.stream.readline(self.left if size < 0 else min(size, self.left)) if self.left > 0 else b""
         self.left -= len(chunk)
         return chunk
-
-
-def _message(line: bytes | None) -> dict[str, Any] | None:
-    """A transcript event as an Anthropic message with only the blocks the model reads, or None
-    for anything else (summaries, snapshots, system and meta events, sub-agent turns, bad lines)."""
-    if line is None or not line.strip():
-        return None
-    try:
-        event = json.loads(line)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(event, dict) or event.get("type") not in ("user", "assistant") or \
-            event.get("isSidechain") or event.get("isMeta"):
-        return None
-    message = event.get("message")
-    role = message.get("role") if isinstance(message, dict) else None
-    if role != event["type"]:
-        return None
-    content = message.get("content")
-    if isinstance(content, str):
-        blocks = [{"type": "text", "text": content}] if content.strip() else []
-    elif isinstance(content, list):
-        blocks = [b for b in (_block(x, role) for x in content) if b is not None]
-    else:
-        return None
-    return {"role": role, "content": blocks} if blocks else None
-
-
-def _block(block: Any, role: str) -> dict[str, Any] | None:
-    if not isinstance(block, dict):
-        return None
-    kind = block.get("type")
-    if kind == "text" and isinstance(block.get("text"), str) and block["text"].strip():
-        return {"type": "text", "text": block["text"]}
-    if kind == "tool_use" and role == "assistant" and isinstance(block.get("id"), str) and \
-            isinstance(block.get("name"), str) and isinstance(block.get("input", {}), dict):
-        return {"type": "tool_use", "id": block["id"], "name": block["name"], "input": block.get("input", {})}
-    if kind == "tool_result" and role == "user" and isinstance(block.get("tool_use_id"), str):
-        content = block.get("content")
-        if isinstance(content, list):  # text parts only: images and documents are not read
-            content = [{"type": "text", "text": p["text"]} for p in content
-                       if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)]
-        return {"type": "tool_result", "tool_use_id": block["tool_use_id"],
-                "content": content if isinstance(content, (str, list)) else "",
-                "is_error": block.get("is_error") is True}
-    return None
-
-
-def _consistent(events: list[dict[str, Any]], proposed_id: str | None) -> list[dict[str, Any]]:
-    """Messages the Anthropic reader accepts: cut at the proposed call, results whose call fell
-    out of the window dropped, consecutive messages of one role merged."""
-    messages: list[dict[str, Any]] = []
-    calls: set[str] = set()
-    for event in events:
-        blocks = []
-        for block in event["content"]:
-            if block["type"] == "tool_use":
-                if block["id"] == proposed_id:
-                    if blocks:
-                        _append(messages, event["role"], blocks)
-                    return messages
-                calls.add(block["id"])
-            if block["type"] != "tool_result" or block["tool_use_id"] in calls:
-                blocks.append(block)
-        if blocks:
-            _append(messages, event["role"], blocks)
-    return messages
-
-
-def _append(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, Any]]) -> None:
-    if messages and messages[-1]["role"] == role:
-        messages[-1]["content"].extend(blocks)
-    else:
-        messages.append({"role": role, "content": blocks})
 
 
 Transcript = Callable[[str, str | None], list[dict[str, Any]]]  # (path, proposed call id) -> messages

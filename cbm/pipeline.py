@@ -30,7 +30,7 @@ from typing import IO, TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from cbm.facts import Fact, describe
-from cbm.formats import ReadOptions, dumps_line, parse_line, read_lines
+from cbm.formats import Line, ReadOptions, dumps_line, lines_of, parse_line, record_format
 from cbm.options import default_checkpoint
 
 if TYPE_CHECKING:
@@ -39,9 +39,6 @@ if TYPE_CHECKING:
 
 CHUNK = 128  # records per chunk: the unit of work a process takes; small keeps workers busy
 CHUNK_BYTES = 8 << 20  # and at most this much raw input per chunk, so memory stays bounded
-
-Line = tuple[int, bytes | None, int]  # (line number, bytes or None when too large, size)
-
 
 KEEP_FLAGGED = 10  # flagged runs the end-of-run summary lists
 
@@ -116,7 +113,7 @@ def load_overseer(path: str | Path | None, options: ScoringOptions) -> Overseer:
 def score_lines(overseer: Overseer, lines: list[Line], fmt: str, options: ReadOptions,
                 source: str | None = None) -> list[dict[str, Any]]:
     """Parse and score one chunk of raw lines; one output dict per line, in order."""
-    records = [parse_line(n, raw, size, fmt, options) for n, raw, size in lines]
+    records = [parse_line(n, raw, size, record_format(fmt), options) for n, raw, size in lines]
     out = []
     for result in overseer.score_many(records, batch_size=len(records) or 1):
         record = result.to_json(overseer.top_k)
@@ -126,15 +123,16 @@ def score_lines(overseer: Overseer, lines: list[Line], fmt: str, options: ReadOp
     return out
 
 
-def chunks(sources: list[str], options: ReadOptions, size: int = CHUNK,
+def chunks(sources: list[str], options: ReadOptions, fmt: str = "auto", size: int = CHUNK,
            max_bytes: int = CHUNK_BYTES) -> Iterator[tuple[str, list[Line]]]:
-    """(source name, up to `size` raw lines or `max_bytes`) over every input in order; `-` is stdin."""
+    """(source name, up to `size` raw records or `max_bytes`) over every input in order; `-` is
+    stdin. A record is a line, or with a session format (`claude-code`) a whole input."""
     for source in sources:
         stream: IO[bytes] = sys.stdin.buffer if source == "-" else open(source, "rb")
         try:
             chunk: list[Line] = []
             held = 0
-            for line in read_lines(stream, options.max_record_bytes):
+            for line in lines_of(stream, fmt, options, source):
                 chunk.append(line)
                 held += len(line[1] or b"")
                 if len(chunk) >= size or held >= max_bytes:
@@ -211,7 +209,7 @@ class ScoredStream:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         label = len(self.sources) > 1
-        parts = chunks(self.sources, self.read_options, self.chunk_size)
+        parts = chunks(self.sources, self.read_options, self.fmt, self.chunk_size)
         if self.pool is None:
             if self.overseer is None:
                 raise RuntimeError("enter the stream (with ScoredStream(...) as stream) before reading it")

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cbm.formats import FORMATS, ReadOptions, Record, dumps_line, read_records, to_record
+from cbm.formats import FORMATS, INPUT_FORMATS, ReadOptions, Record, dumps_line, read_records, to_record
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED_RECORDS = 0, 2, 3
 
@@ -67,8 +67,9 @@ def _options(args: argparse.Namespace) -> ReadOptions:
 
 def _add_read_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = ReadOptions()
-    parser.add_argument("--format", default="auto", choices=("auto", *FORMATS),
-                        help="input format; auto detects it per record (default)")
+    parser.add_argument("--format", default="auto", choices=("auto", *INPUT_FORMATS),
+                        help="input format; auto detects it per record (default); claude-code: the file is one "
+                             "Claude Code session")
     parser.add_argument("--max-record-bytes", type=int, default=defaults.max_record_bytes,
                         help="a longer line is reported as an error (default %(default)s)")
     parser.add_argument("--max-text-chars", type=int, default=defaults.max_text_chars,

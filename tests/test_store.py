@@ -114,6 +114,22 @@ def test_reimporting_a_file_updates_rows_instead_of_duplicating(store, overseer)
     assert store.trajectory(key_of(store, RISKY))["source"] == "again.jsonl"
 
 
+def test_claude_code_sessions_are_imported_one_run_a_file(store, overseer):
+    """With the claude-code format each transcript is one run, counted as one in the job, its
+    actions the session's tool calls, scored as `cbm score --format claude-code` scores them."""
+    sessions = sorted((SAMPLES.parents[1] / "tests" / "fixtures" / "guard").glob("transcript_*.jsonl"))
+    before = store.counts()["trajectories"]
+    job = store.import_files([(p, p.name) for p in sessions], overseer, "claude-code")
+    assert store.job(job)["done"] == store.job(job)["total"] == len(sessions) and store.job(job)["failed"] == 0
+    assert store.counts()["trajectories"] == before + len(sessions)
+    for path in sessions:
+        [record] = read_records(path, "claude-code")
+        row = store.trajectory(key_of(store, record.trajectory.id))
+        assert (row["source"], row["line"]) == (path.name, 1)
+        assert row["risk"] == overseer.score(record.trajectory).risk
+        assert [a["action"] for a in store.actions(row["key"])] == record.trajectory.action_ids
+
+
 def test_a_score_output_is_checked_against_the_model_not_trusted(store, overseer, tmp_path):
     result = overseer.score(next(r.trajectory for r in read_records(SAMPLES / "database_session.openai.jsonl")))
     honest = result.to_json()

@@ -11,12 +11,13 @@ import streamlit as st
 
 from cbm_app import context
 from cbm_app.store import count_records, import_dir, importable
-from cbm.formats import FORMATS
+from cbm.formats import INPUT_FORMATS
 
 store, model = context.store(), context.overseer()
 
 st.title("Import and score")
-st.caption("Files in any supported format (native, OpenAI, Anthropic JSONL; auto-detected per record). A `cbm score` "
+st.caption("Files in any supported format (native, OpenAI, Anthropic JSONL, auto-detected per record; or Claude Code "
+           "session transcripts, one session a file, with the format claude-code). A `cbm score` "
            "output holds scores but no trajectories: each record is checked against the loaded model's scores of the "
            "trajectory already imported with its id, so import the input file first (or in the same batch, listed "
            "before it); a record whose scores differ is listed as failed, never stored.")
@@ -41,7 +42,8 @@ with st.form("import", clear_on_submit=True):
         st.caption("Files on the server can be imported by path when `cbm app --import-dir DIR` names their folder.")
     else:
         paths = st.text_area(f"Or files on the server, under {root}, one path per line")
-    fmt = st.selectbox("Format", ["auto", *FORMATS])
+    fmt = st.selectbox("Format", ["auto", *INPUT_FORMATS],
+                       help="claude-code: each file is one Claude Code session transcript")
     submitted = st.form_submit_button("Import and score", type="primary")
 
 if submitted:
@@ -59,7 +61,7 @@ if submitted:
             path = upload_dir / f"{i}.jsonl"
             path.write_bytes(upload.getvalue())
             named.append((path, upload.name))
-        job = store.start_job("import", [name for _, name in named], sum(count_records(p) for p, _ in named))
+        job = store.start_job("import", [name for _, name in named], sum(count_records(p, fmt) for p, _ in named))
         run_in_background(named, fmt, job, upload_dir)
         st.success(f"Import {job} started: {len(named)} files.")
 

@@ -3,6 +3,9 @@
 `read_records` streams a JSONL file (or stdin) one record at a time and yields each record's
 trajectory or its error, so one bad line never stops a batch and nothing is dropped silently.
 `to_record` writes a trajectory in any format, keeping its labels on the right actions.
+
+Beside these record formats, inputs can be Claude Code session transcripts (`claude-code`):
+a whole file is one record, read by `cbm.transcript` and then as the Anthropic format.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from cbm import transcript
 from cbm.formats import anthropic, native, openai
 from cbm.formats.base import FormatError, ReadOptions, Record, RecordError
 from cbm.jsonl import read_lines
@@ -21,8 +25,11 @@ from cbm.trajectory import Trajectory
 
 FORMATS = ("native", "openai", "anthropic")
 READERS = {"native": native.read, "openai": openai.read, "anthropic": anthropic.read}
+SESSION_FORMATS = {"claude-code": "anthropic"}  # a whole file is one record, read as this format
+INPUT_FORMATS = (*FORMATS, *SESSION_FORMATS)  # what readers accept
+Line = tuple[int, bytes | None, int]  # (line number, bytes or None when too large, size)
 
-__all__ = ["FORMATS", "FormatError", "ReadOptions", "Record", "RecordError", "detect_format", "dumps_line",
+__all__ = ["FORMATS", "INPUT_FORMATS", "SESSION_FORMATS", "FormatError", "Line", "lines_of", "record_format", "ReadOptions", "Record", "RecordError", "detect_format", "dumps_line",
            "loads", "parse_line", "parse_record", "read_lines", "read_records", "read_trajectories", "to_record", "write_records"]
 
 _OPENAI_ROLES = {"system", "developer", "tool", "function"}
@@ -67,9 +74,24 @@ def parse_record(obj: Any, fmt: str = "auto", options: ReadOptions = ReadOptions
     return READERS[fmt](obj, options, line_text)
 
 
-def _read_stream(stream: IO[bytes], fmt: str, options: ReadOptions) -> Iterator[Record]:
-    for number, raw, size in read_lines(stream, options.max_record_bytes):
-        yield parse_line(number, raw, size, fmt, options)
+def lines_of(stream: IO[bytes], fmt: str, options: ReadOptions, name: str = "-") -> Iterator[Line]:
+    """The raw records of an input, as `parse_line` takes them: its JSONL lines, or for a session
+    format the whole file as one record (line 1; None when its JSON is over `max_record_bytes`)."""
+    if fmt not in SESSION_FORMATS:
+        yield from read_lines(stream, options.max_record_bytes)
+        return
+    raw = json.dumps(transcript.session_record(stream, name), ensure_ascii=False).encode("utf-8")
+    yield (1, raw, len(raw)) if len(raw) <= options.max_record_bytes else (1, None, len(raw))
+
+
+def record_format(fmt: str) -> str:
+    """The record format `parse_line` reads an input of `fmt` as."""
+    return SESSION_FORMATS.get(fmt, fmt)
+
+
+def _read_stream(stream: IO[bytes], fmt: str, options: ReadOptions, name: str = "-") -> Iterator[Record]:
+    for number, raw, size in lines_of(stream, fmt, options, name):
+        yield parse_line(number, raw, size, record_format(fmt), options)
 
 
 BOM = b"\xef\xbb\xbf"
@@ -112,14 +134,14 @@ def parse_line(number: int, raw: bytes | None, size: int, fmt: str = "auto",
 def read_records(source: str | Path | IO[bytes], fmt: str = "auto",
                  options: ReadOptions = ReadOptions()) -> Iterator[Record]:
     """Stream the records of a JSONL file, `-` for stdin, or a binary stream, in order."""
-    if fmt != "auto" and fmt not in READERS:
-        raise ValueError(f"unknown format {fmt!r} (one of auto, {', '.join(FORMATS)})")
+    if fmt != "auto" and fmt not in INPUT_FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (one of auto, {', '.join(INPUT_FORMATS)})")
     if isinstance(source, (str, Path)):
         if str(source) == "-":
             yield from _read_stream(sys.stdin.buffer, fmt, options)
             return
         with open(source, "rb") as stream:
-            yield from _read_stream(stream, fmt, options)
+            yield from _read_stream(stream, fmt, options, str(source))
         return
     yield from _read_stream(source, fmt, options)
 
