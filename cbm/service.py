@@ -60,13 +60,14 @@ from cbm import __version__
 from cbm.pipeline import Summary, score_lines
 from cbm.checkpoint import CheckpointError
 from cbm.explain import Explainer
-from cbm.formats import FormatError, ReadOptions, Record, parse_record, read_lines
+from cbm.formats import SESSION_FORMATS, FormatError, ReadOptions, Record, lines_of, parse_record
 from cbm.scoring import Overseer, TrajectoryScore, verdict
 from cbm.trajectory import Trajectory
 
 ENV_KEYS = "CBM_API_KEYS"
 NDJSON = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")
 Format = Literal["auto", "native", "openai", "anthropic"]
+InputFormat = Literal["auto", "native", "openai", "anthropic", "claude-code"]  # claude-code: the body is one session
 JsonRecord = dict[str, Any] | list[Any]  # a record object, or a bare message list
 
 
@@ -130,7 +131,8 @@ class ExplainRequest(Body):
 
 SCORE_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": ScoreRequest.model_json_schema()},
-    "application/x-ndjson": {"schema": {"type": "string", "description": "one record per line; `?format=`"}}}}}
+    "application/x-ndjson": {"schema": {"type": "string", "description": "one record per line; `?format=`; with "
+                                        "`?format=claude-code` one Claude Code session transcript"}}}}}
 
 
 # --- answers and errors --------------------------------------------------------------------------
@@ -324,14 +326,15 @@ def batch_answer(results: list[dict[str, Any]]) -> JSON:
 
 
 @v1.post("/score", openapi_extra=SCORE_BODY)
-async def score(request: Request, served: Served, format: Format = "auto") -> JSON:
-    """Score every action of every record, in order; a bad record gets its `error`."""
+async def score(request: Request, served: Served, format: InputFormat = "auto") -> JSON:
+    """Score every action of every record, in order; a bad record gets its `error`. With
+    `?format=claude-code` the body is one Claude Code session transcript, scored as one record."""
     body = await request.body()
     if not body.strip():
         raise invalid((), "the body is empty: send {\"records\": [...]} or JSON lines")
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON:
+    if format in SESSION_FORMATS or request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON:
         options = ReadOptions()
-        lines = list(read_lines(io.BytesIO(body), options.max_record_bytes))
+        lines = list(lines_of(io.BytesIO(body), format, options))
         served.check_batch(len(lines))
         return batch_answer(await run_in_threadpool(score_lines, served.overseer, lines, format, options))
     try:  # Python's reader, as for JSON lines: a lone surrogate is valid JSON and is scored, not refused

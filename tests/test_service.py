@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import http.client
 import json
+from pathlib import Path
 
 import pytest
 
 from cbm.pipeline import score_lines
 from cbm.explain import Explainer
 from cbm.facts import Fact, describe
-from cbm.formats import ReadOptions, parse_record, read_lines, read_records
+from cbm.formats import ReadOptions, lines_of, parse_record, read_lines, read_records
 from cbm.scoring import decision
 from cbm.service import Service, ServiceConfig, create_app, v1
 from cbm.service import main as serve_main
@@ -194,6 +195,19 @@ def test_ndjson_batch_equals_cbm_score(server, overseer):
     assert body["results"] == expected
     assert len(body["results"]) == len([line for line in raw.splitlines() if line.strip()])
     assert body["summary"]["failed"] == sum(r["error"] is not None for r in expected) > 0
+
+
+def test_a_claude_code_session_posted_whole_is_one_record(server, overseer):
+    """`?format=claude-code`: the body is a session transcript as Claude Code writes it, scored
+    as `cbm score --format claude-code` scores the file, whatever the content type says."""
+    path = Path(__file__).parent / "fixtures" / "guard" / "transcript_prod_drop.jsonl"
+    with path.open("rb") as f:
+        expected = score_lines(overseer, list(lines_of(f, "claude-code", ReadOptions())), "claude-code", ReadOptions())
+    for content_type in ("application/x-ndjson", "application/json"):
+        status, body = post(server, "/v1/score?format=claude-code", path.read_bytes(),
+                            headers={"Content-Type": content_type})
+        assert status == 200 and body["results"] == expected and body["summary"]["records"] == 1
+    assert expected[0]["flagged"] and expected[0]["error"] is None
 
 
 def test_bad_records_fail_alone_inside_a_200_batch(server, overseer):
