@@ -181,19 +181,22 @@ def encode(trajectory: Trajectory, vocab: Vocabulary, config: FeatureConfig = Fe
         if step.kind == "tool_call" and step.tool_name:
             row += [(vocab.id(t), segment, FIELD_TOOL_NAME, s, e, ORIGIN_NONE) for t, s, e in tokenize_name(step.tool_name)]
             row.append((vocab.id("[args]"), segment, FIELD_MARKER, 0, 0, ORIGIN_NONE))
-        pieces = []
-        for p in tokenize(step.text):
-            surface = _surface(step.text, p.text, p.start, p.end)
-            origin = ORIGIN_NONE
-            if agent and len(surface) >= 3:
-                origin = (surface in said_by_user) * ORIGIN_USER + (surface in read_in_output) * ORIGIN_OUTPUT
-            pieces.append((p.text, p.start, p.end, origin))
-            if step.kind == "user":
-                said_by_user.add(surface)
-            elif step.kind == "tool_result":
-                read_in_output.add(surface)
+        found = tokenize(step.text)
+        if agent:  # each piece's origin: said by the user, read in an output, both or neither
+            pieces = []
+            for text, s, e in found:
+                surface = _surface(step.text, text, s, e)
+                origin = ORIGIN_NONE if len(surface) < 3 else \
+                    (surface in said_by_user) * ORIGIN_USER + (surface in read_in_output) * ORIGIN_OUTPUT
+                pieces.append((text, s, e, origin))
+        else:
+            pieces = [(text, s, e, ORIGIN_NONE) for text, s, e in found]
+            if step.kind in ("user", "tool_result"):
+                (said_by_user if step.kind == "user" else read_in_output).update(
+                    _surface(step.text, text, s, e) for text, s, e in found)
         for text, s, e, origin in _cap(step.kind, pieces, config, step.text):
-            row.append((vocab.id(text), segment, FIELD_TEXT if s >= 0 else FIELD_MARKER, max(s, 0), max(e, 0), origin))
+            row.append((vocab.id(text), segment, FIELD_TEXT, s, e, origin) if s >= 0 else
+                       (vocab.id(text), segment, FIELD_MARKER, 0, 0, origin))
         if len(row) > config.max_tokens // 2:  # a window always holds the step with its context
             row = row[:config.max_tokens // 2 - 1] + [(vocab.id("[cut]"), segment, FIELD_MARKER, 0, 0, ORIGIN_NONE)]
         rows.append(row)
@@ -215,8 +218,7 @@ def encode(trajectory: Trajectory, vocab: Vocabulary, config: FeatureConfig = Fe
         from cbm.facts.vector import fact_vector
 
         facts = run_facts(trajectory) if facts is None else facts
-        index = {n: i for i, n in enumerate(config.fact_features)}
-        fact_matrix = np.stack([fact_vector(facts.get(a, []), config.fact_features, index) for _, a in actions]) \
+        fact_matrix = np.stack([fact_vector(facts.get(a, []), config.fact_features) for _, a in actions]) \
             if actions else np.zeros((0, len(config.fact_features)), dtype=np.float32)
     return Encoded(
         trajectory_id=trajectory.id, ids=arr[:, 0], segment=arr[:, 1], step=np.asarray(step_index, dtype=np.int32),

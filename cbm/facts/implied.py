@@ -208,8 +208,11 @@ def implied_concepts(facts: Sequence[Fact], rules: Sequence[Rule] = RULES) -> di
     for group in commands.values():
         hosts += [f for f in group if f.kind in ("host", "destination")]
         group = [f for f in group if f.kind not in ("host", "destination")] + hosts
+        operations = {f.value for f in group if f.kind == "operation"}
         for rule in rules:
             if rule.every_operation or rule.concept in out or (rule.needs and not (rule.needs in out and out[rule.needs].holds)):
+                continue
+            if rule.operations and operations.isdisjoint(rule.operations):  # none of its operations: it cannot hold
                 continue
             spans = _holds(rule, group)
             if spans:
@@ -248,19 +251,20 @@ def _holds(rule: Rule, group: list[Fact]) -> tuple[tuple[int, int], ...]:
     classes = {t for f in targets for t in f.tags}
     if rule.unless_targets and classes & set(rule.unless_targets):
         return ()
-    for wanted, found in (
-            (rule.targets, [f for f in targets if set(f.tags) & set(rule.targets)
-                            and (not rule.files_only or (not cloud and ("/" in f.value or f.value.startswith("."))))]),
-            (rule.hosts, [f for f in group if f.kind in ("host", "destination") and set(f.tags) & set(rule.hosts)]),
-            (rule.data, [f for f in group if f.kind == "data_sent" and any(w in f.value.lower() for w in rule.data)
-                         and (not rule.data_tags or set(f.tags) & set(rule.data_tags))]),
-            (rule.scopes, [f for f in group if f.kind == "scope" and f.value in rule.scopes]),
-            (rule.flags, [f for f in group if f.kind == "flag" and f.value in rule.flags
-                          and (not rule.flag_tags or set(f.tags) & set(rule.flag_tags))]),
-            (rule.branches, [f for f in targets if "branch" in f.tags
-                             and f.value.rsplit("/", 1)[-1].lower() in rule.branches]),
-            (rule.provenance, [f for f in group if f.kind == "provenance" and f.value in rule.provenance])):
+    for wanted, find in (  # each condition the rule sets, looked for only when it sets it
+            (rule.targets, lambda: [f for f in targets if set(f.tags) & set(rule.targets) and (
+                not rule.files_only or (not cloud and ("/" in f.value or f.value.startswith("."))))]),
+            (rule.hosts, lambda: [f for f in group if f.kind in ("host", "destination") and set(f.tags) & set(rule.hosts)]),
+            (rule.data, lambda: [f for f in group if f.kind == "data_sent" and any(w in f.value.lower() for w in rule.data)
+                                 and (not rule.data_tags or set(f.tags) & set(rule.data_tags))]),
+            (rule.scopes, lambda: [f for f in group if f.kind == "scope" and f.value in rule.scopes]),
+            (rule.flags, lambda: [f for f in group if f.kind == "flag" and f.value in rule.flags
+                                  and (not rule.flag_tags or set(f.tags) & set(rule.flag_tags))]),
+            (rule.branches, lambda: [f for f in targets if "branch" in f.tags
+                                     and f.value.rsplit("/", 1)[-1].lower() in rule.branches]),
+            (rule.provenance, lambda: [f for f in group if f.kind == "provenance" and f.value in rule.provenance])):
         if wanted:
+            found = find()
             if not found:
                 return ()
             used += found[:1]

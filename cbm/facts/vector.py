@@ -10,6 +10,7 @@ The names are stored in the checkpoint, so a model always reads the features it 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -119,10 +120,14 @@ def feature_names(facts: Sequence[Fact]) -> set[str]:
     return names
 
 
-def fact_vector(facts: Sequence[Fact], features: Sequence[str] = FACT_FEATURES,
-                index: dict[str, int] | None = None) -> np.ndarray:
+@lru_cache(maxsize=8)
+def _index(features: tuple[str, ...]) -> dict[str, int]:
+    return {n: i for i, n in enumerate(features)}
+
+
+def fact_vector(facts: Sequence[Fact], features: Sequence[str] = FACT_FEATURES) -> np.ndarray:
     """(len(features),) float32: 1 where a fact switches the feature on."""
-    index = index if index is not None else {n: i for i, n in enumerate(features)}
+    index = _index(tuple(features))
     out = np.zeros(len(features), dtype=np.float32)
     for name in feature_names(facts):
         i = index.get(name)
