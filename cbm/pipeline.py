@@ -30,7 +30,7 @@ from typing import IO, TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from cbm.facts import Fact, describe
-from cbm.formats import Line, ReadOptions, dumps_line, lines_of, parse_line, record_format
+from cbm.formats import Line, ReadOptions, dumps_line, lines_of, parse_line
 from cbm.options import default_checkpoint
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def load_overseer(path: str | Path | None, options: ScoringOptions) -> Overseer:
 def score_lines(overseer: Overseer, lines: list[Line], fmt: str, options: ReadOptions,
                 source: str | None = None) -> list[dict[str, Any]]:
     """Parse and score one chunk of raw lines; one output dict per line, in order."""
-    records = [parse_line(n, raw, size, record_format(fmt), options) for n, raw, size in lines]
+    records = [parse_line(n, raw, size, fmt, options) for n, raw, size in lines]
     out = []
     for result in overseer.score_many(records, batch_size=len(records) or 1):
         record = result.to_json(overseer.top_k)

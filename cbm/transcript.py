@@ -102,10 +102,11 @@ def _append(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, An
         messages.append({"role": role, "content": blocks})
 
 
-def session_record(stream: IO[bytes], name: str = "claude-code") -> dict[str, Any]:
+def session_record(stream: IO[bytes], name: str = "-") -> dict[str, Any]:
     """A whole session transcript as one Anthropic-format record: every message in order, its id
-    the session's (`sessionId`, else `name`), and in its metadata the source, the file's name,
-    the working directory and how many lines were left out for their size."""
+    the session's (`sessionId`, else the file's name; `-` is a stream without one), and in its
+    metadata the source, the file's name, the working directory and how many lines were left out
+    for their size."""
     events, session, cwd, skipped = [], None, None, 0
     for _, line, _ in read_lines(stream, MAX_EVENT_BYTES):
         if line is None:
@@ -118,10 +119,14 @@ def session_record(stream: IO[bytes], name: str = "claude-code") -> dict[str, An
         found = _message(event)
         if found is not None:
             events.append(found)
-    metadata: dict[str, Any] = {"source": "claude-code", "transcript": Path(name).name}
+    file = Path(name) if name != "-" else None
+    metadata: dict[str, Any] = {"source": "claude-code"}
+    if file is not None:
+        metadata["transcript"] = file.name
     if cwd:
         metadata["cwd"] = cwd
     if skipped:
         metadata["lines_left_out"] = f"{skipped} line(s) over {MAX_EVENT_BYTES >> 20} MiB"
-    return {"id": session or Path(name).stem or "claude-code", "messages": consistent(events), "metadata": metadata}
+    return {"id": session or (file.stem if file is not None and file.stem else "claude-code"),
+            "messages": consistent(events), "metadata": metadata}
 

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from asgi_helpers import InProcess
+from cbm import transcript
 from cbm.pipeline import score_lines
 from cbm.concepts import CONCEPT_IDS
 from cbm.formats import (FORMATS, FormatError, ReadOptions, dumps_line, parse_line, parse_record, read_lines,
@@ -290,6 +291,33 @@ def test_bytes_read_to_one_record_per_nonblank_line(data, limit):
             assert record.error.line == number and record.error.reason
 
 
+# Claude Code transcript events: the blocks and flags real sessions hold, with wrong types mixed in
+cc_block = st.one_of(
+    st.fixed_dictionaries({"type": st.just("text"), "text": texts | json_values}),
+    st.fixed_dictionaries({"type": st.just("tool_use"), "id": ids | json_values, "name": tool_names | json_values},
+                          optional={"input": arguments | json_values}),
+    st.fixed_dictionaries({"type": st.just("tool_result"), "tool_use_id": ids | json_values},
+                          optional={"content": texts | parts | json_values, "is_error": json_values}),
+    st.fixed_dictionaries({"type": st.sampled_from(["thinking", "image"])}), json_values)
+cc_event = st.fixed_dictionaries(
+    {"type": st.sampled_from(["user", "assistant", "summary", "system"]) | json_values},
+    optional={"message": st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant"]) | json_values},
+                                               optional={"content": texts | st.lists(cc_block, max_size=4) | json_values})
+              | json_values,
+              "isSidechain": st.booleans(), "isMeta": st.booleans(), "sessionId": texts | json_values,
+              "cwd": texts | json_values})
+cc_lines = st.lists(cc_event.map(lambda e: json.dumps(e).encode()) | st.binary(max_size=40), max_size=10)
+
+
+@fuzz(500)
+@given(cc_lines)
+def test_any_claude_code_transcript_reads_to_one_record_the_reader_accepts(data):
+    """Whatever a transcript file holds, it is one record, and the Anthropic reader reads it."""
+    record = transcript.session_record(io.BytesIO(b"\n".join(data)), "session.jsonl")
+    assert isinstance(record["id"], str) and record["id"]
+    check_trajectory(parse_record(json.loads(dumps_line(record)), "anthropic"))
+
+
 @fuzz(200)
 @given(lines, formats)
 def test_a_batch_of_n_lines_gives_n_results_in_order(overseer, data, fmt):
@@ -324,7 +352,7 @@ def check_answer(answer, path: str) -> object:
 
 
 query = st.sampled_from(["", "?format=auto", "?format=native", "?format=openai", "?format=anthropic",
-                         "?format=yaml", "?format="])
+                         "?format=claude-code", "?format=yaml", "?format="])
 content_types = st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain", ""])
 
 
@@ -334,7 +362,9 @@ content_types = st.sampled_from(["application/json", "application/json; charset=
 def test_score_answers_json_bodies_in_json(client, body, query, content_type):
     data = body if isinstance(body, bytes) else dumps_line(body).encode("utf-8")
     answer = check_answer(client.post("/v1/score" + query, data, {"content-type": content_type}), "/v1/score")
-    if isinstance(answer, dict) and "results" in answer and not isinstance(body, bytes):
+    if "claude-code" in query and "results" in answer:  # the body is one session transcript
+        assert answer["summary"]["records"] == 1
+    elif isinstance(answer, dict) and "results" in answer and not isinstance(body, bytes):
         assert len(answer["results"]) == len(body["records"]) == answer["summary"]["records"]
 
 
@@ -344,6 +374,8 @@ def test_score_answers_ndjson_bodies_in_json(client, data, query, content_type):
     body = b"\n".join(data)
     answer = check_answer(client.post("/v1/score" + query, body, {"content-type": content_type}), "/v1/score")
     count = len(list(read_lines(io.BytesIO(body), ReadOptions().max_record_bytes)))
+    if "claude-code" in query:  # the body is one session transcript
+        count = min(count, 1)
     if count and query not in ("?format=yaml", "?format="):
         assert len(answer["results"]) == count == answer["summary"]["records"]
     else:  # an empty body, an unknown format

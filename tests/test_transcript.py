@@ -108,3 +108,10 @@ def test_the_risky_session_is_flagged_and_explained_from_the_command_line():
                                 "--json"], capture_output=True, text=True, check=True, cwd=ROOT)
     assert json.loads(explained.stdout)["action_id"] == riskiest["id"]
     assert [r.trajectory.id for r in read_records(path, "claude-code")] == [record["id"]]
+
+
+def test_a_file_that_is_not_a_transcript_is_one_failed_record_not_an_empty_run():
+    """A record file read as a session by mistake holds no Claude Code event: it fails, saying so."""
+    [record] = read_records(ROOT / "data" / "samples" / "database_session.openai.jsonl", "claude-code")
+    assert record.trajectory is None and record.error.field == "messages"
+    assert "no message of the user or the agent in this Claude Code transcript" in str(record.error)

@@ -5,7 +5,7 @@ trajectory or its error, so one bad line never stops a batch and nothing is drop
 `to_record` writes a trajectory in any format, keeping its labels on the right actions.
 
 Beside these record formats, inputs can be Claude Code session transcripts (`claude-code`):
-a whole file is one record, read by `cbm.transcript` and then as the Anthropic format.
+a whole file is one record, made by `cbm.transcript` and then read as the Anthropic format.
 """
 
 from __future__ import annotations
@@ -24,13 +24,24 @@ from cbm.jsonl import read_lines
 from cbm.trajectory import Trajectory
 
 FORMATS = ("native", "openai", "anthropic")
-READERS = {"native": native.read, "openai": openai.read, "anthropic": anthropic.read}
-SESSION_FORMATS = {"claude-code": "anthropic"}  # a whole file is one record, read as this format
+SESSION_FORMATS = ("claude-code",)  # a whole file is one record (`lines_of`)
 INPUT_FORMATS = (*FORMATS, *SESSION_FORMATS)  # what readers accept
+
+
+def _read_session(obj: Any, options: ReadOptions, line_text: str | None = None) -> Trajectory:
+    """A session record `lines_of` made, read as the Anthropic format; a file that held no message
+    of the user or the agent (not a transcript, or an empty one) is an error, not an empty run."""
+    if isinstance(obj, dict) and not obj.get("messages"):
+        raise FormatError("no message of the user or the agent in this Claude Code transcript", "messages")
+    return anthropic.read(obj, options, line_text)
+
+
+READERS = {"native": native.read, "openai": openai.read, "anthropic": anthropic.read, "claude-code": _read_session}
 Line = tuple[int, bytes | None, int]  # (line number, bytes or None when too large, size)
 
-__all__ = ["FORMATS", "INPUT_FORMATS", "SESSION_FORMATS", "FormatError", "Line", "lines_of", "record_format", "ReadOptions", "Record", "RecordError", "detect_format", "dumps_line",
-           "loads", "parse_line", "parse_record", "read_lines", "read_records", "read_trajectories", "to_record", "write_records"]
+__all__ = ["FORMATS", "INPUT_FORMATS", "SESSION_FORMATS", "FormatError", "Line", "ReadOptions", "Record", "RecordError",
+           "detect_format", "dumps_line", "lines_of", "loads", "parse_line", "parse_record", "read_lines", "read_records",
+           "read_trajectories", "to_record", "write_records"]
 
 _OPENAI_ROLES = {"system", "developer", "tool", "function"}
 _ANTHROPIC_BLOCKS = {"tool_use", "tool_result", "thinking", "redacted_thinking", "image", "document"}
@@ -70,7 +81,7 @@ def parse_record(obj: Any, fmt: str = "auto", options: ReadOptions = ReadOptions
     if fmt == "auto":
         fmt = detect_format(obj)
     if fmt not in READERS:
-        raise ValueError(f"unknown format {fmt!r} (one of auto, {', '.join(FORMATS)})")
+        raise ValueError(f"unknown format {fmt!r} (one of auto, {', '.join(INPUT_FORMATS)})")
     return READERS[fmt](obj, options, line_text)
 
 
@@ -84,14 +95,9 @@ def lines_of(stream: IO[bytes], fmt: str, options: ReadOptions, name: str = "-")
     yield (1, raw, len(raw)) if len(raw) <= options.max_record_bytes else (1, None, len(raw))
 
 
-def record_format(fmt: str) -> str:
-    """The record format `parse_line` reads an input of `fmt` as."""
-    return SESSION_FORMATS.get(fmt, fmt)
-
-
 def _read_stream(stream: IO[bytes], fmt: str, options: ReadOptions, name: str = "-") -> Iterator[Record]:
     for number, raw, size in lines_of(stream, fmt, options, name):
-        yield parse_line(number, raw, size, record_format(fmt), options)
+        yield parse_line(number, raw, size, fmt, options)
 
 
 BOM = b"\xef\xbb\xbf"
