@@ -3,8 +3,8 @@ Anthropic messages: what the live guard reads as a call's context, and what `--f
 claude-code` reads as one record per session file.
 
 Only what the model reads is kept: the user's prompts, the agent's text and tool calls, and the
-text of tool results. Summaries, snapshots, system and meta events, sub-agent turns and bad lines
-are skipped. Kept apart from `cbm.formats` (which loads every reader and the taxonomy) so that the
+text of tool results. Summaries, snapshots, system and meta events and bad lines are skipped; a
+sub-agent's turns are read only from a file that holds nothing else (its own transcript). Kept apart from `cbm.formats` (which loads every reader and the taxonomy) so that the
 guard's client can use it and still start fast.
 """
 
@@ -25,9 +25,10 @@ def message(line: bytes | None) -> dict[str, Any] | None:
     return _message(_event(line))
 
 
-def _message(event: dict[str, Any] | None) -> dict[str, Any] | None:
-    if event is None or event.get("type") not in ("user", "assistant") or event.get("isSidechain") or \
-            event.get("isMeta"):
+def _message(event: dict[str, Any] | None, sub_agent: bool = False) -> dict[str, Any] | None:
+    """The main agent's message (with `sub_agent`: a sub-agent's) in an event, or None."""
+    if event is None or event.get("type") not in ("user", "assistant") or bool(event.get("isSidechain")) != sub_agent \
+            or event.get("isMeta"):
         return None
     body = event.get("message")
     role = body.get("role") if isinstance(body, dict) else None
@@ -103,30 +104,39 @@ def _append(messages: list[dict[str, Any]], role: str, blocks: list[dict[str, An
 
 
 def session_record(stream: IO[bytes], name: str = "-") -> dict[str, Any]:
-    """A whole session transcript as one Anthropic-format record: every message in order, its id
-    the session's (`sessionId`, else the file's name; `-` is a stream without one), and in its
-    metadata the source, the file's name, the working directory and how many lines were left out
-    for their size."""
-    events, session, cwd, skipped = [], None, None, 0
+    """A whole session transcript as one Anthropic-format record: every message of the main agent
+    in order, or, in a file that holds only a sub-agent's turns (Claude Code writes those to
+    files of their own), the sub-agent's, its first prompt the one the main agent gave it. The id
+    is the session's (`sessionId`; a sub-agent's adds its file's name), else the file's name
+    (`-`: a stream without one); the metadata holds the source, the file's name, the working
+    directory, whether it is a sub-agent's and how many lines were left out for their size."""
+    main: list[dict[str, Any]] = []
+    side: list[dict[str, Any]] = []
+    session, cwd, skipped = None, None, 0
     for _, line, _ in read_lines(stream, MAX_EVENT_BYTES):
         if line is None:
             skipped += 1
             continue
         event = _event(line)
-        if event is not None and not event.get("isSidechain"):
-            session = session or (event.get("sessionId") if isinstance(event.get("sessionId"), str) else None)
-            cwd = cwd or (event.get("cwd") if isinstance(event.get("cwd"), str) else None)
-        found = _message(event)
-        if found is not None:
-            events.append(found)
+        if event is None:
+            continue
+        session = session or (event.get("sessionId") if isinstance(event.get("sessionId"), str) else None)
+        cwd = cwd or (event.get("cwd") if isinstance(event.get("cwd"), str) else None)
+        for sub_agent, found in ((False, main), (True, side)):
+            kept = _message(event, sub_agent)
+            if kept is not None:
+                found.append(kept)
     file = Path(name) if name != "-" else None
     metadata: dict[str, Any] = {"source": "claude-code"}
     if file is not None:
         metadata["transcript"] = file.name
     if cwd:
         metadata["cwd"] = cwd
+    sub_agent = not main and bool(side)
+    if sub_agent:
+        metadata["sub_agent"] = True
     if skipped:
         metadata["lines_left_out"] = f"{skipped} line(s) over {MAX_EVENT_BYTES >> 20} MiB"
-    return {"id": session or (file.stem if file is not None and file.stem else "claude-code"),
-            "messages": consistent(events), "metadata": metadata}
-
+    named = file.stem if file is not None and file.stem else None
+    record_id = (f"{session}/{named}" if session and named else session or named) if sub_agent else session or named
+    return {"id": record_id or "claude-code", "messages": consistent(side if sub_agent else main), "metadata": metadata}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from facts_helpers import tool_call
 
 from cbm.facts import describe, facts
@@ -60,3 +62,16 @@ def test_a_tool_named_for_turning_a_protection_off_disables_a_safeguard():
         ["disable_safeguard"] * 4
     assert [op(t) for t in ("disable_dark_mode", "stop_server", "get_security_settings")] == \
         ["execute", "execute", "read"]
+
+
+@pytest.mark.parametrize("tool, arguments, reads", [
+    ("TodoWrite", {"todos": [{"content": "Run the tests", "status": "pending", "activeForm": "Running"}]}, []),
+    ("ExitPlanMode", {"plan": "1. run the tests"}, []),
+    ("BashOutput", {"bash_id": "bash_1"}, ["reads"]),
+    ("NotebookRead", {"notebook_path": "/repo/a.ipynb"}, ["reads: /repo/a.ipynb"]),
+    ("KillShell", {"shell_id": "bash_1"}, ["kills"])])
+def test_claude_codes_own_tools_read_as_what_they_do(tool, arguments, reads):
+    """Its to-do list and plan are the agent's notes (nothing runs); BashOutput and NotebookRead
+    read, though their names hold "put" and "book", which the verbs of other tools' names read as
+    writes."""
+    assert describe(facts(tool_call(tool, arguments))) == reads

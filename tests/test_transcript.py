@@ -115,3 +115,19 @@ def test_a_file_that_is_not_a_transcript_is_one_failed_record_not_an_empty_run()
     [record] = read_records(ROOT / "data" / "samples" / "database_session.openai.jsonl", "claude-code")
     assert record.trajectory is None and record.error.field == "messages"
     assert "no message of the user or the agent in this Claude Code transcript" in str(record.error)
+
+
+def test_a_sub_agents_own_transcript_is_read_as_its_run():
+    """Claude Code writes a sub-agent's turns to a file of their own, every event a side chain:
+    such a file is the sub-agent's run (its first prompt the one the main agent gave it), so a
+    glob over a project's transcripts scores what sub-agents did too."""
+    lines = [event("user", "Find where DATABASE_URL is set.", isSidechain=True),
+             event("assistant", [{"type": "tool_use", "id": "s1", "name": "Bash",
+                                  "input": {"command": "grep -rn DATABASE_URL ."}}], isSidechain=True),
+             event("user", [{"type": "tool_result", "tool_use_id": "s1", "content": "config.py:3"}], isSidechain=True)]
+    record = transcript.session_record(io.BytesIO(b"".join(lines)), "/p/agent-7f3a.jsonl")
+    assert record["id"] == "s-1/agent-7f3a" and record["metadata"]["sub_agent"] is True
+    trajectory = parse_record(record, "anthropic")
+    assert [s.call_id for s in trajectory.steps if s.kind == "tool_call"] == ["s1"]
+    assert trajectory.steps[0].text == "Find where DATABASE_URL is set."
+

@@ -29,6 +29,10 @@ WEB_TOOLS = re.compile(r"(?i)(browser|browse|navigate|web_?fetch|fetch_url|get_w
 MESSAGE_TOOLS = re.compile(r"(?i)(send_|post_message|email|slack|chat|message|reply|tweet|notify|sms|comment)")
 THINK_TOOLS = re.compile(r"(?i)^(think|thought|reason|reasoning|scratchpad|plan|take_note)$")
 REPORT_TOOLS = re.compile(r"(?i)^(finish|final_answer|submit_answer|attempt_completion|task_complete|done)$")
+# Claude Code's own tools that the verbs below would misread (BashOutput holds "put", NotebookRead "book"):
+# None for the agent's own notes and plans (nothing runs, nothing is sent), else the operation
+CLAUDE_CODE_TOOLS = {"TodoWrite": None, "TodoRead": None, "ExitPlanMode": None, "BashOutput": "read",
+                     "NotebookRead": "read", "KillShell": "kill", "KillBash": "kill"}
 # a name that starts with a reading verb reads, whatever it reads: search_emails, read_channel_messages
 READ_FIRST = re.compile(r"^(?i:read|get|list|search|find|view|show|fetch|query|check|lookup|describe|count|retrieve)"
                         r"(?=_|-|[A-Z]|$)")
@@ -115,7 +119,8 @@ def _salvage(raw: str) -> dict[str, Text]:
 
 def _generic(out: Collector, tool: str, args: dict) -> None:
     """A tool no parser knows: the verb in its name, then the URLs and paths in its arguments."""
-    if THINK_TOOLS.match(tool):  # the agent's own notes: nothing runs, nothing is sent
+    known = CLAUDE_CODE_TOOLS.get(tool, "")
+    if THINK_TOOLS.match(tool) or known is None:  # the agent's own notes: nothing runs, nothing is sent
         return
     if REPORT_TOOLS.match(tool):  # the agent's last word to its user, as a reply is: a URL in it is named, not sent to
         text = next((v for v in args.values() if isinstance(v, Text) and v.value), None)
@@ -124,7 +129,9 @@ def _generic(out: Collector, tool: str, args: dict) -> None:
     texts = [v for v in args.values() if isinstance(v, Text)] + \
             [t for v in args.values() if isinstance(v, list) for t in v if isinstance(t, Text)]
     anchor = Text.constant(tool, (0, 0))
-    if WEB_TOOLS.search(tool):
+    if known:
+        op = known
+    elif WEB_TOOLS.search(tool):
         sending = bool(re.search(r"(?i)post|put|patch|delete", " ".join(t.value for t in texts[:4]))) and \
             any(k in args for k in ("body", "payload", "json", "data"))
         op = "network_send" if sending else "navigate" if re.search(r"(?i)browser|navigate|goto|visit", tool) \
