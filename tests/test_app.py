@@ -140,8 +140,9 @@ def drop_scores(overseer):
 def concept_label(overseer, action, concept: str) -> str:
     p = action.concepts[concept]
     present = p >= overseer.checkpoint.concept_thresholds[concept]
+    change = dict(overseer.check_first(action))[concept]
     return f"{dict((c.id, c.name) for c in overseer.checkpoint.concepts)[concept]} · model {p:.2f} " \
-           f"({'present' if present else 'absent'}) · could move the risk {dict(overseer.check_first(action))[concept]:.2f}"
+           f"({'present' if present else 'absent'})" + (f" · could move the risk {change:.2f}" if change >= 0.005 else "")
 
 
 def test_decision_view_opens_on_the_riskiest_action_or_the_one_linked(db, overseer):

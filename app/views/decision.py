@@ -111,15 +111,18 @@ def reset() -> None:
 
 with corrections_box:
     st.subheader("Corrections")
+    order = model.check_first(model_action)
     st.caption("Set a concept absent or present to correct the model (click again to leave it to the model); the "
                "risk is recomputed from the concepts at once. Concepts come in the order to check them: by how far "
-               "the risk is expected to move once you know the concept.")
+               "the risk is expected to move once you know the concept" + (
+                   "." if order[0][1] >= 0.005 else f"; no single check moves a risk of {model_action.risk:.3f}, "
+                                                    "so by how far each would move its logit."))
     edits = {}
-    for c, change in model.check_first(model_action):
+    for c, change in order:
         p = model_action.concepts[c]
         reading = "present" if p >= present[c] else "absent"
-        choice = st.segmented_control(f"{names[c]} · model {p:.2f} ({reading}) · could move the risk {change:.2f}",
-                                      list(CHOICES), key=choice_keys[c],
+        could = f" · could move the risk {change:.2f}" if change >= 0.005 else ""
+        choice = st.segmented_control(f"{names[c]} · model {p:.2f} ({reading}){could}", list(CHOICES), key=choice_keys[c],
                                       help=model.checkpoint.concepts[model.concept_ids.index(c)].definition)
         if choice is not None:
             edits[c] = CHOICES[choice]
