@@ -52,6 +52,11 @@ def default_batch_size(device: str | torch.device) -> int:
     return 1 if torch.device(device).type == "cpu" else 64
 
 
+def _check_order(risk: np.ndarray, logit: np.ndarray) -> np.ndarray:
+    """Concept indices per row, largest expected change of the risk first, then of its logit."""
+    return np.lexsort((-logit, -risk), axis=-1)
+
+
 def decision(risk: float, flag_threshold: float, block_threshold: float) -> str:
     """`block` at or above the block threshold, `review` at or above the flag threshold, else `allow`."""
     return "block" if risk >= block_threshold else "review" if risk >= flag_threshold else "allow"
@@ -328,26 +333,25 @@ class Overseer:
         rows = np.repeat(values[:, None, :], 2 * k + 1, axis=1)  # (A, 2K+1, K): as is, each set to 1, each to 0
         rows[:, 1:k + 1][:, np.arange(k), np.arange(k)] = 1.0
         rows[:, k + 1:][:, np.arange(k), np.arange(k)] = 0.0
-        changes = []
-        for r in self.risk_from_concepts(rows.reshape(-1, k))[::-1]:
-            r = r.reshape(n, 2 * k + 1)
-            changes.append(values * np.abs(r[:, 1:k + 1] - r[:, :1]) + (1 - values) * np.abs(r[:, k + 1:] - r[:, :1]))
-        return changes[0], changes[1]
+        logit, risk = (r.reshape(n, 2 * k + 1) for r in self.risk_from_concepts(rows.reshape(-1, k)))
+
+        def change(r: np.ndarray) -> np.ndarray:
+            return values * np.abs(r[:, 1:k + 1] - r[:, :1]) + (1 - values) * np.abs(r[:, k + 1:] - r[:, :1])
+
+        return change(risk), change(logit)
 
     def check_order(self, values: np.ndarray) -> np.ndarray:
         """(A, K) concept indices per row of concept values, the one to check first first: by the
         expected change of the risk, ties (a risk already at 0 or 1 moves for no single check) by
         that of its logit. Checking in this order fixes more wrong decisions per check than
         checking the least certain concept first (reports/evaluation.md, Interventions)."""
-        risk, logit = self.expected_change(values)
-        return np.lexsort((-logit, -risk), axis=-1)
+        return _check_order(*self.expected_change(values))
 
     def check_first(self, action: ActionScore) -> list[tuple[str, float]]:
         """The action's concepts in `check_order`, each with how far its check is expected to move
         the risk."""
-        values = np.array([[action.concepts[c] for c in self.concept_ids]])
-        order, risk = self.check_order(values)[0], self.expected_change(values)[0][0]
-        return [(self.concept_ids[i], round(float(risk[i]), DIGITS)) for i in order]
+        risk, logit = self.expected_change(np.array([[action.concepts[c] for c in self.concept_ids]]))
+        return [(self.concept_ids[i], round(float(risk[0, i]), DIGITS)) for i in _check_order(risk, logit)[0]]
 
     # --- interventions -----------------------------------------------------------------------
 

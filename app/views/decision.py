@@ -21,6 +21,7 @@ AVATARS = {"system": ":material/settings:", "user": "user", "assistant": "assist
            "tool_result": ":material/output:"}
 VERDICT_KEYS = {"approve": "A", "block": "B", "escalate": "E"}
 CHOICES = {"absent": 0, "present": 1}
+MOVES = 0.005  # a check expected to move the risk less than this is shown without its figure
 # the verdict panel stays in view beside a long timeline; a step linked from the evidence is outlined
 STYLE = """<style>
 [data-testid="stColumn"]:has(.st-key-verdict_panel) {align-self: stretch}
@@ -115,13 +116,13 @@ with corrections_box:
     st.caption("Set a concept absent or present to correct the model (click again to leave it to the model); the "
                "risk is recomputed from the concepts at once. Concepts come in the order to check them: by how far "
                "the risk is expected to move once you know the concept" + (
-                   "." if order[0][1] >= 0.005 else f"; no single check moves a risk of {model_action.risk:.3f}, "
+                   "." if order[0][1] >= MOVES else f"; no single check moves a risk of {model_action.risk:.3f}, "
                                                     "so by how far each would move its logit."))
     edits = {}
     for c, change in order:
         p = model_action.concepts[c]
         reading = "present" if p >= present[c] else "absent"
-        could = f" · could move the risk {change:.2f}" if change >= 0.005 else ""
+        could = f" · could move the risk {change:.2f}" if change >= MOVES else ""
         choice = st.segmented_control(f"{names[c]} · model {p:.2f} ({reading}){could}", list(CHOICES), key=choice_keys[c],
                                       help=model.checkpoint.concepts[model.concept_ids.index(c)].definition)
         if choice is not None:
