@@ -4,8 +4,10 @@ claude-code` reads as one record per session file.
 
 Only what the model reads is kept: the user's prompts, the agent's text and tool calls, and the
 text of tool results. Summaries, snapshots, system and meta events and bad lines are skipped; a
-sub-agent's turns are read only from a file that holds nothing else (its own transcript). Kept apart from `cbm.formats` (which loads every reader and the taxonomy) so that the
-guard's client can use it and still start fast.
+sub-agent's turns are read only from a file that holds nothing else (its own transcript).
+
+Kept apart from `cbm.formats` (which loads every reader and the taxonomy) so that the guard's
+client can use it and still start fast.
 """
 
 from __future__ import annotations
