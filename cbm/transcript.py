@@ -1,4 +1,4 @@
-"""Claude Code session transcripts (`~/.claude/projects/*/*.jsonl`, one event per line) read as
+"""Claude Code session transcripts (JSONL under `~/.claude/projects/`, one event per line) read as
 Anthropic messages: what the live guard reads as a call's context, and what `--format
 claude-code` reads as one record per session file.
 
