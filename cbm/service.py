@@ -67,7 +67,7 @@ from cbm.trajectory import Trajectory
 ENV_KEYS = "CBM_API_KEYS"
 NDJSON = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")
 Format = Literal["auto", "native", "openai", "anthropic"]
-InputFormat = Literal["auto", "native", "openai", "anthropic", "claude-code"]  # claude-code: the body is one session
+InputFormat = Literal[Format, "claude-code"]  # claude-code: the body is one session
 JsonRecord = dict[str, Any] | list[Any]  # a record object, or a bare message list
 
 

@@ -124,10 +124,10 @@ def session_record(stream: IO[bytes], name: str = "-") -> dict[str, Any]:
             continue
         session = session or (event.get("sessionId") if isinstance(event.get("sessionId"), str) else None)
         cwd = cwd or (event.get("cwd") if isinstance(event.get("cwd"), str) else None)
-        for sub_agent, found in ((False, main), (True, side)):
-            kept = _message(event, sub_agent)
-            if kept is not None:
-                found.append(kept)
+        sub_agent = bool(event.get("isSidechain"))
+        kept = _message(event, sub_agent)
+        if kept is not None:
+            (side if sub_agent else main).append(kept)
     file = Path(name) if name != "-" else None
     metadata: dict[str, Any] = {"source": "claude-code"}
     if file is not None:

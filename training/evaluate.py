@@ -1133,16 +1133,14 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         lambda s: (comp[s]["cbm"]["auroc"] - comp[s]["blackbox"]["auroc"])
         if s in comp and comp[s].get("blackbox", {}).get("auroc") is not None else None,
         lambda v: v >= -TARGETS["cbm_vs_blackbox_auroc_gap"], splits)
-    add("correcting the 2 most uncertain concepts at least halves risk errors (errors k=2 / k=0 <= 0.5)",
-        lambda s: (sp[s].get("interventions") or {}).get("error_ratio_k2"),
-        lambda v: v <= TARGETS["uncertain2_error_ratio"], splits,
-        lambda s: "errors {} -> {}".format((sp[s].get("interventions") or {}).get("errors_k0"),
-                                           (sp[s].get("interventions") or {}).get("errors_k2_uncertain")))
-    add("correcting the 2 concepts the monitor asks to check first at least halves risk errors (errors k=2 / k=0 <= 0.5)",
-        lambda s: (sp[s].get("interventions") or {}).get("check_first_error_ratio_k2"),
-        lambda v: v <= TARGETS["uncertain2_error_ratio"], splits,
-        lambda s: "errors {} -> {}".format((sp[s].get("interventions") or {}).get("errors_k0"),
-                                           (sp[s].get("interventions") or {}).get("errors_k2_check_first")))
+    for which, ratio, errors in (("the 2 most uncertain concepts", "error_ratio_k2", "errors_k2_uncertain"),
+                                 ("the 2 concepts the monitor asks to check first", "check_first_error_ratio_k2",
+                                  "errors_k2_check_first")):
+        add(f"correcting {which} at least halves risk errors (errors k=2 / k=0 <= 0.5)",
+            lambda s, ratio=ratio: (sp[s].get("interventions") or {}).get(ratio),
+            lambda v: v <= TARGETS["uncertain2_error_ratio"], splits,
+            lambda s, errors=errors: "errors {} -> {}".format((sp[s].get("interventions") or {}).get("errors_k0"),
+                                                              (sp[s].get("interventions") or {}).get(errors)))
     add("ECE of calibrated risk <= 0.03", lambda s: sp[s]["risk"]["ece"], lambda v: v <= TARGETS["ece"], splits)
     add("obfuscated recall >= 0.9 x plain-twin recall (ratio)",
         lambda s: ((sp[s].get("evasion") or {}).get("all") or {}).get("cbm_ratio"),

@@ -178,7 +178,8 @@ def provenance_facts(out: Collector, text: str, arguments: dict[str, Any] | None
     if not credentials and not context.planted:
         return
     used = "\n".join(_used(arguments)) if arguments is not None else text.lower()
-    _credentials(out, credentials, used, _replaced(arguments), starts)
+    if credentials:
+        _credentials(out, credentials, used, _replaced(arguments), starts)
     if not context.planted:
         return
     for m in _VALUE.finditer(text):
