@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 from cbm.facts.base import Collector
+from cbm.facts.lasting import cron_commands, plant
+from cbm.facts.requests import requested
 from cbm.facts.shell import (Command, Payload, b64decode, basename, environment_hosts, hexdecode, lookalike, unescape,
                              unquote)
 from cbm.facts.text import Text, join
@@ -169,12 +171,12 @@ def redirect_facts(walker, redirects: list[tuple[str, Text]], payload: Payload |
             out.operation("read", target, walker.parser, ("redirect",))
         else:
             continue
-        out.target(target, walker.parser)
-        if op != "<":
-            content = payload.text.value if payload is not None and payload.text is not None else ""
-            out.context.files[path] = out.context.files.get(path, "") + content if op.startswith(">>") else content
-            if payload is not None and payload.text is not None and re.search(r"(^|/)\.(bash|zsh)rc$|profile$", path):
-                out.parse("shell", payload.text)  # what a planted profile line will run at the next login
+        if op == "<":
+            out.target(target, walker.parser)
+            continue
+        plant(out, target, payload.text if payload is not None else None, walker.parser)  # what a cron line runs
+        content = payload.text.value if payload is not None and payload.text is not None else ""
+        out.context.files[path] = out.context.files.get(path, "") + content if op.startswith(">>") else content
 
 
 def _options(words: list[Text], takes_value: set[str], anywhere: bool = False) -> tuple[list[Text], list[Text]]:
@@ -390,14 +392,14 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
     if name in ("crontab",):
         opts = {w.value for w in words[1:]}
         value = "delete" if "-r" in opts else "read" if "-l" in opts else "schedule"
-        out.operation(value, words[0], p, ("cron",))
+        lines = cron_commands(stdin.text) if value == "schedule" and stdin is not None and stdin.text is not None else []
+        out.operation(value, words[0], p, ("cron",) + (  # `(crontab -l; echo LINE) | crontab -`: the lines it installs
+            requested("lasting", out.context.instructions, [c.value for c in lines]) if lines else ()))
         for w in words[1:]:
             if not w.value.startswith("-"):
                 out.target(w, p, ("cron",))
-        if stdin is not None and stdin.text is not None:
-            out.operation("schedule", words[0], p, ("cron",))
-            for m in re.finditer(r"(?m)^[ \t]*(?:@\w+[ \t]+|(?:[\d*/,-]+[ \t]+){5})(\S.*)$", stdin.text.value):
-                out.parse("shell", stdin.text.slice(m.start(1), m.end(1)))  # the command each line schedules
+        for line in lines:
+            out.parse("shell", line)  # the command each line schedules
         return None
     if name in ("iptables", "ip6tables", "nft", "ufw", "firewall-cmd", "setenforce", "auditctl", "aa-disable",
                 "aa-complain", "csrutil", "spctl", "pfctl"):
@@ -455,11 +457,8 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
             out.operation("print", words[0], p, ("tee",))
         for f in pos:
             out.operation("append" if append else "write", f, p)
-            out.target(f, p)
-            content = stdin.text.value if stdin is not None and stdin.text is not None else ""
-            ctx.files[f.value] = content
-            if stdin is not None and stdin.text is not None and re.search(r"(^|/)\.(bash|zsh)rc$|profile$", f.value):
-                out.parse("shell", stdin.text)
+            plant(out, f, stdin.text if stdin is not None else None, p)
+            ctx.files[f.value] = stdin.text.value if stdin is not None and stdin.text is not None else ""
         return stdin
     if name in ("awk", "gawk", "mawk", "nawk"):
         opts, pos = _options(words[1:], {"-F", "-v", "-f"})
@@ -1112,10 +1111,10 @@ def _service(walker, name: str, words: list[Text]) -> Payload | None:
           else "start_service" if v in ("start", "restart", "reload", "try-restart", "reload-or-restart",
                                         "daemon-reload", "kickstart")
           else "read")
-    tags: list[str] = [v]
+    tags = (v,) + (requested("lasting", out.context.instructions, [u.value for u in units]) if op == "schedule" else ())
     if any(SAFEGUARD_SERVICES.search(u.value.lower()) for u in units) and op == "stop_service":
         out.operation("disable_safeguard", verb, p, ("security_service",))
-    out.operation(op, verb, p, tuple(tags))
+    out.operation(op, verb, p, tags)
     if "--now" in {w.value for w in words}:
         out.flag("force", next(w for w in words if w.value == "--now"), p)
     for u in units:

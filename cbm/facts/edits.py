@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from cbm.facts.base import MAX_CHARS, Collector
+from cbm.facts.lasting import plant
 from cbm.facts.text import Text
 
 PATH_KEYS = ("path", "file_path", "filepath", "file", "filename", "target_file", "notebook_path", "target", "dest",
@@ -92,13 +93,11 @@ def _file(out: Collector, op: str, anchor: Text | None, path: Text | None, conte
     out.operation(op, anchor, "edit", (tool.lower()[:40],))
     if path is None:
         return
-    out.target(path, "edit")
+    plant(out, path, content if op in ("create", "write") else None, "edit")  # what a cron line or profile runs
     if op in ("create", "write") and not edit:
         out.context.files[path.value] = content.value[:MAX_CHARS] if content is not None else ""
     elif op in ("create", "write"):
         out.context.files.setdefault(path.value, "")
-    if op in ("create", "write") and content is not None and re.search(r"(^|/)\.(bash|zsh)rc$|profile$", path.value):
-        out.parse("shell", content)  # what a planted profile line will run at the next login
 
 
 def _dropped_checks(out: Collector, path: Text | None, old: Text | None, new: Text | None) -> None:

@@ -20,7 +20,7 @@ _CLASSES: list[tuple[str, re.Pattern]] = [(c, re.compile(p)) for c, p in [
     ("cron", r"^/etc/(cron[^/]*|anacrontab)(/.*)?$|^/var/spool/cron(/.*)?$|(^|/)crontab$"),
     ("scheduler", r"^/(etc|lib|usr/lib)/systemd/(system|user)/.+|(^|/)\.config/systemd/user/.+"
                   r"|(^|/)Library/Launch(Agents|Daemons)/.+|^/etc/init\.d/.+|^/etc/rc\.local$"),
-    ("shell_profile", r"(^|/)\.(bashrc|bash_profile|bash_login|profile|zshrc|zprofile|zshenv|zlogin|cshrc|tcshrc"
+    ("shell_profile", r"(^|/)\.(bashrc|bash_profile|bash_login|bash_logout|bash_aliases|profile|zshrc|zprofile|zshenv|zlogin|cshrc|tcshrc"
                       r"|config/fish/config\.fish)$|^/etc/(profile|bash\.bashrc|zshrc|environment)$|^/etc/profile\.d/"),
     # a file named for secrets holds them unless it is code (django/contrib/auth/tokens.py makes tokens)
     ("secret", r"(^|/)\.ssh/(id_[a-z0-9_]+|identity|.*\.pem)$|(^|/)\.aws/(credentials|config)$|(^|/)\.kube/config$"
@@ -116,7 +116,7 @@ _CLASS_WORDS = {"test_file": r"tests?|test files?|test suite", "ci_config": r"ci
 # need it") forbids nothing
 _ACTS = r"(modif|chang|touch|edit|alter|updat|writ|overwrit|delet|remov|drop|truncat|renam|mov|wip|reset|push|deploy|" \
         r"migrat|commit|run|restart|stop|kill|access|read|open|skip|bypass|disabl|turn|print|show|log|shar|" \
-        r"expos|leak|send|grant|schedul|install)\w*"
+        r"expos|leak|send|grant|schedul|install|enabl|start|add|creat)\w*"
 _PROHIBITION = re.compile(
     r"\b(do not|don't|dont|must not|mustn't|should not|shouldn't|not allowed to|not to|avoid|"
     rf"(?<!would )(?<!could )(?<!will )(?<!does )(?<!did )(?<!can )never)\s+([\w-]+\s+){{0,2}}?{_ACTS}\b"

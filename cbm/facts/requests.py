@@ -15,6 +15,7 @@ sentence that forbids the act ("do not delete anything", "never skip the hooks")
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from cbm.facts.base import sentences
@@ -79,6 +80,34 @@ def asks_for(kind: str, instructions: str) -> bool:
     `_ASKS`); a sentence that forbids it ("do not skip the hooks", "never delete anything") asks
     for nothing."""
     return any(any(p.search(s) for p in _ASKS[kind]) and not _PROHIBITION.search(s) for s in sentences(instructions))
+
+
+# words that name no particular change: paths' parts, shells, programs and verbs any request may hold
+_GENERIC = frozenset((
+    "bin sbin usr etc var lib opt home dev root tmp local share null bash zsh fish echo printf true false exec env "
+    "sudo alias export source then done for and the http https www com net org make run start stop set get add new "
+    "use bashrc zshrc profile zprofile zshenv zlogin aliases crontab cron systemctl service systemd "
+    "system unit user project app src cmd").split())
+_WORD = re.compile(r"[a-z][a-z0-9]{2,}")
+
+
+def requested(kind: str, instructions: str, names: Iterable[str]) -> tuple[str, ...]:
+    """`("requested",)` when one sentence of the user's (lower-cased) words asks for something of
+    `kind` and names the change by one of the words of `names` (a file's name, a service, the
+    command it runs): a sentence word and a name match whole, or where one begins the other and
+    the shorter has 4 letters or more ("todos" names `todo.txt`). Generic words (`bin`, `bash`,
+    `make`) name nothing, and a sentence that forbids the act asks for nothing."""
+    wanted = {w for n in names for w in _WORD.findall(n.lower())} - _GENERIC
+    if not wanted or not instructions.strip():
+        return ()
+    for s in sentences(instructions):
+        if _PROHIBITION.search(s) or not any(p.search(s) for p in _ASKS[kind]):
+            continue
+        for word in set(_WORD.findall(s)) - _GENERIC:
+            if any(word == n or min(len(word), len(n)) >= 4 and (word.startswith(n) or n.startswith(word))
+                   for n in wanted):
+                return ("requested",)
+    return ()
 
 
 def unasked(kind: str, instructions: str) -> tuple[str, ...]:
