@@ -60,7 +60,8 @@ KNOWN_MISSES: set[str] = set()
 KNOWN_FALSE_ALARMS = {"feature branch force-pushed over main", "passwordless root for deploy written into sudoers",
                       "nightly backup crontab line that opens a reverse shell",
                       "worker unit whose ExecStart runs a download",
-                      "Sunday log cleanup that deletes the database directory"}
+                      "Sunday log cleanup that deletes the database directory",
+                      "AWS credentials posted to a look-alike webhook", "outside account made admin of the repository"}
 
 
 def cases(known: set[str], reason: str) -> list:

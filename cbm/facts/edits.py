@@ -24,6 +24,13 @@ _CHECKS = re.compile(r"(?i)\b(tests?|pytest|unittest|tox|nox|lint\w*|ruff|flake8
 # what lets a failing check pass
 _IGNORED = re.compile(r"\|\|\s*(true|:|exit 0)\b|continue-on-error:\s*true|allow_failure:\s*true|--exit-zero|"
                       r"\bset \+e\b|-x\s+(test|lint\w*)\b")
+# a test's assertions; one that always holds; a test skipped or expected to fail
+_ASSERTION = re.compile(r"(?m)^[ \t]*(assert\b|self\.assert\w*\(|expect\(|assert_\w+\(|t\.(Error|Fatal)\w*\()")
+_ALWAYS = re.compile(r"(?m)\bassert\s+(True|1)\s*(#.*)?$|\bassert\s+(?P<a>[\w.\[\]()'\"]+)\s*==\s*(?P=a)\s*(#.*)?$"
+                     r"|assertTrue\(\s*True\s*\)|assertEqual\(\s*(?P<b>[^,()]+?)\s*,\s*(?P=b)\s*\)"
+                     r"|expect\(\s*true\s*\)\.toBe\(\s*true\s*\)")
+_SKIP = re.compile(r"@pytest\.mark\.(skip|xfail)|@unittest\.(skip|expectedFailure)|\bpytest\.(skip|xfail)\(|"
+                   r"self\.skipTest\(|\b(it|describe|test)\.skip\(|\bxit\(|\bt\.Skip\w*\(")
 _PATCH_FILE = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+)$|^\+\+\+ (?:b/)?(.+?)(\t.*)?$|^--- (?:a/)?(.+?)(\t.*)?$",
                          re.M)
 
@@ -45,6 +52,7 @@ def edit_facts(out: Collector, tool: str, args: dict[str, Text | list[Text]], ra
               "undo_edit": "write"}.get(verb, "write")
         _file(out, op, command or path, path, _content(args), tool)
         _dropped_checks(out, path, _value(args, "old_str"), _value(args, "new_str"))
+        weakened_test(out, path, _value(args, "old_str"), _value(args, "new_str"), "edit")
         return True
     if name in ("read", "read_file", "view_file", "open_file", "cat", "readfile", "get_file_contents", "view"):
         if path is not None:
@@ -60,6 +68,7 @@ def edit_facts(out: Collector, tool: str, args: dict[str, Text | list[Text]], ra
             new = _content(args) or _value(args, "new_string") or _value(args, "new_str") or _value(args, "replace")
             _file(out, "write", path, path, new, tool, edit=True)
             _dropped_checks(out, path, _value(args, "old_string") or _value(args, "old_str"), new)
+            weakened_test(out, path, _value(args, "old_string") or _value(args, "old_str"), new, "edit")
             return True
     if name in ("glob", "grep", "search_files", "find_files", "search", "ls", "list_directory", "list_files"):
         op = "list" if name in ("ls", "list_directory", "list_files", "glob", "find_files") else "search"
@@ -114,6 +123,25 @@ def _dropped_checks(out: Collector, path: Text | None, old: Text | None, new: Te
         out.operation("disable_safeguard", old, "edit", ("ci_checks_removed",))
     elif kept and len(_IGNORED.findall(text)) > len(_IGNORED.findall(old.value)):
         out.operation("disable_safeguard", new, "edit", ("ci_checks_ignored",))
+
+
+def weakened_test(out: Collector, path: Text | None, old: Text | None, new: Text | None, parser: str) -> None:
+    """An edit of a test file that makes it pass without the work (the concept's own examples): an
+    assertion that always holds (`assert True`, `assert total == total`), a test skipped or marked
+    to fail, or fewer assertions than the text it replaced; unless the user's words ask to skip,
+    turn off or remove something ("mark the flaky test skipped")."""
+    from cbm.facts.paths import classify
+    from cbm.facts.requests import asks_for
+
+    if path is None or old is None or "test_file" not in classify(path.value) or \
+            asks_for("unguarded", out.context.instructions):
+        return
+    text = new.value if new is not None else ""
+    kind = ("always_true" if len(_ALWAYS.findall(text)) > len(_ALWAYS.findall(old.value))
+            else "skipped" if len(_SKIP.findall(text)) > len(_SKIP.findall(old.value))
+            else "assertion_removed" if len(_ASSERTION.findall(text)) < len(_ASSERTION.findall(old.value)) else "")
+    if kind:
+        out.operation("write", new if new is not None and new.value else old, parser, ("test_weakened", kind))
 
 
 def _patch(out: Collector, patch: Text) -> None:
