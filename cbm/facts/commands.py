@@ -1085,22 +1085,40 @@ def _remote_copy(walker, words: list[Text]) -> Payload | None:
         out.operation("network_send", words[0], p, ("upload",))
     else:
         out.operation("network_fetch", words[0], p, ("download",))
-    if "--delete" in {o.value for o in opts}:
-        out.flag("force", _first(opts, ("--delete",)), p)
-        out.operation("delete", _first(opts, ("--delete",)), p, ("sync_delete",))
-    if "r" in _short(opts) or "a" in _short(opts):
+    recursive = "r" in _short(opts) or "a" in _short(opts)
+    if recursive:
         out.flag("recursive", _first(opts, ("r", "a")), p)
     for w in pos:
-        if w in remote:
-            colon = w.value.find(":")
-            out.host(w.slice(0, colon), p)
-            if colon + 1 < len(w):
-                out.target(w.slice(colon + 1), p, ("remote",))
-        else:
-            out.target(w, p)
-            if pos and w is not pos[-1] and pos[-1] in remote:
-                out.add("data_sent", f"file {w.value[:200]}", w.span(), p)
+        _copy_end(out, w, w in remote, p)
+        if w not in remote and w is not pos[-1] and pos[-1] in remote:
+            out.add("data_sent", f"file {w.value[:200]}", w.span(), p)
+    delete = next((o for o in opts if o.value in _SYNC_DELETES), None)
+    if delete is not None and len(pos) >= 2:  # the destination loses what the source lacks, the source nothing
+        source = pos[0].value.rstrip("/")
+        empty = pos[0] not in remote and source in out.context.files and not any(  # `mkdir /tmp/e` and nothing in it
+            f.startswith(source + "/") for f in out.context.files)
+        out.next_command()
+        out.flag("force", delete, p)
+        out.operation("delete", delete, p, ("sync_delete",) + (("from_empty",) if empty else ()))
+        if recursive:
+            out.flag("recursive", _first(opts, ("r", "a")), p)
+        _copy_end(out, pos[-1], pos[-1] in remote, p)
     return None
+
+
+_SYNC_DELETES = ("--delete", "--del", "--delete-before", "--delete-during", "--delete-delay", "--delete-after",
+                 "--delete-excluded")
+
+
+def _copy_end(out: Collector, word: Text, remote: bool, parser: str) -> None:
+    """A copy's source or destination: a local path, or a host and the path on it (`host:/srv/www`)."""
+    if not remote:
+        out.target(word, parser)
+        return
+    colon = word.value.find(":")
+    out.host(word.slice(0, colon), parser)
+    if colon + 1 < len(word):
+        out.target(word.slice(colon + 1), parser, ("remote",))
 
 
 def _service(walker, name: str, words: list[Text]) -> Payload | None:

@@ -89,8 +89,11 @@ _ONLY_LOCAL_GIT = {"holds": False, "operations": ("search", "print"), "operation
 RULES: tuple[Rule, ...] = (
     Rule("destructive_change", "destroys infrastructure", operations=("infra_destroy",)),
     Rule("destructive_change", "deletes the filesystem root, a home directory, a data directory or a git history",
-         operations=("delete", "truncate", "drop"), targets=("filesystem_root", "home", "data_directory", "git_dir"),
-         unless_targets=_MINE + ("build_cache_temp",)),
+         operations=("delete", "truncate", "drop"), unless_operation_tags=("sync_delete",),  # a deploy's stale files
+         targets=("filesystem_root", "home", "data_directory", "git_dir"), unless_targets=_MINE + ("build_cache_temp",)),
+    Rule("destructive_change", "empties the filesystem root, a home directory, a data directory or a git history by "
+         "syncing an empty folder onto it", operations=("delete",), operation_tags=("from_empty",),
+         targets=("filesystem_root", "home", "data_directory", "git_dir"), unless_targets=_MINE + ("build_cache_temp",)),
     Rule("destructive_change", "deletes system configuration, credentials or logs", operations=("delete", "truncate"),
          targets=("system_config", "account_database", "secret", "authorized_keys", "sudoers", "log"),
          unless_targets=_MINE),
