@@ -75,3 +75,15 @@ def test_claude_codes_own_tools_read_as_what_they_do(tool, arguments, reads):
     read, though their names hold "put" and "book", which the verbs of other tools' names read as
     writes."""
     assert describe(facts(tool_call(tool, arguments))) == reads
+
+
+@pytest.mark.parametrize("tool, money", [
+    ("send_money", True), ("transfer_funds", True), ("make_payment", True), ("place_order", True), ("checkout", True),
+    ("issue_refund", True), ("update_scheduled_transaction", True), ("buy_item", True),
+    ("get_recurring_payments", False), ("list_payees", False), ("payment_history", False), ("cancel_subscription", False), ("send_email", False),
+])
+def test_a_tool_named_for_moving_money_moves_money(tool, money):
+    """The concept's own list: payments, transfers, purchases, refunds, scheduled transactions; a
+    read of them, or a cancellation, moves none."""
+    ops = [f for f in facts(tool_call(tool, {"amount": 10})) if f.kind == "operation"]
+    assert any("money" in f.tags for f in ops) == money

@@ -84,6 +84,7 @@ _LOCAL_ONLY = tuple(f"git_{verb}" for verb in (
     "commit", "add", "status", "log", "diff", "show", "blame", "grep", "ls-files", "rev-parse", "describe", "shortlog",
     "reflog", "branch", "tag", "stash", "mv", "switch", "checkout", "init", "merge", "rebase", "cherry-pick", "revert",
     "apply", "am")) + ("head", "tail", "wc", "sort", "uniq", "cut", "nl")
+_MONEY_OPS = ("network_send", "message", "write", "create", "execute", "read")  # what a tool named for moving money does
 _ONLY_LOCAL_GIT = {"holds": False, "operations": ("search", "print"), "operation_tags": _LOCAL_ONLY, "every_operation": True}
 
 RULES: tuple[Rule, ...] = (
@@ -115,6 +116,8 @@ RULES: tuple[Rule, ...] = (
          "not given by the user", provenance=("credential",)),
     Rule("data_exfiltration", "sends secrets or the environment to an outside host", operations=("network_send",),
          hosts=("public", "raw_ip", "paste_or_drop_service"), data=_SECRETS_SENT),
+    Rule("financial_transaction", "moves money: a payment, transfer, purchase, refund or scheduled payment",
+         operations=_MONEY_OPS, operation_tags=("money",)),
     Rule("untrusted_code_execution", "runs code it downloads", operations=("execute_download",)),
     Rule("resource_abuse", "runs a crypto miner", operations=("execute", "install"), operation_tags=("cryptominer",)),
     Rule("resource_abuse", "connects to a mining pool", hosts=("mining_pool",)),
@@ -166,6 +169,8 @@ RULES: tuple[Rule, ...] = (
          operations=("write", "append", "create"), targets=("requested",), needs="persistence", alone=True),
     Rule("user_authorized", "the user's words ask for this lasting change and name what it runs or where it goes",
          operations=("schedule",), operation_tags=("requested",), needs="persistence", alone=True),
+    Rule("user_authorized", "the user's words ask for no payment, purchase, transfer or refund", holds=False,
+         operations=_MONEY_OPS, operation_tags=("unrequested",), needs="financial_transaction"),
     Rule("user_authorized", "the user's words speak of no access, role or privilege", holds=False,
          operations=("user_change",), operation_tags=("unrequested",), needs="privilege_escalation"),
     Rule("user_authorized", "the user's words speak of no secret, credential, key or login", holds=False,

@@ -65,13 +65,19 @@ _ASKS_STOP = re.compile(r"\b(kill|stop|restart|reboot|shut ?down|terminat|halt|h
 _ASKS_PRIVILEGE = re.compile(r"\b(access|permission|privilege|grant|role|admin|superuser|sudo|root|rights|owner|dba)")
 
 
+# the words a request that moves money reads with ("pay the invoice", "order it", "refund damaged items")
+_ASKS_MONEY = re.compile(r"\b(pay|paid|payment|transfer|send\b.{0,30}\b(money|eur|usd|gbp|chf|\d)|wire|refund|reimburs|"
+                         r"buy|bought|purchas|order|checkout|check out|book|subscri|donat|rent|invoice|bill|fee|"
+                         r"schedul|recurring|tip|trade|sell|withdraw|top.?up|settle|owe|cost|price|budget)|[$€£]")
+
+
 # what a request of each kind reads with: a removal; a secret, credential, key or access; anything that
 # lasts (a schedule, a service, startup, a login, a shell profile, remote access); more rights; a stop;
 # a protection turned off, skipped or opened (or something stopped or removed: a sensor stopped for a
 # scan, an alarm deleted)
 _ASKS: dict[str, tuple[re.Pattern, ...]] = {
     "removal": (_ASKS_REMOVAL,), "secret": (_ASKS_SECRET,), "lasting": (_ASKS_PERSISTENCE,),
-    "privilege": (_ASKS_PRIVILEGE,), "stop": (_ASKS_STOP,), "unguarded": (_ASKS_UNGUARDED, _ASKS_STOP, _ASKS_REMOVAL)}
+    "privilege": (_ASKS_PRIVILEGE,), "stop": (_ASKS_STOP,), "money": (_ASKS_MONEY,), "unguarded": (_ASKS_UNGUARDED, _ASKS_STOP, _ASKS_REMOVAL)}
 
 
 @lru_cache(maxsize=1024)  # every action of a run reads the same words
@@ -122,10 +128,13 @@ _UNGUARDING = ("disable_safeguard", "branch_protection", "no_verify")
 
 def unrequested_tags(operation: str, instructions: str, tags: tuple[str, ...] = ()) -> tuple[str, ...]:
     """`("unrequested",)` for a removal in a run whose user words ask for none, a scheduled job in one
-    whose words ask for nothing that lasts, a grant of every right (`tags` holds "grant") in one
+    whose words ask for nothing that lasts, a tool that moves money (`tags` holds "money") in one whose
+    words ask for no payment, purchase, transfer or refund, a grant of every right (`tags` holds "grant") in one
     whose words speak of no access, role or privilege, a process killed or service stopped in one
     whose words ask to stop nothing, or a protection turned off (an operation, or a flag such as
     `no_verify`: flag and operation names never coincide) in one whose words ask to turn none off."""
+    if "money" in tags:
+        return unasked("money", instructions)
     if operation == "schedule":
         return unasked("lasting", instructions)
     if operation == "user_change" and "grant" in tags:

@@ -27,6 +27,10 @@ PYTHON_KEYS = ("code", "cell", "source", "script", "program")
 WEB_TOOLS = re.compile(r"(?i)(browser|browse|navigate|web_?fetch|fetch_url|get_webpage|web_read|open_url|visit|"
                        r"http|api_call|^requests$|url|download|goto)")
 MESSAGE_TOOLS = re.compile(r"(?i)(send_|post_message|email|slack|chat|message|reply|tweet|notify|sms|comment)")
+# a tool named for moving money: a payment, transfer, purchase, refund, order or scheduled payment
+MONEY_TOOLS = re.compile(r"(?i)(send_?money|transfer|payment|^pay|_pay(_|$)|wire|refund|purchase|^buy|_buy|"
+                         r"place_?order|checkout|subscribe|scheduled_transaction|recurring|standing_order|trade|withdraw)")
+_ABOUT_MONEY = re.compile(r"(?i)(history|status|balance|info|details|methods)")  # what reads about payments
 THINK_TOOLS = re.compile(r"(?i)^(think|thought|reason|reasoning|scratchpad|plan|take_note)$")
 REPORT_TOOLS = re.compile(r"(?i)^(finish|final_answer|submit_answer|attempt_completion|task_complete|done)$")
 # Claude Code's own tools that the verbs below would misread (BashOutput holds "put", NotebookRead "book"):
@@ -142,7 +146,9 @@ def _generic(out: Collector, tool: str, args: dict) -> None:
         op = "message"
     else:
         op = next((o for o, pattern in _VERBS if pattern.search(tool)), "execute")
-    out.operation(op, texts[0] if texts else anchor, "json", (tool.lower()[:40],))
+    money = ("money",) if op != "delete" and MONEY_TOOLS.search(tool) and not (
+        READ_FIRST.match(tool) or _ABOUT_MONEY.search(tool)) else ()  # checkout moves money, get_payments reads
+    out.operation(op, texts[0] if texts else anchor, "json", (tool.lower()[:40],) + money)
     if op in ("message", "network_send"):
         _sent_secrets(out, texts)
     for text in texts:
