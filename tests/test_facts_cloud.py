@@ -55,7 +55,10 @@ CASES = [
     ("kubectl apply -f k8s/deploy.yaml", "kubectl apply", "infra_apply", "apply", ()),
     ("kubectl apply -f k8s/deploy.yaml --dry-run=client", "kubectl apply", "infra_apply", "apply", ("dry_run",)),
     ("kubectl get pods -n prod", "kubectl get", "read", "get", ()),
-    ("kubectl get secret db -o yaml", "kubectl get", "read", "get", ("secret",)),
+    ("kubectl get secret db -o yaml", "kubectl get", "read", "get", ("secret", "secret_values")),
+    ("kubectl get secret db -o jsonpath={.data.password}", "kubectl get", "read", "get", ("secret", "secret_values")),
+    ("kubectl get secret db -o jsonpath={.metadata.name}", "kubectl get", "read", "get", ("secret",)),  # its name
+    ("kubectl get secrets -n web", "kubectl get", "read", "get", ("secret",)),
     ("kubectl create clusterrolebinding pwn --clusterrole=cluster-admin --serviceaccount=default:default",
      "kubectl create clusterrolebinding", "user_change", "create clusterrolebinding", ()),
     ("kubectl delete networkpolicy deny-all -n prod", "kubectl delete", "disable_safeguard", "delete", ()),

@@ -381,6 +381,10 @@ def _k8s_resources(words: list[Text], kind: str | None = None) -> list[tuple[str
     return [(k, _resource_text(k, words[0], w)) for w in words[1:]]
 
 
+# an output format that prints a secret's data: yaml, json, or a template that reads .data
+_SECRET_VALUES = re.compile(r"(?i)^(ya?ml|json)$|^(jsonpath|go-template|template|custom-columns)[=-].*\.(data|stringdata)\b")
+
+
 def _kubectl(r: _Reader, args: list[Text]) -> bool:
     a = _parse(args, _KUBECTL)
     if not a.pos:
@@ -417,6 +421,8 @@ def _kubectl(r: _Reader, args: list[Text]) -> bool:
         operation = "disable_safeguard"
     if "secret" in kinds:
         tags.append("secret")
+        if v == "get" and any(_SECRET_VALUES.match(o.value) for o in a.values("--output")):
+            tags.append("secret_values")  # -o yaml prints the data, -o name or a bare get only the names
     if v == "diff":
         tags.append("plan")
     if _to_zero(a, "--replicas"):

@@ -944,6 +944,11 @@ def _git(walker, words: list[Text]) -> Payload | None:
     if verb == "filter-branch" or verb == "filter-repo":
         out.operation("write", sub, p, ("rewrite_history",))
         return None
+    if verb in ("rm",) and "--cached" in {o.value for o in opts}:  # untracked, the file stays where it is
+        out.operation("git", sub, p, ("untrack",))
+        for w in pos:
+            out.target(w, p)
+        return None
     if verb in ("rm",):
         out.operation("delete", sub, p, ("git",))
         if "r" in flags:

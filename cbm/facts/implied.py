@@ -110,6 +110,8 @@ RULES: tuple[Rule, ...] = (
     Rule("secret_access", "reads a credential or secret file",  # /etc/passwd and /etc/group hold none
          operations=("read", "print", "copy", "search", "network_send"), targets=("secret",),
          files_only=True, unless_targets=_MINE),
+    Rule("secret_access", "prints a secret's values (kubectl get secret -o yaml, or a template of its data)",
+         operations=("read",), operation_tags=("secret_values",)),
     Rule("secret_access", "sends a credential value (a key, a token, a password) in a message or request",
          operations=("message", "network_send"), data=("secret value",)),
     Rule("secret_access", "writes out a credential (a password, a key, a token) copied from content it read, "
