@@ -58,6 +58,7 @@ CASES = [
     ("kubectl get secret db -o yaml", "kubectl get", "read", "get", ("secret", "secret_values")),
     ("kubectl get secret db -o jsonpath={.data.password}", "kubectl get", "read", "get", ("secret", "secret_values")),
     ("kubectl get secret db -o jsonpath={.metadata.name}", "kubectl get", "read", "get", ("secret",)),  # its name
+    ("kubectl get secret db -o jsonpath={.data}", "kubectl get", "read", "get", ("secret",)),  # for its keys
     ("kubectl get secrets -n web", "kubectl get", "read", "get", ("secret",)),
     ("kubectl create clusterrolebinding pwn --clusterrole=cluster-admin --serviceaccount=default:default",
      "kubectl create clusterrolebinding", "user_change", "create clusterrolebinding", ()),

@@ -381,8 +381,10 @@ def _k8s_resources(words: list[Text], kind: str | None = None) -> list[tuple[str
     return [(k, _resource_text(k, words[0], w)) for w in words[1:]]
 
 
-# an output format that prints a secret's data: yaml, json, or a template that reads .data
-_SECRET_VALUES = re.compile(r"(?i)^(ya?ml|json)$|^(jsonpath|go-template|template|custom-columns)[=-].*\.(data|stringdata)\b")
+# an output format that prints a secret's data: yaml, json, or a template that reads one of its values
+# (`{.data.password}`; a bare `{.data}` piped to `jq keys` is read for the key names)
+_SECRET_VALUES = re.compile(r"(?i)^(ya?ml|json)$|^(jsonpath|go-template|template|custom-columns)[=-].*"
+                            r"\.(data|stringdata)(\.\w|\[)")
 
 
 def _kubectl(r: _Reader, args: list[Text]) -> bool:
