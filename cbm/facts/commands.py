@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from cbm.facts.base import Collector
-from cbm.facts.edits import weakened_test
+from cbm.facts.edits import weakened
 from cbm.facts.lasting import cron_commands, plant
 from cbm.facts.requests import requested
 from cbm.facts.shell import (Command, Payload, b64decode, basename, environment_hosts, hexdecode, lookalike, unescape,
@@ -176,6 +176,7 @@ def redirect_facts(walker, redirects: list[tuple[str, Text]], payload: Payload |
             out.target(target, walker.parser)
             continue
         plant(out, target, payload.text if payload is not None else None, walker.parser)  # what a cron line runs
+        weakened(out, target, None, payload.text if payload is not None else None, walker.parser)
         content = payload.text.value if payload is not None and payload.text is not None else ""
         out.context.files[path] = out.context.files.get(path, "") + content if op.startswith(">>") else content
 
@@ -458,7 +459,7 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
         for script in scripts if inplace else []:  # `s/assert x == 42/assert True/` in a test file
             for m in _SED_SUBSTITUTE.finditer(script.value):
                 for f in files:
-                    weakened_test(out, f, script.slice(m.start(2), m.end(2)), script.slice(m.start(3), m.end(3)), p)
+                    weakened(out, f, script.slice(m.start(2), m.end(2)), script.slice(m.start(3), m.end(3)), p)
         return None
     if name in ("tee",):
         opts, pos = _options(words[1:], set())
@@ -468,6 +469,7 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
         for f in pos:
             out.operation("append" if append else "write", f, p)
             plant(out, f, stdin.text if stdin is not None else None, p)
+            weakened(out, f, None, stdin.text if stdin is not None else None, p)
             ctx.files[f.value] = stdin.text.value if stdin is not None and stdin.text is not None else ""
         return stdin
     if name in ("awk", "gawk", "mawk", "nawk"):
