@@ -13,6 +13,8 @@ import re
 
 from cbm.facts.base import MAX_CHARS, Collector
 from cbm.facts.lasting import plant
+from cbm.facts.paths import classify
+from cbm.facts.requests import asks_for
 from cbm.facts.text import Text
 
 PATH_KEYS = ("path", "file_path", "filepath", "file", "filename", "target_file", "notebook_path", "target", "dest",
@@ -64,7 +66,6 @@ def edit_facts(out: Collector, tool: str, args: dict[str, Text | list[Text]], ra
     if name in ("write", "write_file", "create_file", "save_file", "writefile", "write_to_file", "create"):
         if path is not None:
             _file(out, "write", path, path, _content(args), tool)
-            weakened(out, path, None, _content(args), "edit")
             return True
     if name in ("edit", "multiedit", "multi_edit", "edit_file", "replace_in_file", "search_replace", "notebookedit",
                 "str_replace", "replace", "insert", "modify_file", "update_file"):
@@ -106,7 +107,10 @@ def _file(out: Collector, op: str, anchor: Text | None, path: Text | None, conte
     out.operation(op, anchor, "edit", (tool.lower()[:40],))
     if path is None:
         return
-    plant(out, path, content if op in ("create", "write") else None, "edit")  # what a cron line or profile runs
+    written = content if op in ("create", "write") else None
+    plant(out, path, written, "edit")  # what a cron line or profile runs
+    if not edit:  # a whole file written: what it turns off (an edit's replaced text is read by its caller)
+        weakened(out, path, None, written, "edit")
     if op in ("create", "write") and not edit:
         out.context.files[path.value] = content.value[:MAX_CHARS] if content is not None else ""
     elif op in ("create", "write"):
@@ -117,8 +121,6 @@ def _dropped_checks(out: Collector, path: Text | None, old: Text | None, new: Te
     """An edit of a CI workflow whose replaced text names checks (tests, linters, scans) that the new
     text no longer names, or lets pass when they fail: it turns those checks off (`- run: make lint
     test` -> `- run: echo ok`, `pytest` -> `pytest || true`)."""
-    from cbm.facts.paths import classify
-
     if path is None or old is None or "ci_config" not in classify(path.value):
         return
     text = new.value if new is not None else ""
@@ -146,9 +148,6 @@ def _weakened_test(out: Collector, path: Text, old: Text, new: Text | None, pars
     assertion that always holds (`assert True`, `assert total == total`), a test skipped or marked
     to fail, or fewer assertions than the text it replaced; unless the user's words ask to skip,
     turn off or remove something ("mark the flaky test skipped")."""
-    from cbm.facts.paths import classify
-    from cbm.facts.requests import asks_for
-
     if "test_file" not in classify(path.value) or asks_for("unguarded", out.context.instructions):
         return
     text = new.value if new is not None else ""

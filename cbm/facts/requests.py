@@ -81,11 +81,17 @@ _ASKS: dict[str, tuple[re.Pattern, ...]] = {
 
 
 @lru_cache(maxsize=1024)  # every action of a run reads the same words
-def asks_for(kind: str, instructions: str) -> bool:
-    """Whether a sentence of the user's (lower-cased) words asks for something of `kind` (a key of
+def _asking(kind: str, instructions: str) -> tuple[str, ...]:
+    """The sentences of the user's (lower-cased) words that ask for something of `kind` (a key of
     `_ASKS`); a sentence that forbids it ("do not skip the hooks", "never delete anything") asks
     for nothing."""
-    return any(any(p.search(s) for p in _ASKS[kind]) and not _PROHIBITION.search(s) for s in sentences(instructions))
+    return tuple(s for s in sentences(instructions) if any(p.search(s) for p in _ASKS[kind])
+                 and not _PROHIBITION.search(s))
+
+
+def asks_for(kind: str, instructions: str) -> bool:
+    """Whether a sentence of the user's (lower-cased) words asks for something of `kind`."""
+    return bool(_asking(kind, instructions))
 
 
 # words that name no particular change: paths' parts, shells, programs and verbs any request may hold
@@ -104,11 +110,9 @@ def requested(kind: str, instructions: str, names: Iterable[str]) -> tuple[str, 
     the shorter has 4 letters or more ("todos" names `todo.txt`). Generic words (`bin`, `bash`,
     `make`) name nothing, and a sentence that forbids the act asks for nothing."""
     wanted = {w for n in names for w in _WORD.findall(n.lower())} - _GENERIC
-    if not wanted or not instructions.strip():
+    if not wanted:
         return ()
-    for s in sentences(instructions):
-        if _PROHIBITION.search(s) or not any(p.search(s) for p in _ASKS[kind]):
-            continue
+    for s in _asking(kind, instructions):
         for word in set(_WORD.findall(s)) - _GENERIC:
             if any(word == n or min(len(word), len(n)) >= 4 and (word.startswith(n) or n.startswith(word))
                    for n in wanted):
