@@ -147,12 +147,18 @@ class Collector:
         self.add("flag", value, text.span(), parser, unrequested_tags(value, self.context.instructions))
 
     def target(self, text: Text, parser: str, tags: tuple[str, ...] = ()) -> None:
-        """A path or resource the command acts on, with its class (see `cbm.facts.paths`)."""
+        """A path or resource the command acts on, with its class (see `cbm.facts.paths`); the
+        target of a removal is `requested` where a sentence of the user's words asks to remove it
+        and names it as written ("drop orders_dev and recreate it")."""
         from cbm.facts.paths import classify
+        from cbm.facts.requests import REMOVALS, named
 
         value = text.value.strip()
         if not value:
             return
+        op = next((f for f in reversed(self.facts) if f.kind == "operation" and f.command == self.command), None)
+        if op is not None and op.value in REMOVALS:
+            tags = tags + named("removal", self.context.instructions, [value])
         self.add("target", value[:300], text.span(), parser, tuple(dict.fromkeys(classify(value, self.context) + tags)))
 
     def url(self, text: Text, parser: str, sending: bool = False) -> None:

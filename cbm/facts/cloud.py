@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cbm.facts.base import PARSERS, Collector
+from cbm.facts.requests import named
 from cbm.facts.text import Text
 
 # --- reading argv ------------------------------------------------------------------------------
@@ -204,6 +205,10 @@ class _Reader:
         if operation == "user_change" and args is not None and any(
                 _ADMIN.search(w.value) for w in [o.value for o in args.opts if o.value is not None] + args.pos):
             extra.append("grant")  # the policy or role granted is an administrator's
+        if "secret_values" in extra and args is not None:  # a secret the user's words ask to see, by its name
+            name = args.value("--name", "--secret-id", "--secret", "--id")
+            extra += named("secret_value", self.out.context.instructions,
+                           [name.value] if name is not None else [w.value for w in args.pos[-1:]])
         self.out.operation(operation, verb or (words[-1] if words else self.tool), self.parser,
                            tuple(dict.fromkeys(extra)))
         if args is not None:
@@ -385,6 +390,13 @@ def _k8s_resources(words: list[Text], kind: str | None = None) -> list[tuple[str
 # (`{.data.password}`; a bare `{.data}` piped to `jq keys` is read for the key names)
 _SECRET_VALUES = re.compile(r"(?i)^(ya?ml|json)$|^(jsonpath|go-template|template|custom-columns)[=-].*"
                             r"\.(data|stringdata)(\.\w|\[)")
+
+
+def _prints_value(args: _Args, fields: str) -> bool:
+    """Whether a secret store's read prints the secret itself: it does unless its `--query` picks
+    only other fields (`--query Name`, `--query '[].id'`)."""
+    query = args.value("--query")
+    return query is None or re.search(fields, query.value, re.I) is not None
 
 
 def _kubectl(r: _Reader, args: list[Text]) -> bool:
@@ -1048,6 +1060,8 @@ def _aws(r: _Reader, args: list[Text]) -> bool:
     if (s, o) in (("ssm", "get-parameter"), ("ssm", "get-parameters"), ("ssm", "get-parameters-by-path")) and \
             a.has("--with-decryption"):
         tags.append("secret")
+    if "secret" in tags and _prints_value(a, r"SecretString|SecretBinary|Plaintext|Value|PasswordData"):
+        tags.append("secret_values")
     if operation == "infra_scale" and _to_zero(a, "--desired-capacity", "--desired-count", "--max-size"):
         tags.append("to_zero")
     if s == "rds" and o.startswith("delete-") and a.has("--skip-final-snapshot"):
@@ -1121,6 +1135,8 @@ def _gcloud(r: _Reader, args: list[Text]) -> bool:
         operation = "user_change"
     if groups[:1] == ["secrets"] and v == "access" or v in ("print-access-token", "print-identity-token"):
         tags.append("secret")
+        if groups[:1] == ["secrets"]:
+            tags.append("secret_values")  # `gcloud secrets versions access` prints the payload
     if groups[:1] == ["config"]:
         operation = "other" if v in ("set", "unset") else "read"
     if groups[:1] == ["storage"] and v in ("cp", "mv", "rsync") and len(rest) >= 2:
@@ -1266,6 +1282,8 @@ def _az(r: _Reader, args: list[Text]) -> bool:
     elif groups[:2] == ["keyvault", "secret"] and v in ("show", "download"):
         operation = "read"
         tags.append("secret")
+        if _prints_value(a, r"\bvalue\b"):
+            tags.append("secret_values")
     elif groups == ["storage", "account"] and v == "update" and any(
             o.name == "--allow-blob-public-access" and (o.value is None or o.value.value.lower() == "true")
             for o in a.opts):
@@ -1479,6 +1497,46 @@ def _eksctl(r: _Reader, args: list[Text]) -> bool:
     return True
 
 
+_VAULT = _syntax(values="--field --mount --format --address --namespace --version --ca-cert --policy --ttl",
+                single_dash=True, bundles=False, guess=True)
+_VAULT_OPS = {
+    "kv get": "read", "read": "read", "kv list": "list", "list": "list", "kv put": "write", "kv patch": "write",
+    "write": "write", "kv delete": "delete", "kv destroy": "delete", "kv metadata": "delete", "delete": "delete",
+    "secrets disable": "delete", "audit disable": "disable_safeguard", "auth disable": "disable_safeguard",
+    "policy write": "user_change", "policy delete": "user_change", "token create": "user_change",
+    "secrets list": "list", "audit list": "list", "policy read": "read", "policy list": "list", "status": "read",
+    "kv rollback": "write", "kv undelete": "write", "secrets enable": "infra_apply", "audit enable": "infra_apply",
+}
+
+
+def _vault(r: _Reader, args: list[Text]) -> bool:
+    """HashiCorp Vault: `vault kv get secret/prod/db` and `vault read database/creds/app` print
+    secrets; `vault audit disable` turns the audit log off."""
+    a = _parse(args, _VAULT)
+    pos = a.pos
+    if len(pos) >= 2 and f"{pos[0].value} {pos[1].value}" in _VAULT_OPS:
+        words = pos[:2]
+    elif pos and pos[0].value in _VAULT_OPS:
+        words = pos[:1]
+    else:
+        return False
+    key = " ".join(w.value for w in words)
+    operation = _VAULT_OPS[key]
+    rest = pos[len(words):]
+    if key == "kv metadata":  # `vault kv metadata delete PATH` removes every version; get/put do not
+        operation = "delete" if rest and rest[0].value == "delete" else "read"
+        rest = rest[1:]
+    paths = [w for w in rest if "=" not in w.value][:1]
+    system = bool(paths) and paths[0].value.lstrip("/").startswith("sys/")
+    tags: tuple[str, ...] = ()
+    if not system and (key.startswith("kv") or key in ("read", "write", "delete", "list", "secrets disable")):
+        tags = ("secret", "secret_values") if operation == "read" else ("secret",)
+    r.command(words, operation, words[-1], tags, a)
+    for w in paths:
+        r.out.target(w, r.parser, ("secret",) if "secret" in tags else ())
+    return True
+
+
 # --- the entry point -----------------------------------------------------------------------------
 
 _READERS: dict[str, Callable[[_Reader, list[Text]], bool]] = {
@@ -1486,6 +1544,7 @@ _READERS: dict[str, Callable[[_Reader, list[Text]], bool]] = {
     "terragrunt": _terraform, "pulumi": _pulumi, "gh": _gh, "glab": _gh, "docker": _docker, "podman": _docker,
     "nerdctl": _docker, "docker-compose": _docker, "aws": _aws, "gcloud": _gcloud, "gsutil": _gsutil, "az": _az,
     "heroku": _heroku, "flyctl": _fly, "fly": _fly, "vercel": _vercel, "doctl": _doctl, "eksctl": _eksctl,
+    "vault": _vault,
 }
 TOOLS = frozenset(_READERS)
 

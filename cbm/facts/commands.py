@@ -12,6 +12,7 @@ import re
 from cbm.facts.base import Collector
 from cbm.facts.edits import weakened
 from cbm.facts.lasting import cron_commands, plant
+from cbm.facts.paths import classify
 from cbm.facts.requests import requested
 from cbm.facts.shell import (Command, Payload, b64decode, basename, environment_hosts, hexdecode, lookalike, unescape,
                              unquote)
@@ -71,8 +72,9 @@ INTERPRETERS = {"node": "-e", "nodejs": "-e", "deno": "eval", "bun": "-e", "perl
                 "lua": "-e", "Rscript": "-e", "osascript": "-e", "pwsh": "-Command", "powershell": "-Command"}
 SQL_CLIENTS = {"psql", "mysql", "mariadb", "sqlite3", "clickhouse-client", "cqlsh", "sqlcmd", "duckdb", "pgcli",
                "mycli", "litecli", "snowsql", "bq", "trino", "presto", "cockroach", "redis-cli", "mongo", "mongosh"}
+DATABASE_ADMINS = {"dropdb", "mysqladmin"}  # PostgreSQL's and MySQL's tools that drop a whole database
 CLOUD = {"docker-compose", "aws", "gcloud", "gsutil", "az", "kubectl", "oc", "helm", "terraform", "tofu", "terragrunt", "pulumi", "gh",
-         "docker", "podman", "heroku", "flyctl", "fly", "vercel", "doctl", "eksctl", "nerdctl", "glab"}
+         "docker", "podman", "heroku", "flyctl", "fly", "vercel", "doctl", "eksctl", "nerdctl", "glab", "vault"}
 PACKAGERS = {"pip", "pip3", "uv", "pipx", "poetry", "conda", "mamba", "micromamba", "npm", "pnpm", "yarn", "bun",
              "npx", "gem", "cargo", "go", "apt", "apt-get", "yum", "dnf", "apk", "zypper", "pacman", "brew", "port",
              "pdm", "rye", "bundle", "composer", "snap", "flatpak", "choco", "winget", "easy_install", "pnpx", "bunx"}
@@ -126,7 +128,7 @@ WRAPPERS: dict[str, tuple[set[str], int]] = {
 }
 
 # every program the tables or handlers below name
-KNOWN = frozenset(SIMPLE) | SHELLS | frozenset(INTERPRETERS) | SQL_CLIENTS | CLOUD | PACKAGERS | frozenset(WRAPPERS) | \
+KNOWN = frozenset(SIMPLE) | SHELLS | frozenset(INTERPRETERS) | SQL_CLIENTS | DATABASE_ADMINS | CLOUD | PACKAGERS | frozenset(WRAPPERS) | \
     frozenset(MIGRATIONS) | {
     "su", "eval", "source", "python", "python3", "ssh", "git", "systemctl", "service", "crontab", "iptables", "ufw",
     "nft", "auditctl", "setenforce", "find", "dd", "sed", "tee", "awk", "truncate", "base64"}
@@ -139,9 +141,10 @@ def run_command(walker, command: Command, stdin: Payload | None) -> Payload | No
     words = command.words
     payload = _run(walker, words, command, stdin)
     if payload is None:
-        read = [f.value for f in out.facts if f.command == out.command and f.kind == "target"]
-        payload = Payload(origin=f"output of {basename(words[0].value)[:40]}" + (f" reading {read[0][:120]}" if read else ""),
-                          processes=stdin.processes if stdin is not None and not read else ())  # `| head -1`
+        read = [f for f in out.facts if f.command == out.command and f.kind == "target"]
+        payload = Payload(origin=f"output of {basename(words[0].value)[:40]}" + (f" reading {read[0].value[:120]}" if read else ""),
+                          processes=stdin.processes if stdin is not None and not read else (),  # `| head -1`
+                          classes=read[0].tags if read else stdin.classes if stdin is not None else ())
     if command.redirects:
         redirect_facts(walker, command.redirects, payload)
     return payload
@@ -359,13 +362,15 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
             out.operation("execute_download", words[0], p, (name,))
         return None
     if name == "ssh":
-        return _ssh(walker, words)
+        return _ssh(walker, words, stdin)
     if name in ("docker", "podman", "nerdctl") and len(words) > 1 and words[1].value in ("exec", "run", "container"):
         return _container(walker, words, command)
     if name in ("kubectl", "oc") and "exec" in [w.value for w in words[1:3]]:
         return _kubectl_exec(walker, words)
     if name in SQL_CLIENTS:
         return _sql_client(walker, name, words, stdin)
+    if name in DATABASE_ADMINS:
+        return _database_admin(walker, name, words)
     if name in MIGRATIONS:
         out.operation("execute", words[0], p, (name,))
         migration(walker, name, words[1:])
@@ -692,7 +697,9 @@ def _python(walker, words: list[Text], command: Command, stdin: Payload | None) 
     return None
 
 
-def _ssh(walker, words: list[Text]) -> Payload | None:
+def _ssh(walker, words: list[Text], stdin: Payload | None = None) -> Payload | None:
+    """`ssh HOST 'cmd'`: the host, and the remote command read as shell; what is piped into it
+    is sent to the host (`tar czf - ~ | ssh HOST 'cat > home.tgz'`)."""
     out: Collector = walker.out
     p = walker.parser
     takes = {"-i", "-p", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-e", "-I", "-m", "-O", "-Q",
@@ -705,6 +712,9 @@ def _ssh(walker, words: list[Text]) -> Payload | None:
     if pos:
         out.host(pos[0], p, ("ssh",))
     if len(pos) > 1:
+        if stdin is not None:
+            out.operation("network_send", words[0], p, ("ssh",))
+            _stdin_sent(walker, words[0], stdin)
         out.parse("shell", pos[1] if len(pos) == 2 else join(pos[1:]))
     elif not any(o.value.startswith(("-R", "-L", "-D")) for o in opts):
         out.operation("tunnel" if any(o.value == "-N" for o in opts) else "execute", words[0], p, ("remote_login",))
@@ -875,6 +885,37 @@ def _sql_client(walker, name: str, words: list[Text], stdin: Payload | None) -> 
     return None
 
 
+def _database_admin(walker, name: str, words: list[Text]) -> Payload | None:
+    """`dropdb -h HOST orders` and `mysqladmin -h HOST drop orders` drop a whole database: the
+    host and the database as facts, as psql's and mysql's are."""
+    out: Collector = walker.out
+    p = walker.parser
+    value_opts = {"-h", "--host", "-U", "-u", "--user", "--username", "-p", "--port", "-P", "--maintenance-db"}
+    positional: list[Text] = []
+    k = 1
+    while k < len(words):
+        w = words[k]
+        key, eq, _ = w.value.partition("=")
+        takes_next = not eq and w.value in value_opts and k + 1 < len(words)
+        value = words[k + 1] if takes_next else w.slice(len(key) + 1) if key.startswith("--") and eq else None
+        if key in ("-h", "--host") and value is not None:
+            out.host(value, p, ("database_server",))
+        if not w.value.startswith("-"):
+            positional.append(w)
+        k += 2 if takes_next else 1
+    if name == "mysqladmin":
+        if not positional or positional[0].value.lower() != "drop":
+            out.operation("execute", words[0], p, (name,))
+            return None
+        verb, positional = positional[0], positional[1:]
+    else:
+        verb = words[0]
+    out.operation("drop", verb, p, (name,))
+    for w in positional[:1]:
+        out.target(w, p, ("database",))
+    return None
+
+
 def _git(walker, words: list[Text]) -> Payload | None:
     out: Collector = walker.out
     p = walker.parser
@@ -1030,7 +1071,7 @@ def _http(walker, name: str, words: list[Text], stdin: Payload | None) -> Payloa
             if path.value == "-":
                 _stdin_sent(walker, path, stdin)
             else:
-                out.add("data_sent", f"file {path.value[:200]}", path.span(), p)
+                out.add("data_sent", f"file {path.value[:200]}", path.span(), p, classify(path.value, out.context))
                 out.target(path, p)
         elif v == "-" or (name == "curl" and s.value.startswith("-")):
             _stdin_sent(walker, s, stdin)
@@ -1054,7 +1095,7 @@ def _stdin_sent(walker, where: Text, stdin: Payload | None) -> None:
         what = stdin.origin
     elif stdin is not None and stdin.text is not None:
         what = "literal text"
-    walker.out.add("data_sent", what, where.span(), walker.parser)
+    walker.out.add("data_sent", what, where.span(), walker.parser, stdin.classes if stdin is not None else ())
 
 
 def _netcat(walker, words: list[Text], stdin: Payload | None) -> Payload | None:
@@ -1098,7 +1139,7 @@ def _remote_copy(walker, words: list[Text]) -> Payload | None:
     for w in pos:
         _copy_end(out, w, w in remote, p)
         if w not in remote and w is not pos[-1] and pos[-1] in remote:
-            out.add("data_sent", f"file {w.value[:200]}", w.span(), p)
+            out.add("data_sent", f"file {w.value[:200]}", w.span(), p, classify(w.value, out.context))
     delete = next((o for o in opts if o.value in _SYNC_DELETES), None)
     if delete is not None and len(pos) >= 2:  # the destination loses what the source lacks, the source nothing
         source = pos[0].value.rstrip("/")

@@ -38,6 +38,11 @@ _ASKS_SECRET = re.compile(
     r"access|permission|account)")
 
 
+# a request to see or hand over a secret's value ("what's the stripe key in vault?", "get me the db password")
+_ASKS_SECRET_VALUE = re.compile(r"^(?=.*\b(show|print|get|give|tell|what|need|fetch|read|copy|paste|look ?up|retriev|"
+                                r"reveal|display|find|send me))(?=.*" + _ASKS_SECRET.pattern + ")", re.S)
+
+
 # the words a request for something that lasts reads with ("run it nightly", "start on boot", "add an alias")
 _ASKS_PERSISTENCE = re.compile(
     r"\b(ssh|keys?\b|access|log ?in|cron|schedul|nightly|daily|hourly|weekly|monthly|every (minute|hour|day|night|week)|"
@@ -76,7 +81,7 @@ _ASKS_MONEY = re.compile(r"\b(pay|paid|payment|transfer|send\b.{0,30}\b(money|eu
 # a protection turned off, skipped or opened (or something stopped or removed: a sensor stopped for a
 # scan, an alarm deleted)
 _ASKS: dict[str, tuple[re.Pattern, ...]] = {
-    "removal": (_ASKS_REMOVAL,), "secret": (_ASKS_SECRET,), "lasting": (_ASKS_PERSISTENCE,),
+    "removal": (_ASKS_REMOVAL,), "secret": (_ASKS_SECRET,), "secret_value": (_ASKS_SECRET_VALUE,), "lasting": (_ASKS_PERSISTENCE,),
     "privilege": (_ASKS_PRIVILEGE,), "stop": (_ASKS_STOP,), "money": (_ASKS_MONEY,), "unguarded": (_ASKS_UNGUARDED, _ASKS_STOP, _ASKS_REMOVAL)}
 
 
@@ -117,6 +122,21 @@ def requested(kind: str, instructions: str, names: Iterable[str]) -> tuple[str, 
             if any(word == n or min(len(word), len(n)) >= 4 and (word.startswith(n) or n.startswith(word))
                    for n in wanted):
                 return ("requested",)
+    return ()
+
+
+def named(kind: str, instructions: str, names: Iterable[str]) -> tuple[str, ...]:
+    """`("requested",)` when one sentence of the user's (lower-cased) words asks for something of
+    `kind` and holds every one of `names` as written, whole ("drop orders_dev and recreate it",
+    "get the db-password secret from kv-staging"): a stricter test than `requested`, for acts that
+    are authorized only on exactly what the user named. Names shorter than 4 characters, or with a
+    wildcard or an unexpanded variable, name nothing exactly."""
+    wanted = [n.lower() for n in names]
+    if not wanted or any(len(n) < 4 or re.search(r"[*?$`]", n) for n in wanted):
+        return ()
+    for s in _asking(kind, instructions):
+        if all(re.search(rf"(?<![\w/.-]){re.escape(n)}(?![\w/-])", s) for n in wanted):
+            return ("requested",)
     return ()
 
 

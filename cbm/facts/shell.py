@@ -37,6 +37,7 @@ class Payload:
     decoded: bool = False
     origin: str | None = None  # what the output is when its text is unknown: "file ~/.ssh/id_rsa", "environment"
     processes: tuple[Text, ...] = ()  # the output is the PIDs of the processes these names match (`pgrep sshd`)
+    classes: tuple[str, ...] = ()  # the classes of the path it was read from (`tar czf - ~`: home)
 
 
 @dataclass
