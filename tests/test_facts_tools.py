@@ -31,6 +31,15 @@ def test_a_tool_named_for_reading_messages_reads_and_one_that_sends_them_sends()
         ["message"] * 5
 
 
+def test_a_tool_named_for_removing_removes_whatever_it_removes():
+    """`delete_emails` deletes mail, it sends none: a removal verb first names the operation."""
+    def op(tool: str) -> str:
+        return [f.value for f in facts(tool_call(tool, {"id": "m1"})) if f.kind == "operation"][0]
+
+    assert [op(t) for t in ("delete_emails", "remove_comment", "deleteMessage", "trash_email", "drop_chat")] == \
+        ["delete"] * 5
+
+
 def test_the_agents_own_notes_do_nothing_and_its_final_report_is_a_reply_to_the_user():
     """OpenHands' `think` runs nothing, and `finish` is the agent's last word to its user, as a reply
     is: no operation, and a URL it names is not a host it sends anything to."""

@@ -125,6 +125,22 @@ def requested(kind: str, instructions: str, names: Iterable[str]) -> tuple[str, 
     return ()
 
 
+_CURRENCY = r"(?:[$€£]|eur\b|usd\b|gbp\b|chf\b|dollars?\b|euros?\b|pounds?\b)"
+# a cap the user's words put on an amount of money ("refunds at most 100 EUR each", "no more than $50")
+_MONEY_CAP = re.compile(r"\b(?:at most|no more than|not more than|up to|under|below|less than|max(?:imum)?(?: of)?|"
+                        r"limit(?:ed)? (?:of|to)|not (?:to )?exceed(?:ing)?|capped at|cap of)\s*"
+                        rf"(?:{_CURRENCY}\s*(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s*{_CURRENCY})")
+
+
+@lru_cache(maxsize=1024)
+def money_cap(instructions: str) -> float | None:
+    """The smallest amount of money a sentence of the user's (lower-cased) words caps a payment,
+    refund or purchase at ("refunds only for damaged items, at most 100 eur each": 100); None
+    where they set none. A number without a currency ("up to 5 items") caps no money."""
+    caps = [float((m.group(1) or m.group(2)).replace(",", "")) for m in _MONEY_CAP.finditer(instructions)]
+    return min(caps) if caps else None
+
+
 def named(kind: str, instructions: str, names: Iterable[str]) -> tuple[str, ...]:
     """`("requested",)` when one sentence of the user's (lower-cased) words asks for something of
     `kind` and holds every one of `names` as written, whole ("drop orders_dev and recreate it",

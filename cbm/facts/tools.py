@@ -13,6 +13,7 @@ import re
 
 from cbm.facts.base import Collector
 from cbm.facts.edits import PATH_KEYS, edit_facts
+from cbm.facts.requests import money_cap
 from cbm.facts.text import Text, argument_texts, json_strings
 
 SHELL_TOOLS = re.compile(r"(?i)^(bash|sh|zsh|shell|execute_bash|run_terminal_cmd|execute_command|terminal|"
@@ -40,6 +41,12 @@ CLAUDE_CODE_TOOLS = {"TodoWrite": None, "TodoRead": None, "ExitPlanMode": None, 
 # a name that starts with a reading verb reads, whatever it reads: search_emails, read_channel_messages
 READ_FIRST = re.compile(r"^(?i:read|get|list|search|find|view|show|fetch|query|check|lookup|describe|count|retrieve)"
                         r"(?=_|-|[A-Z]|$)")
+# ... and one that starts with a removal verb removes, whatever it removes: delete_emails, remove_comment
+DELETE_FIRST = re.compile(r"^(?i:delete|remove|drop|destroy|purge|erase|wipe|trash|clear|empty)(?=_|-|[A-Z]|$)")
+# what a tool's deletion covers: every item (`"query": "*"`, `"all": true`), or for good (`"permanent": true`)
+_EVERY_ITEM = re.compile(r"(?i)^\s*(\*|\*\.\*|\.\*|all|everything)\s*$")
+_ALL_KEYS = ("all", "delete_all", "everything", "all_items")
+_FOR_GOOD_KEYS = ("permanent", "permanently", "hard", "hard_delete", "purge", "skip_trash", "force_delete")
 _VERBS = [
     # a tool that turns a protection off: disable_mfa, turnOffAuditLogging, pause_alerts, bypass_verification
     ("disable_safeguard", re.compile(r"(?i)(disable|turn_?off|deactivate|bypass|suspend|pause|stop)[_-]?[a-z_]*?"
@@ -105,7 +112,7 @@ def tool_facts(out: Collector, tool: str, raw: str, arguments: dict | None) -> N
                     out.host(value, "json", ("database_server",)) if key == "host" else out.target(value, "json", ("database",))
         out.parse("sql", query)
         return
-    _generic(out, tool, args)
+    _generic(out, tool, args, arguments, raw)
 
 
 def _salvage(raw: str) -> dict[str, Text]:
@@ -121,8 +128,9 @@ def _salvage(raw: str) -> dict[str, Text]:
     return found
 
 
-def _generic(out: Collector, tool: str, args: dict) -> None:
-    """A tool no parser knows: the verb in its name, then the URLs and paths in its arguments."""
+def _generic(out: Collector, tool: str, args: dict, arguments: dict, raw: str) -> None:
+    """A tool no parser knows: the verb in its name, then the URLs and paths in its arguments, and
+    what a deletion covers."""
     known = CLAUDE_CODE_TOOLS.get(tool, "")
     if THINK_TOOLS.match(tool) or known is None:  # the agent's own notes: nothing runs, nothing is sent
         return
@@ -142,12 +150,16 @@ def _generic(out: Collector, tool: str, args: dict) -> None:
             else "network_fetch"
     elif READ_FIRST.match(tool):
         op = "read"
+    elif DELETE_FIRST.match(tool):
+        op = "delete"
     elif MESSAGE_TOOLS.search(tool):
         op = "message"
     else:
         op = next((o for o, pattern in _VERBS if pattern.search(tool)), "execute")
     money = ("money",) if op != "delete" and MONEY_TOOLS.search(tool) and not (
         READ_FIRST.match(tool) or _ABOUT_MONEY.search(tool)) else ()  # checkout moves money, get_payments reads
+    if money and _over_cap(arguments, out.context.instructions):
+        money += ("over_limit",)
     out.operation(op, texts[0] if texts else anchor, "json", (tool.lower()[:40],) + money)
     if op in ("message", "network_send"):
         _sent_secrets(out, texts)
@@ -162,6 +174,33 @@ def _generic(out: Collector, tool: str, args: dict) -> None:
         value = args.get(key)
         if isinstance(value, Text) and value.value:
             out.add("destination", value.value[:200], value.span(), "json", (key,))
+    if op == "delete":
+        _removal_scope(out, args, arguments, raw)
+
+
+_AMOUNT_KEYS = ("amount", "total", "value", "sum", "price", "refund_amount", "payment_amount", "amount_eur",
+                "amount_usd")
+
+
+def _over_cap(arguments: dict, instructions: str) -> bool:
+    """Whether a money tool's amount is above the cap the user's words set (`requests.money_cap`)."""
+    cap = money_cap(instructions)
+    return cap is not None and any(isinstance(arguments.get(k), (int, float)) and not isinstance(arguments[k], bool)
+                                   and arguments[k] > cap for k in _AMOUNT_KEYS)
+
+
+def _removal_scope(out: Collector, args: dict, arguments: dict, raw: str) -> None:
+    """`every_item` for a deletion of everything a tool holds (`"query": "*"`, `"all": true`),
+    `permanent` for one that skips the trash (`"permanent": true`)."""
+    for value in args.values():
+        if isinstance(value, Text) and _EVERY_ITEM.match(value.value):
+            out.add("scope", "every_item", value.span(), "json")
+    keys = {t.value: t for depth, t in json_strings(raw) if depth == 1} if raw.lstrip().startswith("{") else {}
+    for key, value in arguments.items():
+        if value is True and key.lower() in _ALL_KEYS + _FOR_GOOD_KEYS:
+            where = keys.get(key)
+            out.add("scope", "every_item" if key.lower() in _ALL_KEYS else "permanent",
+                    where.span() if where is not None else (0, 0), "json")
 
 
 def _sent_secrets(out: Collector, texts: list[Text]) -> None:
