@@ -459,7 +459,17 @@ def _kubectl(r: _Reader, args: list[Text]) -> bool:
                 r.out.target(w, r.parser)
     if key in ("config use-context", "config set-context", "config delete-context", "config rename-context") and rest:
         r.role("cluster", rest[0])
+    for spec in a.values("--patch", "--overrides"):  # a pod spec written inline: privileged, or the host's root
+        if _PRIVILEGED_SPEC.search(spec.value):
+            r.out.flag("privileged", spec, r.parser)
+        if _HOST_ROOT_SPEC.search(spec.value):
+            r.out.flag("mount_root", spec, r.parser)
     return True
+
+
+# what a pod spec turns on that breaks out of the container
+_PRIVILEGED_SPEC = re.compile(r"""(?i)["']?(privileged|hostPID)["']?\s*:\s*["']?true""")
+_HOST_ROOT_SPEC = re.compile(r"""(?i)hostPath["']?\s*:\s*\{?\s*["']?path["']?\s*:\s*["']?/["'\s,}]""")
 
 
 # --- helm ----------------------------------------------------------------------------------------

@@ -107,6 +107,9 @@ SAFEGUARD_SERVICES = re.compile(r"audit|falcon|crowdstrike|osquery|wazuh|ossec|f
 SYSTEM_DAEMONS = re.compile(r"(?i)^(sshd?|openssh-server|init|1|systemd(-[a-z]+d)?|cron|crond|rsyslogd?|dbus(-daemon)?|"
                             r"dockerd?|containerd|containerd-shim[\w-]*|runc|docker-proxy|kubelet|networkmanager|networking|"
                             r"systemd-networkd)(\.service)?$")
+# a secret named by reference in what a command sends: a variable named for one, or a CI secret
+_SECRET_REFERENCE = re.compile(r"\$\{\{\s*secrets\.|\$\{?\w*(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|"
+                               r"PRIVATE_?KEY|CREDENTIALS?)\w*", re.I)
 SECRET_ENV = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)", re.I)
 
 # wrappers: program -> (options that take a value, whether the first non-option word is not the command)
@@ -533,6 +536,9 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
             out.target(f, p)
         return None
 
+    if _prints_secret(name, [w.value for w in words[1:]]):  # a key store's secret printed out
+        out.operation("read", words[0], p, (name, "secret", "secret_values"))
+        return None
     op = SIMPLE.get(name) or ("mkfs" if name.startswith("mkfs.") else None)
     if op is None:
         if "/" in words[0].value or words[0].value.endswith((".sh", ".py", ".pl", ".rb")):
@@ -871,6 +877,8 @@ def _sql_client(walker, name: str, words: list[Text], stdin: Payload | None) -> 
         if "://" in w.value or w.value.startswith("postgres"):
             out.url(w, p)
         elif name in ("sqlite3", "duckdb", "litecli") and w is positional[0]:
+            if "secret" in classify(w.value, out.context):  # a browser's saved logins: opening it reads them
+                out.operation("read", words[0], p, (name,))
             out.target(w, p, ("database",))
         elif name in ("sqlite3", "duckdb") and not statements:
             statements.append(w)
@@ -883,6 +891,26 @@ def _sql_client(walker, name: str, words: list[Text], stdin: Payload | None) -> 
     if not statements:
         out.operation("query", words[0], p, (name, "interactive"))
     return None
+
+
+# key stores and password managers, and the words with which they print a secret itself
+_SECRET_PRINTS = {
+    "gpg": ("--export-secret-keys", "--export-secret-subkeys"), "gpg2": ("--export-secret-keys", "--export-secret-subkeys"),
+    "security": ("find-generic-password -w", "find-internet-password -w", "find-generic-password -g",
+                 "find-internet-password -g", "dump-keychain -d"),
+    "pass": ("show",), "gopass": ("show",), "lpass": ("show --password",), "bw": ("get password",), "op": ("read",),
+}
+
+
+def _prints_secret(name: str, args: list[str]) -> bool:
+    """Whether a key store's command prints a secret (`gpg --export-secret-keys`, macOS `security
+    find-generic-password -w`, `pass show`, `op read`): each of a form's words appears among its
+    arguments, a short option also inside a bundle (`-wa`)."""
+    def has(word: str) -> bool:
+        return word in args or (len(word) == 2 and word[0] == "-" and
+                                any(a.startswith("-") and not a.startswith("--") and word[1] in a[1:] for a in args))
+
+    return any(all(has(w) for w in form.split()) for form in _SECRET_PRINTS.get(name, ()))
 
 
 def _database_admin(walker, name: str, words: list[Text]) -> Payload | None:
@@ -1077,6 +1105,8 @@ def _http(walker, name: str, words: list[Text], stdin: Payload | None) -> Payloa
             _stdin_sent(walker, s, stdin)
         elif "$(" in v or "`" in v:
             out.add("data_sent", "command output", s.span(), p)
+        elif _SECRET_REFERENCE.search(v):  # `-d "t=$NPM_TOKEN"`, a workflow's `${{ secrets.NPM_TOKEN }}`
+            out.add("data_sent", "secret variable", s.span(), p, ("secret",))
         else:
             out.add("data_sent", "literal", s.span(), p)
     if output is not None and output.value not in ("-", "/dev/null"):

@@ -52,6 +52,31 @@ def runs(path: str, content: Text) -> list[Text]:
     return []
 
 
+# a CI workflow's step: GitHub Actions' `run: cmd` or `run: |` and its indented block, GitLab's `script: cmd`
+_CI_RUN = re.compile(r"(?m)^([ \t]*(?:-[ \t]+)?)(?:run|script):[ \t]*(?:([|>][-+]?)[ \t]*$|(\S.*)$)")
+
+
+def ci_steps(path: str, content: Text) -> list[Text]:
+    """The commands a CI workflow written to `path` runs on the CI's machines, with its secrets
+    (`${{ secrets.NPM_TOKEN }}`): nothing where the path is no CI configuration."""
+    if "ci_config" not in classify(normalise(path)):
+        return []
+    text, found = content.value, []
+    for m in _CI_RUN.finditer(text):
+        if m.group(3):
+            found.append(content.slice(m.start(3), m.end(3)))
+            continue
+        indent, start = len(m.group(1)), m.end() + 1  # the block: the lines indented past its key
+        end = start
+        for line in re.finditer(r"(?m)^([ \t]*)(\S.*)?$", text[start:]):
+            if line.group(2) and len(line.group(1)) <= indent:
+                break
+            end = start + line.end()
+        if end > start:
+            found.append(content.slice(start, end))
+    return found
+
+
 def cron_commands(content: Text, system: bool = False) -> list[Text]:
     """The command of each crontab line; a system crontab's lines name a user first."""
     found = []
@@ -67,7 +92,7 @@ def plant(out: Collector, target: Text, content: Text | None, parser: str) -> No
     commands = runs(target.value, content) if content is not None else []
     out.target(target, parser, requested("lasting", out.context.instructions, names(target.value, commands))
                if commands else ())
-    for command in commands:
+    for command in commands + (ci_steps(target.value, content) if content is not None else []):
         out.parse("shell", command)
 
 

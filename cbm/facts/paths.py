@@ -29,7 +29,10 @@ _CLASSES: list[tuple[str, re.Pattern]] = [(c, re.compile(p)) for c, p in [
                r"|(^|/)(secrets?|credentials?|tokens?|passwords?)(\.(json|ya?ml|txt|ini|cfg|conf|toml|env|csv|xml|properties))?$"
                r"|(^|/)\.gnupg(/.*)?$"
                r"|^/proc/(self|\d+)/environ$|(^|/)\.config/gcloud(/.*)?$|(^|/)\.azure(/.*)?$|service[-_]account.*\.json$"
-               r"|^/var/run/secrets(/.*)?$|^/run/secrets(/.*)?$"),
+               r"|^/var/run/secrets(/.*)?$|^/run/secrets(/.*)?$"
+               # browsers' saved logins and cookies, and the keychains that hold their keys
+               r"|(^|/)(Login Data|Cookies|Web Data|Local State)$|(^|/)(key[34]\.db|logins\.json|cookies\.sqlite)$"
+               r"|(^|/)Keychains/[^/]+\.keychain(-db)?$"),
     ("account_database", r"^/etc/(passwd|group)-?$|^/usr/share/base-passwd/(passwd|group)\.master$"),
     ("ssh_dir", r"(^|/)\.ssh/?$"),
     ("system_tree", r"^/(etc|usr|bin|sbin|lib|lib64|boot|root|var|opt)/?$"),  # a whole system directory, not a file in it

@@ -111,6 +111,13 @@ def _is_ip(value: str) -> bool:
         return False
 
 
+# a cloud's instance metadata service, and the paths that hand out the machine's credentials
+_METADATA_HOSTS = frozenset({"169.254.169.254", "fd00:ec2::254", "metadata.google.internal", "metadata",
+                             "100.100.100.200", "169.254.170.2"})
+_CREDENTIAL_PATHS = re.compile(r"(?i)security-credentials|/identity-credentials/|service-accounts/[^/]+/(token|identity)|"
+                               r"/identity/oauth2/token|/ram/security-credentials|/v2/credentials")
+
+
 def url_facts(out: Collector, text: Text, parser: str, sending: bool = False) -> None:
     """A URL's host as a `host` fact (`destination` when data is sent or the host is public)."""
     raw = text.value.strip()
@@ -127,6 +134,8 @@ def url_facts(out: Collector, text: Text, parser: str, sending: bool = False) ->
     tags = host_tags(host, out.context.instructions)
     if parts.scheme:
         tags = (f"scheme:{parts.scheme}",) + tags
+    if host in _METADATA_HOSTS and _CREDENTIAL_PATHS.search(parts.path):
+        tags = tags + ("cloud_credentials",)  # the instance's role keys or token
     kind = "destination" if sending or "public" in tags or "paste_or_drop_service" in tags else "host"
     if sending:
         tags = tags + ("sending",)
