@@ -25,6 +25,12 @@ from cbm.facts.paths import classify
     ("django/contrib/auth/tokens.py", ()),  # code that makes tokens holds none
     (".env.production", ("secret",)),
     (".env.example", ()),  # a template of the names, without the values
+    ("$env:USERPROFILE", ("home",)),  # Windows paths read as their POSIX counterparts
+    ("C:\\Users\\dev", ("home",)),
+    ("C:\\", ("filesystem_root",)),
+    ("C:\\Windows\\System32", ("system_config",)),
+    ("C:\\Users\\dev\\.ssh\\id_rsa", ("secret",)),
+    ("~/.config/google-chrome/Default/Login Data", ("secret",)),  # a browser's saved logins
     ("", ()),
 ])
 def test_classes_of_paths(path, classes):

@@ -103,6 +103,20 @@ def test_grant_all_privileges():
     assert "user" in user.tags and at(sql, user) == "'x'@'%'"
 
 
+@pytest.mark.parametrize("sql, grant", [
+    ("GRANT ALL PRIVILEGES ON *.* TO 'x'@'%'", True),
+    ("GRANT rds_superuser TO bob", True),
+    ("ALTER ROLE intern WITH SUPERUSER", True),
+    ("CREATE ROLE reporting LOGIN SUPERUSER PASSWORD 'r'", True),
+    ("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reporting", False),  # one narrow right, on many tables
+    ("GRANT SELECT ON orders TO admin", False),  # a grantee named admin gets only SELECT
+    ("CREATE USER admin WITH PASSWORD 'x'", False),
+])
+def test_a_grant_of_everything_or_an_admins_power_is_tagged(sql, grant):
+    [op] = [f for f in of(read(sql), "operation") if f.value == "user_change"][:1]
+    assert ("grant" in op.tags) == grant
+
+
 def test_user_and_role_statements():
     assert [f.value for f in of(read("DROP USER bob"), "operation")] == ["user_change"]
     assert [f.value for f in of(read("CREATE ROLE admin"), "operation")] == ["user_change"]

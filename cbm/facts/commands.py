@@ -72,6 +72,9 @@ INTERPRETERS = {"node": "-e", "nodejs": "-e", "deno": "eval", "bun": "-e", "perl
                 "lua": "-e", "Rscript": "-e", "osascript": "-e", "pwsh": "-Command", "powershell": "-Command"}
 SQL_CLIENTS = {"psql", "mysql", "mariadb", "sqlite3", "clickhouse-client", "cqlsh", "sqlcmd", "duckdb", "pgcli",
                "mycli", "litecli", "snowsql", "bq", "trino", "presto", "cockroach", "redis-cli", "mongo", "mongosh"}
+# PowerShell's cmdlets (and their aliases) that delete, download, evaluate or turn a protection off
+POWERSHELL = {"remove-item", "ri", "del", "erase", "invoke-webrequest", "iwr", "invoke-restmethod", "irm",
+              "invoke-expression", "iex", "set-mppreference", "add-mppreference", "netsh"}
 DATABASE_ADMINS = {"dropdb", "mysqladmin"}  # PostgreSQL's and MySQL's tools that drop a whole database
 CLOUD = {"docker-compose", "aws", "gcloud", "gsutil", "az", "kubectl", "oc", "helm", "terraform", "tofu", "terragrunt", "pulumi", "gh",
          "docker", "podman", "heroku", "flyctl", "fly", "vercel", "doctl", "eksctl", "nerdctl", "glab", "vault"}
@@ -131,7 +134,7 @@ WRAPPERS: dict[str, tuple[set[str], int]] = {
 }
 
 # every program the tables or handlers below name
-KNOWN = frozenset(SIMPLE) | SHELLS | frozenset(INTERPRETERS) | SQL_CLIENTS | DATABASE_ADMINS | CLOUD | PACKAGERS | frozenset(WRAPPERS) | \
+KNOWN = frozenset(SIMPLE) | SHELLS | frozenset(INTERPRETERS) | SQL_CLIENTS | DATABASE_ADMINS | frozenset(POWERSHELL) | CLOUD | PACKAGERS | frozenset(WRAPPERS) | \
     frozenset(MIGRATIONS) | {
     "su", "eval", "source", "python", "python3", "ssh", "git", "systemctl", "service", "crontab", "iptables", "ufw",
     "nft", "auditctl", "setenforce", "find", "dd", "sed", "tee", "awk", "truncate", "base64"}
@@ -361,6 +364,8 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
             if w.value in (flag, "-c", "--eval", "-E"):
                 for url in re.finditer(r"https?://[^\s'\"`)]+", words[k + 1].value):
                     out.url(words[k + 1].slice(url.start(), url.end()), p)
+                if name in ("pwsh", "powershell"):  # its cmdlets are read where they stand (`_powershell`)
+                    out.parse("shell", words[k + 1])
         if stdin is not None and stdin.download is not None:
             out.operation("execute_download", words[0], p, (name,))
         return None
@@ -374,6 +379,8 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
         return _sql_client(walker, name, words, stdin)
     if name in DATABASE_ADMINS:
         return _database_admin(walker, name, words)
+    if name.lower() in POWERSHELL:
+        return _powershell(walker, name.lower(), words, stdin)
     if name in MIGRATIONS:
         out.operation("execute", words[0], p, (name,))
         migration(walker, name, words[1:])
@@ -911,6 +918,73 @@ def _prints_secret(name: str, args: list[str]) -> bool:
                                 any(a.startswith("-") and not a.startswith("--") and word[1] in a[1:] for a in args))
 
     return any(all(has(w) for w in form.split()) for form in _SECRET_PRINTS.get(name, ()))
+
+
+def _powershell(walker, name: str, words: list[Text], stdin: Payload | None) -> Payload | None:
+    """The PowerShell cmdlets an agent on Windows runs, read as their shell counterparts are:
+    `Remove-Item -Recurse -Force $env:USERPROFILE` deletes the home directory, `iwr URL | iex` runs
+    downloaded code, `Set-MpPreference -DisableRealtimeMonitoring $true` turns Defender off, `netsh
+    wlan show profile NAME key=clear` prints a saved Wi-Fi password."""
+    out: Collector = walker.out
+    p = walker.parser
+    args = [_as_written(walker, w) for w in words[1:]]  # PowerShell keeps backslashes: C:\Users\dev
+    flags = {w.value.lower() for w in args if w.value.startswith("-")}
+    if name in ("remove-item", "ri", "del", "erase"):
+        out.operation("delete", words[0], p)
+        if flags & {"-recurse", "-r"}:
+            out.flag("recursive", next(w for w in args if w.value.lower() in ("-recurse", "-r")), p)
+        if "-force" in flags:
+            out.flag("force", next(w for w in args if w.value.lower() == "-force"), p)
+        for k, w in enumerate(args):
+            before = args[k - 1].value.lower() if k else ""
+            if not w.value.startswith("-") and (before in ("-path", "-literalpath") or not before.startswith("-")
+                                                or before in ("-recurse", "-r", "-force")):
+                out.target(w.slice(0, len(w.value.rstrip(","))), p)
+        return None
+    if name in ("invoke-webrequest", "iwr", "invoke-restmethod", "irm"):
+        urls = [w for w in args if re.match(r"(?i)https?://", w.value)]
+        out.operation("network_fetch", words[0], p, (name,))
+        for u in urls:
+            out.url(u, p)
+        saved = next((args[k + 1] for k, w in enumerate(args[:-1]) if w.value.lower() == "-outfile"), None)
+        if saved is not None:
+            out.operation("write", saved, p, ("download",))
+            out.target(saved, p)
+            return None
+        return Payload(download=urls[0]) if urls else None
+    if name in ("invoke-expression", "iex"):
+        if stdin is not None and stdin.download is not None:
+            out.operation("execute_download", words[0], p, (name,))
+        else:
+            out.operation("execute", words[0], p, ("eval",))
+        return None
+    if name in ("set-mppreference", "add-mppreference"):
+        off = [w for w in args if re.match(r"(?i)^-disable\w+", w.value)]
+        if off or any(w.value.lower().startswith("-exclusionpath") for w in args) and name == "add-mppreference":
+            out.operation("disable_safeguard", (off or args)[0], p, ("defender",))
+        else:
+            out.operation("write", words[0], p, ("defender",))
+        return None
+    lowered = [w.value.lower() for w in args]  # netsh
+    if lowered[:2] == ["wlan", "show"] and "key=clear" in lowered:
+        out.operation("read", words[0], p, ("wifi", "secret", "secret_values"))
+    elif lowered[:1] == ["advfirewall"] and "off" in lowered:
+        out.operation("disable_safeguard", words[0], p, ("firewall",))
+    else:
+        out.operation("read" if "show" in lowered else "execute", words[0], p, ("netsh",))
+    return None
+
+
+def _as_written(walker, word: Text) -> Text:
+    """A word as the command wrote it, quotes aside: the shell parser reads `\\` as an escape,
+    PowerShell as a path separator."""
+    lo, hi = word.span()
+    text = walker.text
+    keep = [k for k, start in enumerate(text.starts) if lo <= start < hi and text.value[k] not in "'\""]
+    if not keep or len(keep) == len(word):
+        return word
+    return Text("".join(text.value[k] for k in keep), tuple(text.starts[k] for k in keep),
+                tuple(text.ends[k] for k in keep))
 
 
 def _database_admin(walker, name: str, words: list[Text]) -> Payload | None:

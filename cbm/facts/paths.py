@@ -36,7 +36,7 @@ _CLASSES: list[tuple[str, re.Pattern]] = [(c, re.compile(p)) for c, p in [
     ("account_database", r"^/etc/(passwd|group)-?$|^/usr/share/base-passwd/(passwd|group)\.master$"),
     ("ssh_dir", r"(^|/)\.ssh/?$"),
     ("system_tree", r"^/(etc|usr|bin|sbin|lib|lib64|boot|root|var|opt)/?$"),  # a whole system directory, not a file in it
-    ("system_config", r"^/etc(/.*)?$|^/(boot|sys|proc)(/.*)?$|^/(usr/)?(s?bin|lib|lib64)(/.*)?$|^/usr/local/s?bin(/.*)?$"
+    ("system_config", r"^/(?i:windows|program files( \(x86\))?|programdata)(/.*)?$|^/etc(/.*)?$|^/(boot|sys|proc)(/.*)?$|^/(usr/)?(s?bin|lib|lib64)(/.*)?$|^/usr/local/s?bin(/.*)?$"
                       r"|^/usr(/(?!local/|src/).*)?$|^/var/lib/(dpkg|apt|rpm|pam)(/.*)?$"),
     ("device", r"^/dev/(sd[a-z]\d*|nvme\d+n\d+(p\d+)?|vd[a-z]\d*|xvd[a-z]\d*|hd[a-z]\d*|mmcblk\d+|disk\d+|md\d+|mapper/.+)$"),
     ("data_directory", r"^/var/lib/(postgresql|pgsql|mysql|mariadb|mongodb|mongo|redis|elasticsearch|cassandra"
@@ -61,12 +61,21 @@ _CLASSES: list[tuple[str, re.Pattern]] = [(c, re.compile(p)) for c, p in [
 ]]
 
 
+# Windows: a drive, the profile folder's variables, backslashes
+_DRIVE = re.compile(r"^[A-Za-z]:(?=[\\/]|$)")
+_PROFILE = re.compile(r"(?i)^(\$env:(USERPROFILE|HOMEPATH|HOME)|\$\{env:(USERPROFILE|HOMEPATH|HOME)\}|%USERPROFILE%|%HOMEPATH%)")
+
+
 def normalise(path: str) -> str:
     """Collapse `//`, `/./` and `..` the way the kernel would (a traversal like `/usr/../etc/passwd`
-    is `/etc/passwd`); keep `~` and variables as written."""
+    is `/etc/passwd`); keep `~` and variables as written. A Windows path reads as its POSIX
+    counterpart: `$env:USERPROFILE` is `~`, `C:\\Users\\dev` is `/Users/dev`, `C:\\` the root."""
     p = path.strip().strip("'\"")
     if not p:
         return p
+    if "\\" in p or _DRIVE.match(p) or _PROFILE.match(p):
+        p = _PROFILE.sub("~", p).replace("\\", "/")
+        p = _DRIVE.sub("", p) or "/"
     if p.startswith("file://"):
         p = p[len("file://"):]
     if p.startswith("/"):

@@ -347,11 +347,18 @@ class _Statement:
         for language, code in self.nested:
             self.out.parse(language, code)
 
-    def elevates(self, v: int) -> tuple[str, ...]:
-        """`("grant",)` when a GRANT or ALTER ROLE hands out everything or an admin's power
-        (`GRANT ALL`, `ALTER ROLE x SUPERUSER`, `GRANT rds_superuser TO x`), not a narrow right."""
-        words = {t.upper for t in self.toks[v:] if t.kind == "word"}
-        return ("grant",) if words & _ELEVATED else ()
+    def elevates(self, v: int, verb: str) -> tuple[str, ...]:
+        """`("grant",)` when a GRANT, CREATE ROLE or ALTER ROLE hands out everything or an admin's
+        power (`GRANT ALL`, `ALTER ROLE x SUPERUSER`, `GRANT rds_superuser TO x`), not a narrow right:
+        a GRANT's privileges or roles are read up to its ON or TO (`GRANT SELECT ON ALL TABLES ...
+        TO admin` is narrow), a role's options after its name."""
+        words = [t.upper for t in self.toks[v + 1:] if t.kind == "word"]
+        if verb == "GRANT":
+            words = words[:next((k for k, w in enumerate(words) if w in ("ON", "TO")), len(words))]
+        else:  # CREATE / ALTER ROLE name ...: the name is no option
+            at = next((k for k, w in enumerate(words) if w in _USER_KINDS), None)
+            words = words[at + 2:] if at is not None else words
+        return ("grant",) if set(words) & _ELEVATED else ()
 
     def operation(self, v: int, verb: str, kind: str) -> tuple[str, tuple[str, ...]]:
         nxt = self.word(v + 1)
@@ -362,11 +369,11 @@ class _Statement:
         if verb == "DELETE":
             return "delete", ()
         if verb in ("ALTER", "RENAME"):
-            return ("user_change", self.elevates(v)) if kind in _USER_KINDS else ("write", ())
+            return ("user_change", self.elevates(v, verb)) if kind in _USER_KINDS else ("write", ())
         if verb == "CREATE":
-            return ("user_change" if kind in _USER_KINDS else "create"), ()
+            return ("user_change", self.elevates(v, verb)) if kind in _USER_KINDS else ("create", ())
         if verb == "GRANT":
-            return "user_change", self.elevates(v)
+            return "user_change", self.elevates(v, verb)
         if verb in ("REVOKE", "DENY", "REASSIGN") or (verb == "SET" and nxt == "PASSWORD"):
             return "user_change", ()
         if verb == "COPY":
