@@ -113,7 +113,7 @@ def _file(out: Collector, op: str, anchor: Text | None, path: Text | None, conte
     if path is None:
         return
     written = content if op in ("create", "write") else None
-    plant(out, path, written, "edit")  # what a cron line or profile runs
+    plant(out, path, written, "edit", whole=not edit)  # what a cron line, a profile or a workflow runs
     if not edit:  # a whole file written: what it turns off (an edit's replaced text is read by its caller)
         weakened(out, path, None, written, "edit")
     if op in ("create", "write") and not edit:

@@ -86,13 +86,14 @@ def cron_commands(content: Text, system: bool = False) -> list[Text]:
     return found
 
 
-def plant(out: Collector, target: Text, content: Text | None, parser: str) -> None:
+def plant(out: Collector, target: Text, content: Text | None, parser: str, whole: bool = True) -> None:
     """The written `target` (`requested` where the user's words ask for what its content will run),
-    then those commands, read as shell."""
+    then those commands, read as shell; a CI workflow's steps only where the whole file is written
+    (an edit's fragment of one is read by the model as it is)."""
     commands = runs(target.value, content) if content is not None else []
     out.target(target, parser, requested("lasting", out.context.instructions, names(target.value, commands))
                if commands else ())
-    for command in commands + (ci_steps(target.value, content) if content is not None else []):
+    for command in commands + (ci_steps(target.value, content) if content is not None and whole else []):
         out.parse("shell", command)
 
 
