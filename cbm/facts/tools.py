@@ -170,10 +170,12 @@ def _generic(out: Collector, tool: str, args: dict, arguments: dict, raw: str) -
         value = args.get(key)
         if isinstance(value, Text) and value.value and not value.value.startswith(("http://", "https://")):
             out.target(value, "json")
+    drafted = "draft" in tool.lower() or arguments.get("draft") is True  # kept to be read first: it reaches nobody
     for key in _RECIPIENT_KEYS:
         value = args.get(key)
         if isinstance(value, Text) and value.value:
-            out.add("destination", value.value[:200], value.span(), "json", (key,) + _unnamed(out, value.value))
+            out.add("destination", value.value[:200], value.span(), "json",
+                    (key,) + (() if drafted else _unnamed(out, value.value)))
     if op == "delete":
         _removal_scope(out, args, arguments, raw)
 
