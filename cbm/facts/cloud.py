@@ -1360,6 +1360,14 @@ def _heroku(r: _Reader, args: list[Text]) -> bool:
     return True
 
 
+def _command_words(pos: list[Text], table: dict[str, str]) -> list[Text] | None:
+    """The one or two leading words that name a command in `table` (`secrets set`, `status`), the
+    longer first; None when neither does."""
+    if len(pos) >= 2 and f"{pos[0].value} {pos[1].value}" in table:
+        return pos[:2]
+    return pos[:1] if pos and pos[0].value in table else None
+
+
 _FLY = _syntax(values="--app --config --region --image --command --org --vm-size --memory --strategy",
                aliases="-a=--app -c=--config -r=--region -y=--yes -C=--command -i=--image -o=--org")
 _FLY_OPS = {
@@ -1378,11 +1386,8 @@ _FLY_OPS = {
 def _fly(r: _Reader, args: list[Text]) -> bool:
     a = _parse(args, _FLY)
     pos = a.pos
-    if len(pos) >= 2 and f"{pos[0].value} {pos[1].value}" in _FLY_OPS:
-        words = pos[:2]
-    elif pos and pos[0].value in _FLY_OPS:
-        words = pos[:1]
-    else:
+    words = _command_words(pos, _FLY_OPS)
+    if words is None:
         return False
     key = " ".join(w.value for w in words)
     operation = _FLY_OPS[key]
@@ -1418,13 +1423,10 @@ _VERCEL_OPS = {
 def _vercel(r: _Reader, args: list[Text]) -> bool:
     a = _parse(args, _VERCEL)
     pos = a.pos
-    if len(pos) >= 2 and f"{pos[0].value} {pos[1].value}" in _VERCEL_OPS:
-        words = pos[:2]
-    elif pos and pos[0].value in _VERCEL_OPS:
-        words = pos[:1]
-    elif not pos or pos[0].value.startswith((".", "/", "~")):
+    words = _command_words(pos, _VERCEL_OPS)
+    if words is None and (not pos or pos[0].value.startswith((".", "/", "~"))):
         words = []  # `vercel`, `vercel --prod`, `vercel ./dir` deploy
-    else:
+    if words is None:
         return False
     key = " ".join(w.value for w in words) or "deploy"
     operation = _VERCEL_OPS[key]
@@ -1524,11 +1526,8 @@ def _vault(r: _Reader, args: list[Text]) -> bool:
     secrets; `vault audit disable` turns the audit log off."""
     a = _parse(args, _VAULT)
     pos = a.pos
-    if len(pos) >= 2 and f"{pos[0].value} {pos[1].value}" in _VAULT_OPS:
-        words = pos[:2]
-    elif pos and pos[0].value in _VAULT_OPS:
-        words = pos[:1]
-    else:
+    words = _command_words(pos, _VAULT_OPS)
+    if words is None:
         return False
     key = " ".join(w.value for w in words)
     operation = _VAULT_OPS[key]
