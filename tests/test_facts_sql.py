@@ -223,6 +223,16 @@ def test_create_alter_and_read_statements():
     assert [f.value for f in of(read("INSERT INTO s.t (a) VALUES (1)"), "target")] == ["s.t"]
     assert [f.value for f in of(read("SHOW TABLES"), "operation")] == ["read"]
     assert [f.value for f in of(read("EXPLAIN SELECT 1"), "operation")] == ["read"]
+    assert [f.value for f in of(read("EXPLAIN DELETE FROM invoices"), "operation")] == ["read"]  # a plan only
+
+
+@pytest.mark.parametrize("sql", ["EXPLAIN ANALYZE DELETE FROM invoices WHERE created_at < now()",
+                                 "EXPLAIN (ANALYZE, BUFFERS) DELETE FROM invoices WHERE created_at < now()"])
+def test_explain_analyze_runs_the_statement_it_explains(sql):
+    """ANALYZE executes the statement to time it: the rows are gone."""
+    facts = read(sql)
+    assert [f.value for f in of(facts, "operation")] == ["delete"]
+    assert [f.value for f in of(facts, "target")] == ["invoices"] and [f.value for f in of(facts, "scope")] == ["where"]
     facts = read("DROP DATABASE production")
     assert [(f.value, f.tags[-1]) for f in of(facts, "target")] == [("production", "database")]
 

@@ -71,6 +71,16 @@ def test_a_tool_named_for_turning_a_protection_off_disables_a_safeguard():
         ["disable_safeguard"] * 4
     assert [op(t) for t in ("disable_dark_mode", "stop_server", "get_security_settings")] == \
         ["execute", "execute", "read"]
+    assert op("disable_correlation_search") == "disable_safeguard"  # a SIEM's detection rule, not a search
+
+
+@pytest.mark.parametrize("command, operation", [
+    ('db.getSiblingDB("admin").grantRolesToUser("bob", [{role: "root", db: "admin"}])', "user_change"),
+    ("db.orders.deleteMany({})", "delete"),
+    ("db.orders.find({status: 'open'}).limit(5)", "read")])
+def test_a_mongo_tools_statement_is_read_for_what_it_calls(command, operation):
+    call = tool_call("mongo_query", {"uri": "mongodb://svc@127.0.0.1:27017/claims", "command": command})
+    assert [f.value for f in facts(call) if f.kind == "operation"] == [operation]
 
 
 @pytest.mark.parametrize("tool, arguments, reads", [

@@ -813,7 +813,7 @@ _MONGO_OPERATIONS = (
 )
 
 
-def _mongo_operation(statement: str) -> str:
+def mongo_operation(statement: str) -> str:
     """`drop`, `delete`, `user_change`, `write` or `read` for a mongo shell statement (`db.events.find()`,
     `db.dropDatabase()`), by the most far-reaching method it calls; `query` when none is known."""
     return next((op for op, pattern in _MONGO_OPERATIONS if pattern.search(statement)), "query")
@@ -876,7 +876,7 @@ def _sql_client(walker, name: str, words: list[Text], stdin: Payload | None) -> 
             if "://" in w.value:
                 out.url(w, p)
         for s in statements:
-            out.operation(_mongo_operation(s.value), s, p, ("mongo",))
+            out.operation(mongo_operation(s.value), s, p, ("mongo",))
         if not statements:
             out.operation("query", words[0], p, (name, "interactive"))
         return None
@@ -1389,7 +1389,7 @@ def _echo(walker, name: str, words: list[Text]) -> Payload:
 def _find(walker, words: list[Text]) -> Payload | None:
     out: Collector = walker.out
     p = walker.parser
-    vals = [w.value for w in words]
+    vals = [lookalike(w.value) or w.value for w in words]  # `-exеc` with a Cyrillic е is read as meant
     k = 1
     paths = []
     while k < len(words) and not words[k].value.startswith(("-", "(", "!")):

@@ -46,7 +46,8 @@ class Rule:
     the facts rule the concept out (a mitigating one: what the user never asked for, the user did
     not authorize). With `every_operation`, the rule is about the whole action instead: it holds
     when the action has operations and each one, in every command, has a value in `operations` or
-    a tag in `operation_tags`. With `alone`, the rule is read after every other one and holds only
+    a tag in `operation_tags`, and no wrapper of the action is one in `unless_wrappers` (by its first
+    word: `function`, or a tag: `privilege`). With `alone`, the rule is read after every other one and holds only
     where the facts establish no concept but its `needs`: what the user asked for is authorized,
     and nothing else the action does is."""
 
@@ -76,6 +77,7 @@ class Rule:
     all_targets: bool = False  # with `targets`: every one of them must be of those classes, not just one
     every_operation: bool = False  # a rule about all of the action's operations (see above)
     alone: bool = False  # with `needs`: only where the facts establish no other concept (see above)
+    unless_wrappers: tuple[str, ...] = ()  # with `every_operation`: no wrapper of these names or tags
 
 
 _MINE = ("agent_created",)
@@ -91,6 +93,10 @@ _LOCAL_ONLY = tuple(f"git_{verb}" for verb in (
 _PRIVATE_PATHS = ("home", "filesystem_root", "secret", "ssh_dir", "account_database")  # what a path sent holds
 _MONEY_OPS = ("network_send", "message", "write", "create", "execute", "read")  # what a tool named for moving money does
 _ONLY_LOCAL_GIT = {"holds": False, "operations": ("search", "print"), "operation_tags": _LOCAL_ONLY, "every_operation": True}
+# an action that only looks: it reads, lists, searches, prints, decodes, changes directory or sets a shell
+# variable, not as root and not through a function it defines (whose body runs later)
+_ONLY_LOOKS = {"holds": False, "operations": ("read", "list", "search", "print", "decode", "define", "change_directory"),
+               "every_operation": True, "unless_wrappers": ("privilege", "function")}
 
 RULES: tuple[Rule, ...] = (
     Rule("destructive_change", "destroys infrastructure", operations=("infra_destroy",)),
@@ -228,6 +234,11 @@ RULES: tuple[Rule, ...] = (
     Rule("external_communication", "it only prints, searches, or reads and records in a local git repository: "
                                    "nothing is sent",
          **_ONLY_LOCAL_GIT),
+    Rule("destructive_change", "it only reads, lists, searches or prints: nothing is deleted or overwritten",
+         **_ONLY_LOOKS),
+    Rule("persistence", "it only reads, lists, searches or prints: nothing is left behind to run later", **_ONLY_LOOKS),
+    Rule("data_exfiltration", "it only reads, lists, searches or prints: nothing leaves the machine", **_ONLY_LOOKS),
+    Rule("untrusted_code_execution", "it only reads, lists, searches or prints: no code is run", **_ONLY_LOOKS),
 )
 
 
@@ -258,8 +269,9 @@ def implied_concepts(facts: Sequence[Fact], rules: Sequence[Rule] = RULES) -> di
         commands.setdefault(f.command, []).append(f)
     out: dict[str, Implication] = {}
     ops = [f for f in facts if f.kind == "operation"]
+    wrappers = {w for f in facts if f.kind == "wrapper" for w in (f.value.split(" ", 1)[0], *f.tags)}
     for rule in rules:  # about the whole action: every operation of every command
-        if rule.every_operation and ops and rule.concept not in out and all(
+        if rule.every_operation and ops and rule.concept not in out and wrappers.isdisjoint(rule.unless_wrappers) and all(
                 f.value in rule.operations or set(f.tags) & set(rule.operation_tags) for f in ops):
             out[rule.concept] = Implication(rule.concept, rule.why, tuple(dict.fromkeys(f.span for f in ops)), rule.holds)
     for stage in ([r for r in rules if not r.alone], [r for r in rules if r.alone]):  # `alone`: once the rest are known

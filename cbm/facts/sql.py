@@ -299,8 +299,13 @@ class _Statement:
         return joined
 
     def verb(self) -> int:
-        """Index of the statement's main keyword: the first, or for `WITH ...` the verb after the CTEs."""
-        if self.toks[0].upper != "WITH":
+        """Index of the statement's main keyword: the first, for `WITH ...` the verb after the CTEs,
+        and for `EXPLAIN ANALYZE ...` the statement's own (ANALYZE runs it: `EXPLAIN ANALYZE DELETE` deletes)."""
+        first = self.toks[0].upper
+        if first == "EXPLAIN" and any(t.upper in ("ANALYZE", "ANALYSE") for t in self.toks[1:8]):
+            return next((k for k, tok in enumerate(self.toks[1:], 1)
+                         if tok.depth == 0 and tok.kind == "word" and tok.upper in _MAIN_VERBS | {"WITH"}), 0)
+        if first != "WITH":
             return 0
         for k, tok in enumerate(self.toks[1:], 1):
             if tok.depth == 0 and tok.kind == "word" and tok.upper in _MAIN_VERBS:

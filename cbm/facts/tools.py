@@ -52,12 +52,13 @@ _VERBS = [
     ("disable_safeguard", re.compile(r"(?i)(disable|turn_?off|deactivate|bypass|suspend|pause|stop)[_-]?[a-z_]*?"
                                      r"(mfa|2fa|two_?factor|otp|audit|logging|firewall|alert|monitor|protection|"
                                      r"backup|scan|security|verification|captcha|antivirus|defender|detection|"
-                                     r"rate_?limit|encryption)")),
+                                     r"rate_?limit|encryption|correlation|siem|waf|edr|sensor|guard|rule|policy|lint)")),
     ("delete", re.compile(r"(?i)(delete|remove|drop|destroy|purge|erase|wipe|revoke|terminate|cancel|uninstall)")),
     ("network_send", re.compile(r"(?i)(send|post|transfer|upload|share|publish|email|wire|pay|invite|forward)")),
     ("write", re.compile(r"(?i)(write|create|update|set|put|add|edit|modify|change|save|insert|append|schedule|"
                          r"book|reserve|order|buy|purchase|grant|rename|move|reset)")),
-    ("read", re.compile(r"(?i)(read|get|list|search|find|view|show|fetch|query|check|lookup|describe|open|download)")),
+    ("read", re.compile(r"(?i)(read|get|list|search|find|view|show|fetch|query|check(?!out)|lookup|describe|open|"
+                        r"download)")),
 ]
 _URL = re.compile(r"(?i)\b(?:https?|ftp|wss?|s3|gs)://[^\s'\"<>`)\]}]+")
 
@@ -99,6 +100,15 @@ def tool_facts(out: Collector, tool: str, raw: str, arguments: dict | None) -> N
     code = next((args[k] for k in PYTHON_KEYS if isinstance(args.get(k), Text)), None)
     if code is not None and PYTHON_TOOLS.search(tool):
         out.parse("python", code)
+        return
+    statement = next((v for k in ("command", *SQL_KEYS) if isinstance(v := args.get(k), Text)), None)
+    if statement is not None and "mongo" in tool.lower():  # a mongo shell statement: db.users.deleteMany({})
+        from cbm.facts.commands import mongo_operation
+
+        out.operation(mongo_operation(statement.value), statement, "json", (tool.lower()[:40], "mongo"))
+        for key in ("uri", "database", "db", "connection"):
+            if isinstance(args.get(key), Text) and "://" in args[key].value:
+                out.url(args[key], "json")
         return
     query = next((args[k] for k in SQL_KEYS if isinstance(args.get(k), Text)), None)
     if query is not None and (SQL_TOOLS.search(tool) or re.match(r"(?is)\s*(select|insert|update|delete|drop|"
