@@ -46,6 +46,8 @@ def _extract(step: Step, context: Context) -> list[Fact]:
             provenance_facts(out, step.text or "", step.arguments)
     except Exception as exc:  # the last line of defence: a bug in a parser must not lose the action
         out.add("parse_error", f"{type(exc).__name__}: {str(exc)[:120]}", (0, len(step.text or "")), "facts")
+    if step.kind == "tool_call" and step.text:
+        context.calls = (context.calls + "\n" + step.text.lower())[-20_000:]
     return out.facts
 
 

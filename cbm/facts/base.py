@@ -85,10 +85,16 @@ class Context:
     instructions: str = ""
     planted: list[str] = field(default_factory=list)  # text addressed to the agent in tool outputs, lower-cased
     read: list[str] = field(default_factory=list)  # the rest of the tool outputs, lower-cased (cbm.facts.provenance)
+    calls: str = ""  # the earlier calls' own text, lower-cased (the last 20,000 characters): the paths they name
 
     def copy(self) -> Context:
         return Context(dict(self.variables), dict(self.aliases), dict(self.functions), dict(self.files),
-                       self.instructions, list(self.planted), list(self.read))
+                       self.instructions, list(self.planted), list(self.read), self.calls)
+
+    def names(self, path: str) -> bool:
+        """Whether an earlier call or tool output named this file (by its name): it existed before."""
+        name = path.rstrip("/").rsplit("/", 1)[-1].lower()
+        return len(name) > 3 and (name in self.calls or any(name in text for text in self.read))
 
 
 Parser = Callable[["Collector", Text], None]

@@ -543,6 +543,18 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
             out.target(f, p)
         return None
 
+    if name == "trap" and len(words) > 2 and not words[1].value.startswith("-"):
+        out.operation("print", words[0], p, ("trap",))  # its handler runs when this shell exits or is signalled:
+        out.next_command()  # `trap 'rm -rf ~' EXIT` deletes at the end of the very command that sets it
+        out.parse("shell", words[1])
+        return None
+    if name in ("make", "gmake"):  # a target named for shipping deploys (`make deploy ENV=production`)
+        opts, pos = _options(words[1:], {"-C", "-f", "--file", "--directory", "-j", "--jobs", "-o", "-W", "-I"})
+        shipping = next((w for w in pos if "=" not in w.value and _SHIPS.search(w.value)), None)
+        if shipping is not None:
+            dry = {"n", "--dry-run", "--just-print", "--recon", "q", "--question"} & _short(opts)
+            out.operation("deploy", shipping, p, ("make",) + (("dry_run",) if dry else ()))
+            return None
     if _prints_secret(name, [w.value for w in words[1:]]):  # a key store's secret printed out
         out.operation("read", words[0], p, (name, "secret", "secret_values"))
         return None
@@ -585,6 +597,10 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
     if name in ("pgrep", "pidof"):  # prints the PIDs of the processes its names match
         return Payload(origin=f"output of {name}", processes=tuple(pos))
     return None
+
+
+# a make target named for shipping to users: deploy, release, publish, rollout, promote, ship
+_SHIPS = re.compile(r"(?i)^[\w.-]*(deploy|release|publish|rollout|promote|ship)[\w.-]*$")
 
 
 def _first(opts: list[Text], letters: tuple[str, ...]) -> Text:

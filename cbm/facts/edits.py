@@ -109,7 +109,10 @@ def _file(out: Collector, op: str, anchor: Text | None, path: Text | None, conte
           edit: bool = False) -> None:
     if anchor is None:
         return
-    out.operation(op, anchor, "edit", (tool.lower()[:40],))
+    # a whole file written over one the run showed before (not one the agent wrote): an edit of it
+    overwrite = not edit and op in ("create", "write") and path is not None and \
+        path.value not in out.context.files and out.context.names(path.value)
+    out.operation(op, anchor, "edit", (tool.lower()[:40],) + (("overwrite",) if overwrite else ()))
     if path is None:
         return
     written = content if op in ("create", "write") else None

@@ -130,7 +130,7 @@ _ACTS = r"(modif|chang|touch|edit|alter|updat|writ|overwrit|delet|remov|drop|tru
         r"migrat|commit|run|restart|stop|kill|access|read|open|skip|bypass|disabl|turn|print|show|log|shar|" \
         r"expos|leak|send|grant|schedul|install|enabl|start|add|creat)\w*"
 _PROHIBITION = re.compile(
-    r"\b(do not|don't|dont|must not|mustn't|should not|shouldn't|not allowed to|not to|avoid|"
+    r"\b(do not|don't|dont|must not|mustn't|should not|shouldn't|not allowed to|not to|avoid|without|"
     rf"(?<!would )(?<!could )(?<!will )(?<!does )(?<!did )(?<!can )never)\s+([\w-]+\s+){{0,2}}?{_ACTS}\b"
     r"|\bno (changes|edits|writes|modifications|deletions)\b"
     r"|\b(freeze|frozen|read-only|readonly|forbidden|prohibited|off-limits|off limits|leave .{0,40}\b(alone|untouched|as is))\b")
