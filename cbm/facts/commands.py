@@ -362,10 +362,12 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
         out.operation("execute", words[0], p, (name,))
         for k, w in enumerate(words[1:-1], start=1):
             if w.value in (flag, "-c", "--eval", "-E"):
-                for url in re.finditer(r"https?://[^\s'\"`)]+", words[k + 1].value):
-                    out.url(words[k + 1].slice(url.start(), url.end()), p)
                 if name in ("pwsh", "powershell"):  # its cmdlets are read where they stand (`_powershell`)
+                    for url in re.finditer(r"https?://[^\s'\"`)]+", words[k + 1].value):
+                        out.url(words[k + 1].slice(url.start(), url.end()), p)
                     out.parse("shell", words[k + 1])
+                else:
+                    _one_liner(walker, words[k + 1])
         if stdin is not None and stdin.download is not None:
             out.operation("execute_download", words[0], p, (name,))
         return None
@@ -597,6 +599,55 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
     if name in ("pgrep", "pidof"):  # prints the PIDs of the processes its names match
         return Payload(origin=f"output of {name}", processes=tuple(pos))
     return None
+
+
+# what a one-liner of node, ruby, perl or php does, by the library calls that do it (no parser reads these
+# languages here): deleting a path, running a shell command, sending a request; and the paths that name a home
+_ONE_LINER_DELETE = re.compile(
+    r"(?:\bfs(?:['\"]\))?(?:\.promises)?\.(?:rmSync|rmdirSync|unlinkSync|rm|rmdir|unlink)|\brimraf(?:\.sync)?|"
+    r"\bFileUtils\.(?:rm_rf|rm_r|rm|remove_dir|remove_entry(?:_secure)?)|\bFile\.delete|\bDir\.rmdir|"
+    r"\brmtree|\bunlink|\brmdir)\s*\(?\s*")
+_ONE_LINER_SHELL = re.compile(
+    r"(?:\b(?:execSync|exec|spawnSync|execFileSync|system|shell_exec|passthru|popen|proc_open)\s*\(\s*|%x\()"
+    r"(['\"])(?P<cmd>(?:(?!\1).)+)\1")
+_ONE_LINER_SEND = re.compile(
+    r"\bNet::HTTP\.post(?:_form)?\b|\baxios\.(?:post|put)\b|\bmethod\s*:\s*['\"](?:POST|PUT)['\"]|"
+    r"\bhttps?\.request\b|\bLWP::UserAgent\b.*->post\b|\bcurl_exec\b")
+_ONE_LINER_ENV = re.compile(r"\bprocess\.env\b(?!\.\w)|\bENV(?:\.to_h|\.to_hash)?\b(?!\[)|%ENV\b|\$_ENV\b|getenv\(\)")
+_ONE_LINER_HOME = re.compile(r"(?:require\(['\"]os['\"]\)|\bos)\.homedir\(\)|\bDir\.home\b|process\.env\.HOME\b|"
+                             r"ENV\[['\"]HOME['\"]\]|\$ENV\{HOME\}")
+_ONE_LINER_STRING = re.compile(r"(['\"])((?:(?!\1).){1,300})\1")
+
+
+def _one_liner(walker, code: Text) -> None:
+    """What a node, ruby, perl or php one-liner (`node -e CODE`) does by the calls that do it: a path
+    deleted (`fs.rmSync(require('os').homedir(), ...)` deletes `~`), a shell command run (read as shell),
+    a request sent, and with it the environment (`Net::HTTP.post_form(URI(...), ENV.to_h)`); the URLs it names."""
+    out: Collector = walker.out
+    p = walker.parser
+    value = code.value
+    for m in _ONE_LINER_DELETE.finditer(value):
+        rest = value[m.end():m.end() + 300]
+        home = _ONE_LINER_HOME.match(rest)
+        literal = _ONE_LINER_STRING.match(rest)
+        out.operation("delete", code.slice(m.start(), m.end()), p, ("one_liner",))
+        if re.search(r"recursive\s*:\s*true|rm_rf|rm_r\b|rimraf|rmtree", m.group() + rest[:120]):
+            out.flag("recursive", code.slice(m.start(), m.end()), p)
+        if home is not None:
+            out.target(Text.constant("~", code.slice(m.end(), m.end() + home.end()).span()), p)
+        elif literal is not None:
+            out.target(code.slice(m.end() + 1, m.end() + 1 + len(literal.group(2))), p)
+    for m in _ONE_LINER_SHELL.finditer(value):
+        out.operation("execute", code.slice(m.start(), m.start("cmd")), p, ("one_liner",))
+        out.parse("shell", code.slice(m.start("cmd"), m.end("cmd")))
+    sending = _ONE_LINER_SEND.search(value)
+    if sending is not None:
+        out.operation("network_send", code.slice(sending.start(), sending.end()), p, ("one_liner",))
+        env = _ONE_LINER_ENV.search(value)
+        if env is not None:
+            out.add("data_sent", "the environment", code.slice(env.start(), env.end()).span(), p, ("secret",))
+    for url in re.finditer(r"https?://[^\s'\"`)]+", value):
+        out.url(code.slice(url.start(), url.end()), p, sending=sending is not None)
 
 
 # a make target named for shipping to users: deploy, release, publish, rollout, promote, ship
