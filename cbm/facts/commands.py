@@ -146,6 +146,9 @@ def run_command(walker, command: Command, stdin: Payload | None) -> Payload | No
     out.next_command()
     words = command.words
     payload = _run(walker, words, command, stdin)
+    off = _tls_off(words)
+    if off is not None:  # `curl -k`, `npm config set strict-ssl false`, `export NODE_TLS_REJECT_UNAUTHORIZED=0`
+        out.operation("disable_safeguard", off, walker.parser, ("tls_verification",))
     if payload is None:
         read = [f for f in out.facts if f.command == out.command and f.kind == "target"]
         payload = Payload(origin=f"output of {basename(words[0].value)[:40]}" + (f" reading {read[0].value[:120]}" if read else ""),
@@ -188,6 +191,33 @@ def redirect_facts(walker, redirects: list[tuple[str, Text]], payload: Payload |
         weakened(out, target, None, payload.text if payload is not None else None, walker.parser)
         content = payload.text.value if payload is not None and payload.text is not None else ""
         out.context.files[path] = out.context.files.get(path, "") + content if op.startswith(">>") else content
+
+
+# a word that turns TLS certificate verification off, in any program (an option, a setting, an environment variable)
+_TLS_OFF = re.compile(r"(?i)^(--insecure-skip-tls-verify(=true)?|--no-verify-ssl|--no-check-certificate|"
+                      r"--skip-tls-verify|--tls-verify=false|--tlsverify=false|--disable-ssl-verification|"
+                      r"node_tls_reject_unauthorized=['\"]?0['\"]?|git_ssl_no_verify=['\"]?(1|true)['\"]?|"
+                      r"pythonhttpsverify=['\"]?0['\"]?|http\.sslverify=false)$")
+
+
+_TLS_CLIENTS = {"curl", "mc", "skopeo", "grpcurl", "crane", "oras", "buildah", "regctl"}
+
+
+def _tls_off(words: list[Text]) -> Text | None:
+    """The word of a command that turns TLS certificate verification off: an option or variable of
+    `_TLS_OFF`, an HTTP client's `--insecure` (curl's also as `-k`, alone or among short options:
+    `-sSk`; other programs' `--insecure` means other things: `runserver --insecure`), or a setting set
+    to false (`git config http.sslVerify false`, `npm config set strict-ssl false`)."""
+    client = next((basename(w.value) for w in words[:3] if basename(w.value) in _TLS_CLIENTS), "")
+    for k, w in enumerate(words):
+        v = w.value
+        if _TLS_OFF.match(v) or (client and v in ("--insecure", "-insecure")) or \
+                (client == "curl" and re.fullmatch(r"-[a-zA-Z]*k[a-zA-Z]*", v)):
+            return w
+        if v.lower() in ("http.sslverify", "strict-ssl", "strict_ssl") and k + 1 < len(words) and \
+                words[k + 1].value.lower() in ("false", "0", "no"):
+            return w
+    return None
 
 
 # one substitution of a sed script: s/OLD/NEW/ with any delimiter
