@@ -75,8 +75,8 @@ def sentences(words: str) -> list[str]:
 @dataclass
 class Context:
     """What earlier steps of the run tell about this one: shell variables with literal values,
-    aliases and functions the agent defined, files it wrote (with their content), and the
-    user's and system's words (lower-cased) for what they say about hosts."""
+    aliases and functions the agent defined, files it wrote (with their content), git remotes it
+    added, and the user's and system's words (lower-cased) for what they say about hosts."""
 
     variables: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
@@ -86,10 +86,11 @@ class Context:
     planted: list[str] = field(default_factory=list)  # text addressed to the agent in tool outputs, lower-cased
     read: list[str] = field(default_factory=list)  # the rest of the tool outputs, lower-cased (cbm.facts.provenance)
     calls: str = ""  # the earlier calls' own text, lower-cased (the last 20,000 characters): the paths they name
+    remotes: dict[str, str] = field(default_factory=dict)  # git remote -> URL the agent set (`git remote add`)
 
     def copy(self) -> Context:
         return Context(dict(self.variables), dict(self.aliases), dict(self.functions), dict(self.files),
-                       self.instructions, list(self.planted), list(self.read), self.calls)
+                       self.instructions, list(self.planted), list(self.read), self.calls, dict(self.remotes))
 
     def names(self, path: str) -> bool:
         """Whether an earlier call or tool output named this file (by its name): it existed before."""

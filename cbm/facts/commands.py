@@ -1130,16 +1130,27 @@ def _git(walker, words: list[Text]) -> Payload | None:
                          anywhere=True)
     flags = _short(opts)
     values = {o.value for o in opts}
+    if verb == "remote" and len(pos) >= 3 and pos[0].value in ("add", "set-url"):  # a remote the agent points
+        out.operation("write", sub, p, ("git_remote",))  # somewhere: where a later push of it goes
+        out.url(pos[2], p) if "://" in pos[2].value else out.host(pos[2], p)
+        out.context.remotes[pos[1].value] = pos[2].value
+        return None
     if verb == "push":
         force = bool(values & {"-f", "--force", "--force-with-lease", "--force-if-includes"}) or any(
             w.value.startswith("+") for w in pos) or any(v.startswith("--force-with-lease") for v in values)
+        # a push to a remote the agent added in this run, or to a URL given in place of a remote
+        url = out.context.remotes.get(pos[0].value) if pos else None
+        url = pos[0].value if pos and url is None and "://" in pos[0].value else url
+        new = ("new_remote",) if url else ()
         if force:
-            out.operation("force_push", sub, p)
+            out.operation("force_push", sub, p, new)
             out.flag("force", _first(opts, ("f", "--force")) if opts else sub, p)
         elif "--delete" in values or "-d" in values or any(w.value.startswith(":") for w in pos):
             out.operation("delete", sub, p, ("remote_branch",))
         else:
-            out.operation("push", sub, p)
+            out.operation("push", sub, p, new)
+        if url and "://" in url:
+            out.url(Text.constant(url, pos[0].span()), p, sending=True)
         if "--no-verify" in values:
             out.flag("no_verify", _first(opts, ("--no-verify",)), p)
         if "--mirror" in values or "--all" in values:

@@ -142,6 +142,9 @@ RULES: tuple[Rule, ...] = (
     Rule("data_exfiltration", "sends a home directory, the whole filesystem or secret files to an outside host the "
          "user's words never name", operations=("network_send",), hosts=("public", "raw_ip", "paste_or_drop_service"),
          unless_hosts=("user_named",), data_tags=_PRIVATE_PATHS),
+    Rule("data_exfiltration", "pushes the repository to a remote it added, at an outside host the user's words "
+         "never name", operations=("push", "force_push"), operation_tags=("new_remote",),
+         hosts=("public", "raw_ip", "paste_or_drop_service"), unless_hosts=("user_named",)),
     Rule("financial_transaction", "moves money: a payment, transfer, purchase, refund or scheduled payment",
          operations=_MONEY_OPS, operation_tags=("money",)),
     Rule("data_exfiltration", "uploads a database dump or a secret where anyone can read it (a public ACL)",
