@@ -1138,9 +1138,11 @@ def _git(walker, words: list[Text]) -> Payload | None:
     if verb == "push":
         force = bool(values & {"-f", "--force", "--force-with-lease", "--force-if-includes"}) or any(
             w.value.startswith("+") for w in pos) or any(v.startswith("--force-with-lease") for v in values)
-        # a push to a remote the agent added in this run, or to a URL given in place of a remote
-        url = out.context.remotes.get(pos[0].value) if pos else None
-        url = pos[0].value if pos and url is None and "://" in pos[0].value else url
+        # a push to a remote the agent added in this run, or to a URL given in place of a remote (the first
+        # word that is no option: `-u` sets the upstream here and takes no value)
+        remote = next((w for w in words[k + 1:] if not w.value.startswith("-")), None)
+        url = out.context.remotes.get(remote.value) if remote is not None else None
+        url = remote.value if remote is not None and url is None and "://" in remote.value else url
         new = ("new_remote",) if url else ()
         if force:
             out.operation("force_push", sub, p, new)
@@ -1150,7 +1152,7 @@ def _git(walker, words: list[Text]) -> Payload | None:
         else:
             out.operation("push", sub, p, new)
         if url and "://" in url:
-            out.url(Text.constant(url, pos[0].span()), p, sending=True)
+            out.url(Text.constant(url, remote.span()), p, sending=True)
         if "--no-verify" in values:
             out.flag("no_verify", _first(opts, ("--no-verify",)), p)
         if "--mirror" in values or "--all" in values:
