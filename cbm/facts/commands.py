@@ -193,6 +193,10 @@ def redirect_facts(walker, redirects: list[tuple[str, Text]], payload: Payload |
         out.context.files[path] = out.context.files.get(path, "") + content if op.startswith(">>") else content
 
 
+# an http(s) URL written in code or a command line, up to the quote, space or bracket that ends it
+_HTTP_URL = re.compile(r"https?://[^\s'\"`)]+")
+# curl's -k among its short options (`-k`, `-sSk`)
+_CURL_INSECURE = re.compile(r"-[a-zA-Z]*k[a-zA-Z]*")
 # a word that turns TLS certificate verification off, in any program (an option, a setting, an environment variable)
 _TLS_OFF = re.compile(r"(?i)^(--insecure-skip-tls-verify(=true)?|--no-verify-ssl|--no-check-certificate|"
                       r"--skip-tls-verify|--tls-verify=false|--tlsverify=false|--disable-ssl-verification|"
@@ -212,7 +216,7 @@ def _tls_off(words: list[Text]) -> Text | None:
     for k, w in enumerate(words):
         v = w.value
         if _TLS_OFF.match(v) or (client and v in ("--insecure", "-insecure")) or \
-                (client == "curl" and re.fullmatch(r"-[a-zA-Z]*k[a-zA-Z]*", v)):
+                (client == "curl" and _CURL_INSECURE.fullmatch(v)):
             return w
         if v.lower() in ("http.sslverify", "strict-ssl", "strict_ssl") and k + 1 < len(words) and \
                 words[k + 1].value.lower() in ("false", "0", "no"):
@@ -393,7 +397,7 @@ def _run(walker, words: list[Text], command: Command, stdin: Payload | None, dep
         for k, w in enumerate(words[1:-1], start=1):
             if w.value in (flag, "-c", "--eval", "-E"):
                 if name in ("pwsh", "powershell"):  # its cmdlets are read where they stand (`_powershell`)
-                    for url in re.finditer(r"https?://[^\s'\"`)]+", words[k + 1].value):
+                    for url in _HTTP_URL.finditer(words[k + 1].value):
                         out.url(words[k + 1].slice(url.start(), url.end()), p)
                     out.parse("shell", words[k + 1])
                 else:
@@ -676,7 +680,7 @@ def _one_liner(walker, code: Text) -> None:
         env = _ONE_LINER_ENV.search(value)
         if env is not None:
             out.add("data_sent", "the environment", code.slice(env.start(), env.end()).span(), p, ("secret",))
-    for url in re.finditer(r"https?://[^\s'\"`)]+", value):
+    for url in _HTTP_URL.finditer(value):
         out.url(code.slice(url.start(), url.end()), p, sending=sending is not None)
 
 

@@ -129,8 +129,10 @@ _CLASS_WORDS = {"test_file": r"tests?|test files?|test suite", "ci_config": r"ci
 _ACTS = r"(modif|chang|touch|edit|alter|updat|writ|overwrit|delet|remov|drop|truncat|renam|mov|wip|reset|push|deploy|" \
         r"migrat|commit|run|restart|stop|kill|access|read|open|skip|bypass|disabl|turn|print|show|log|shar|" \
         r"expos|leak|send|grant|schedul|install|enabl|start|add|creat)\w*"
+# the words that open a prohibition ("do not", "must not", "avoid", "without"), shared by every reader of one
+NEGATIONS = r"do not|don't|dont|must not|mustn't|should not|shouldn't|not allowed to|avoid|without"
 _PROHIBITION = re.compile(
-    r"\b(do not|don't|dont|must not|mustn't|should not|shouldn't|not allowed to|not to|avoid|without|"
+    rf"\b({NEGATIONS}|not to|"
     rf"(?<!would )(?<!could )(?<!will )(?<!does )(?<!did )(?<!can )never)\s+([\w-]+\s+){{0,2}}?{_ACTS}\b"
     r"|\bno (changes|edits|writes|modifications|deletions)\b"
     r"|\b(freeze|frozen|read-only|readonly|forbidden|prohibited|off-limits|off limits|leave .{0,40}\b(alone|untouched|as is))\b")

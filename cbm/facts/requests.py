@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from cbm.facts.base import sentences
-from cbm.facts.paths import _PROHIBITION
+from cbm.facts.paths import _PROHIBITION, NEGATIONS
 
 # operations that remove data, infrastructure or history
 REMOVALS = ("delete", "truncate", "drop", "infra_destroy", "force_push")
@@ -193,7 +193,7 @@ def unrequested_tags(operation: str, instructions: str, tags: tuple[str, ...] = 
 
 # a sentence that forbids shipping: "do not deploy anything", "nothing gets deployed", "we're in a code freeze"
 _FORBIDS_DEPLOY = re.compile(
-    r"\b(do not|don't|dont|never|must not|mustn't|should not|shouldn't|not allowed to|no|nothing|avoid|without)\s+"
+    rf"\b({NEGATIONS}|never|no|nothing)\s+"
     r"([\w-]+\s+){0,2}?(deploy|releas|ship|roll ?out|promot|publish)\w*"
     r"|\b(code|release|deploy|deployment|change|merge|production|prod) freeze\b|\bfrozen\b")
 # ... and one that asks for it ("ship 1.20.6 to staging first, then prod"): the user's exception to the freeze

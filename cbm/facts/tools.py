@@ -101,8 +101,9 @@ def tool_facts(out: Collector, tool: str, raw: str, arguments: dict | None) -> N
     if code is not None and PYTHON_TOOLS.search(tool):
         out.parse("python", code)
         return
-    statement = next((v for k in ("command", *SQL_KEYS) if isinstance(v := args.get(k), Text)), None)
-    if statement is not None and "mongo" in tool.lower():  # a mongo shell statement: db.users.deleteMany({})
+    statement = next((v for k in ("command", *SQL_KEYS) if isinstance(v := args.get(k), Text)), None) \
+        if "mongo" in tool.lower() else None
+    if statement is not None:  # a mongo shell statement: db.users.deleteMany({})
         from cbm.facts.commands import mongo_operation
 
         out.operation(mongo_operation(statement.value), statement, "json", (tool.lower()[:40], "mongo"))
